@@ -1,0 +1,312 @@
+import { Context, Contract, Info, Transaction } from 'fabric-contract-api';
+import { callerOf, type Caller, partyOf, requireWriter } from '../common/caller';
+import { conflict, failedPrecondition, forbidden, invalidArgument, notFound } from '../common/errors';
+import { emit } from '../common/events';
+import { Fields } from '../common/fields';
+import {
+    deleteIndex, type Page, pageOfIndex, readPageRequest, readRecord, sameContent, transactionTime, writeIndex, writeRecord,
+} from '../common/state';
+import { isUscc } from '../common/uscc';
+import { AGENCIES, CODE, DOCUMENT_NUMBER, DOCUMENT_TYPES, type DocumentType, IDENTIFIER } from '../common/vocabulary';
+import { getDocument } from '../documents/records';
+import { getHandoff } from '../handoffs/records';
+
+export const CASE_REASONS = ['NOT_RECEIVED', 'CONTENT_MISMATCH', 'SIGNATURE_MISMATCH', 'DATA_ERROR', 'OTHER'] as const;
+export type CaseReason = (typeof CASE_REASONS)[number];
+export const CASE_STATUSES = ['OPEN', 'RESOLVED', 'WITHDRAWN'] as const;
+export type CaseStatus = (typeof CASE_STATUSES)[number];
+
+export type CaseSubject =
+    | { readonly kind: 'HANDOFF'; readonly sender: string; readonly messageId: string }
+    | { readonly kind: 'DOCUMENT'; readonly type: DocumentType; readonly number: string };
+
+export interface CaseRecord {
+    readonly caseId: string;
+    readonly subject: CaseSubject;
+    readonly reason: CaseReason;
+    /** Agencies (MSP ids) and enterprises (USCCs) that may see and write the case, sorted. */
+    readonly parties: string[];
+    readonly openedBy: string;
+    readonly openedAt: string;
+    /** SHA-256 of the opening statement; the statement itself stays off the ledger. */
+    readonly statementHash?: string;
+    readonly status: CaseStatus;
+    readonly messageCount: number;
+    readonly outcome?: { readonly code: string; readonly by: string; readonly at: string; readonly transactionId: string; readonly noteHash?: string };
+    readonly updatedAt: string;
+    readonly transactionId: string;
+}
+
+export interface CaseMessage {
+    readonly caseId: string;
+    readonly sequence: number;
+    readonly author: string;
+    readonly messageHash: string;
+    readonly at: string;
+    readonly transactionId: string;
+}
+
+const CASE = 'case';
+const CASE_MESSAGE = 'case-message';
+const BY_PARTY = 'case~party-status';
+const BY_SUBJECT = 'case~subject';
+const CASE_ID = { pattern: IDENTIFIER, patternRule: 'must be 1 to 128 letters, digits or . _ : -, starting with a letter or digit', maxLength: 128 };
+
+function caseKey(ctx: Context, caseId: string): string {
+    return ctx.stub.createCompositeKey(CASE, [caseId]);
+}
+
+function subjectAttributes(subject: CaseSubject): string[] {
+    return subject.kind === 'HANDOFF' ? ['HANDOFF', subject.sender, subject.messageId] : ['DOCUMENT', subject.type, subject.number];
+}
+
+function canRead(caller: Caller, record: CaseRecord): boolean {
+    return caller.role === 'auditor' || caller.role === 'reconciler' || record.parties.includes(partyOf(caller));
+}
+
+async function getCase(ctx: Context, caseId: string): Promise<CaseRecord> {
+    const record = await readRecord<CaseRecord>(ctx, caseKey(ctx, caseId));
+    if (!record) {
+        throw notFound('caseId', `no case ${caseId}`);
+    }
+    return record;
+}
+
+function readSubject(fields: Fields): CaseSubject {
+    const subject = fields.object('subject');
+    const kind = subject.oneOf('kind', ['HANDOFF', 'DOCUMENT'] as const);
+    const result: CaseSubject = kind === 'HANDOFF'
+        ? { kind, sender: subject.oneOf('sender', AGENCIES), messageId: subject.string('messageId', CASE_ID) }
+        : { kind, type: subject.oneOf('type', DOCUMENT_TYPES), number: subject.string('number', { pattern: DOCUMENT_NUMBER }) };
+    subject.done();
+    return result;
+}
+
+@Info({ title: 'Cases', description: 'Disputes and unconfirmed transfers being resolved between the parties' })
+export class CaseContract extends Contract {
+    constructor() {
+        super('cases');
+    }
+
+    /**
+     * Opens a case on a handoff (by its sender, recipient or subject enterprise, or by the hub's
+     * reconciliation) or on a document (by its issuer, its holder or any agency that relies on it).
+     * The case id is the opener's; opening the same case twice returns the first.
+     */
+    @Transaction()
+    async Open(ctx: Context, request: string): Promise<CaseRecord> {
+        const caller = callerOf(ctx);
+        requireWriter(caller);
+        const fields = Fields.parse(request);
+        const caseId = fields.string('caseId', CASE_ID);
+        const subject = readSubject(fields);
+        const reason = fields.oneOf('reason', CASE_REASONS);
+        const statementHash = fields.optionalHash('statementHash');
+        fields.done();
+        const opener = partyOf(caller);
+        let parties: string[];
+        if (subject.kind === 'HANDOFF') {
+            const { dispatch } = await getHandoff(ctx, subject.sender, subject.messageId);
+            parties = [dispatch.sender, dispatch.recipient, dispatch.subject];
+            if (!parties.includes(opener) && caller.role !== 'reconciler') {
+                throw forbidden('caller', `${opener} is not a party to handoff ${subject.messageId}`);
+            }
+        } else {
+            const document = await getDocument(ctx, subject.type, subject.number);
+            parties = [document.issuer, document.holder];
+            if (caller.kind === 'enterprise' && caller.uscc !== document.holder) {
+                throw forbidden('caller', `enterprise ${caller.uscc} does not hold ${subject.type} ${subject.number}`);
+            }
+            if (caller.role === 'reconciler') {
+                throw forbidden('caller', 'reconciliation opens cases on handoffs only');
+            }
+        }
+        if (caller.role !== 'reconciler' && !parties.includes(opener)) {
+            parties.push(opener);
+        }
+        parties = [...new Set(parties)].sort();
+        const now = transactionTime(ctx);
+        const record: CaseRecord = {
+            caseId, subject, reason, parties, openedBy: opener, openedAt: now, statementHash, status: 'OPEN',
+            messageCount: 0, updatedAt: now, transactionId: ctx.stub.getTxID(),
+        };
+        const existing = await readRecord<CaseRecord>(ctx, caseKey(ctx, caseId));
+        if (existing) {
+            const same = sameContent(
+                { subject: existing.subject, reason: existing.reason, openedBy: existing.openedBy, statementHash: existing.statementHash },
+                { subject, reason, openedBy: opener, statementHash },
+            );
+            if (same) {
+                return existing;
+            }
+            throw conflict('caseId', `case ${caseId} already exists with different particulars`);
+        }
+        await writeRecord(ctx, caseKey(ctx, caseId), record);
+        await this.indexParties(ctx, record, undefined);
+        await writeIndex(ctx, BY_SUBJECT, [...subjectAttributes(subject), caseId]);
+        emit(ctx, 'CaseOpened', record);
+        return record;
+    }
+
+    /** Adds a message to the thread: only its hash and author go on the ledger. */
+    @Transaction()
+    async AddMessage(ctx: Context, request: string): Promise<CaseMessage> {
+        const caller = callerOf(ctx);
+        requireWriter(caller);
+        const fields = Fields.parse(request);
+        const caseId = fields.string('caseId', CASE_ID);
+        const messageHash = fields.hash('messageHash');
+        const sequence = fields.integer('sequence', { min: 1, max: 100_000 });
+        fields.done();
+        const record = await getCase(ctx, caseId);
+        const author = partyOf(caller);
+        if (!record.parties.includes(author)) {
+            throw forbidden('caller', `${author} is not a party to case ${caseId}`);
+        }
+        const key = ctx.stub.createCompositeKey(CASE_MESSAGE, [caseId, String(sequence).padStart(6, '0')]);
+        if (sequence <= record.messageCount) {
+            const existing = await readRecord<CaseMessage>(ctx, key);
+            if (existing && existing.author === author && existing.messageHash === messageHash) {
+                return existing;
+            }
+            throw conflict('sequence', `message ${sequence} of case ${caseId} already exists; the next is ${record.messageCount + 1}`);
+        }
+        if (sequence !== record.messageCount + 1) {
+            throw conflict('sequence', `the next message of case ${caseId} is ${record.messageCount + 1}`);
+        }
+        if (record.status !== 'OPEN') {
+            throw failedPrecondition('caseId', `case ${caseId} is ${record.status}`);
+        }
+        const now = transactionTime(ctx);
+        const message: CaseMessage = { caseId, sequence, author, messageHash, at: now, transactionId: ctx.stub.getTxID() };
+        await writeRecord(ctx, key, message);
+        await writeRecord(ctx, caseKey(ctx, caseId), { ...record, messageCount: sequence, updatedAt: now, transactionId: ctx.stub.getTxID() });
+        emit(ctx, 'CaseMessageAdded', message);
+        return message;
+    }
+
+    /** Settles a case with a resolution code. Agencies party to it, or reconciliation, may resolve. */
+    @Transaction()
+    async Resolve(ctx: Context, request: string): Promise<CaseRecord> {
+        const caller = callerOf(ctx);
+        requireWriter(caller);
+        const fields = Fields.parse(request);
+        const caseId = fields.string('caseId', CASE_ID);
+        const code = fields.string('resolutionCode', { pattern: CODE, patternRule: 'must be 1 to 48 capitals, digits or _, starting with a capital', maxLength: 48 });
+        const noteHash = fields.optionalHash('noteHash');
+        fields.done();
+        const record = await getCase(ctx, caseId);
+        const by = partyOf(caller);
+        if (caller.kind === 'enterprise') {
+            throw forbidden('caller', 'enterprises may withdraw their own cases but not resolve them');
+        }
+        if (caller.role !== 'reconciler' && !record.parties.includes(by)) {
+            throw forbidden('caller', `${by} is not a party to case ${caseId}`);
+        }
+        return this.close(ctx, record, 'RESOLVED', code, by, noteHash, 'CaseResolved');
+    }
+
+    /** The party that opened a case may withdraw it. */
+    @Transaction()
+    async Withdraw(ctx: Context, request: string): Promise<CaseRecord> {
+        const caller = callerOf(ctx);
+        requireWriter(caller);
+        const fields = Fields.parse(request);
+        const caseId = fields.string('caseId', CASE_ID);
+        const noteHash = fields.optionalHash('noteHash');
+        fields.done();
+        const record = await getCase(ctx, caseId);
+        const by = partyOf(caller);
+        if (record.openedBy !== by) {
+            throw forbidden('caller', `only ${record.openedBy}, who opened case ${caseId}, may withdraw it`);
+        }
+        return this.close(ctx, record, 'WITHDRAWN', 'WITHDRAWN', by, noteHash, 'CaseWithdrawn');
+    }
+
+    @Transaction(false)
+    async Get(ctx: Context, request: string): Promise<CaseRecord> {
+        const caller = callerOf(ctx);
+        const fields = Fields.parse(request);
+        const caseId = fields.string('caseId', CASE_ID);
+        fields.done();
+        const record = await getCase(ctx, caseId);
+        if (!canRead(caller, record)) {
+            throw forbidden('caller', `${partyOf(caller)} is not a party to case ${caseId}`);
+        }
+        return record;
+    }
+
+    @Transaction(false)
+    async Messages(ctx: Context, request: string): Promise<Page<CaseMessage>> {
+        const caller = callerOf(ctx);
+        const fields = Fields.parse(request);
+        const caseId = fields.string('caseId', CASE_ID);
+        const page = readPageRequest(fields);
+        fields.done();
+        const record = await getCase(ctx, caseId);
+        if (!canRead(caller, record)) {
+            throw forbidden('caller', `${partyOf(caller)} is not a party to case ${caseId}`);
+        }
+        return pageOfIndex(ctx, CASE_MESSAGE, [caseId], page, ([id, sequence]) =>
+            readRecord<CaseMessage>(ctx, ctx.stub.createCompositeKey(CASE_MESSAGE, [id ?? '', sequence ?? ''])));
+    }
+
+    /** Cases of one party (an agency's MSP id or an enterprise's USCC), optionally by status, or on one subject. */
+    @Transaction(false)
+    async List(ctx: Context, request: string): Promise<Page<CaseRecord>> {
+        const caller = callerOf(ctx);
+        const fields = Fields.parse(request);
+        const party = fields.optionalString('party', { maxLength: 18 });
+        const status = fields.optionalOneOf('status', CASE_STATUSES);
+        const subject = fields.has('subject') ? readSubject(fields) : (fields.optionalObject('subject'), undefined);
+        const page = readPageRequest(fields);
+        fields.done();
+        if ((party === undefined) === (subject === undefined)) {
+            throw invalidArgument('party', 'exactly one of party and subject is required');
+        }
+        if (party !== undefined && !(AGENCIES as readonly string[]).includes(party) && !isUscc(party)) {
+            throw invalidArgument('party', 'must be an agency MSP id or an enterprise USCC');
+        }
+        if (status !== undefined && party === undefined) {
+            throw invalidArgument('status', 'filters only a listing by party');
+        }
+        const everything = caller.role === 'auditor' || caller.role === 'reconciler';
+        if (party !== undefined && !everything && party !== partyOf(caller)) {
+            throw forbidden('party', `${partyOf(caller)} may list only its own cases`);
+        }
+        const resolve = async (caseId: string | undefined): Promise<CaseRecord | undefined> => {
+            const record = caseId ? await readRecord<CaseRecord>(ctx, caseKey(ctx, caseId)) : undefined;
+            return record && canRead(caller, record) ? record : undefined;
+        };
+        if (subject) {
+            return pageOfIndex(ctx, BY_SUBJECT, subjectAttributes(subject), page, (attributes) => resolve(attributes[3]));
+        }
+        return pageOfIndex(ctx, BY_PARTY, status ? [party as string, status] : [party as string], page, ([, , caseId]) => resolve(caseId));
+    }
+
+    private async close(ctx: Context, record: CaseRecord, status: 'RESOLVED' | 'WITHDRAWN', code: string, by: string, noteHash: string | undefined, event: 'CaseResolved' | 'CaseWithdrawn'): Promise<CaseRecord> {
+        if (record.status === status && record.outcome?.code === code && record.outcome.by === by) {
+            return record;
+        }
+        if (record.status !== 'OPEN') {
+            throw failedPrecondition('caseId', `case ${record.caseId} is already ${record.status}`);
+        }
+        const now = transactionTime(ctx);
+        const closed: CaseRecord = {
+            ...record, status, outcome: { code, by, at: now, transactionId: ctx.stub.getTxID(), noteHash }, updatedAt: now, transactionId: ctx.stub.getTxID(),
+        };
+        await writeRecord(ctx, caseKey(ctx, record.caseId), closed);
+        await this.indexParties(ctx, closed, record.status);
+        emit(ctx, event, closed);
+        return closed;
+    }
+
+    private async indexParties(ctx: Context, record: CaseRecord, previous: CaseStatus | undefined): Promise<void> {
+        for (const party of record.parties) {
+            if (previous !== undefined) {
+                await deleteIndex(ctx, BY_PARTY, [party, previous, record.caseId]);
+            }
+            await writeIndex(ctx, BY_PARTY, [party, record.status, record.caseId]);
+        }
+    }
+}

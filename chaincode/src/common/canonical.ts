@@ -1,0 +1,48 @@
+import { JSONSerializer } from 'fabric-contract-api';
+
+/**
+ * Deterministic JSON: object keys sorted at every depth, `undefined` members dropped.
+ * Every record written to the ledger and every transaction result goes through here, so that
+ * endorsing peers produce byte-identical results.
+ */
+export function canonicalJson(value: unknown): string {
+    return JSON.stringify(sortKeys(value));
+}
+
+export function canonicalBytes(value: unknown): Buffer {
+    return Buffer.from(canonicalJson(value), 'utf8');
+}
+
+function sortKeys(value: unknown): unknown {
+    if (Array.isArray(value)) {
+        return value.map(sortKeys);
+    }
+    if (value !== null && typeof value === 'object' && !Buffer.isBuffer(value)) {
+        const sorted: Record<string, unknown> = {};
+        for (const key of Object.keys(value).sort()) {
+            const member = (value as Record<string, unknown>)[key];
+            if (member !== undefined) {
+                sorted[key] = sortKeys(member);
+            }
+        }
+        return sorted;
+    }
+    return value;
+}
+
+export function parseJson<T>(bytes: Uint8Array): T {
+    return JSON.parse(Buffer.from(bytes).toString('utf8')) as T;
+}
+
+/**
+ * The transaction serializer named in the chaincode's `serializers` export: results are written
+ * as canonical JSON; arguments are read exactly as the default JSON serializer reads them.
+ */
+export class CanonicalJsonSerializer extends JSONSerializer {
+    override toBuffer(result: unknown, schema: { type?: string } = {}, loggerPrefix?: string): Buffer {
+        if (result !== null && typeof result === 'object' && !Buffer.isBuffer(result)) {
+            return canonicalBytes(result);
+        }
+        return super.toBuffer(result, schema, loggerPrefix);
+    }
+}

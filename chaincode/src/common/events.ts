@@ -1,0 +1,37 @@
+import type { Context } from 'fabric-contract-api';
+import { canonicalBytes } from './canonical';
+
+/**
+ * Every state change emits exactly one chaincode event (Fabric keeps only the last event a
+ * transaction sets). The name says what happened; the payload is the affected record.
+ */
+export const EVENT_NAMES = [
+    'DocumentIssued',
+    'DocumentAmended',
+    'DocumentRevoked',
+    'PermitVerified',
+    'PermitRejected',
+    'VerificationReleased',
+    'HandoffSent',
+    'HandoffReceived',
+    'HandoffMismatch',
+    'HandoffAccepted',
+    'HandoffRejected',
+    'HandoffRetransmitted',
+    'HandoffCancelled',
+    'CaseOpened',
+    'CaseMessageAdded',
+    'CaseResolved',
+    'CaseWithdrawn',
+    'DeadlinePolicySet',
+] as const;
+export type EventName = (typeof EVENT_NAMES)[number];
+
+export interface CounterfoilEvent<T = unknown> {
+    readonly name: EventName;
+    readonly payload: T;
+}
+
+export function emit(ctx: Context, name: EventName, payload: unknown): void {
+    ctx.stub.setEvent(name, canonicalBytes(payload));
+}

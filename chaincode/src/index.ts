@@ -1,0 +1,29 @@
+import { CaseContract } from './cases/contract';
+import { CanonicalJsonSerializer } from './common/canonical';
+import { DocumentContract } from './documents/contract';
+import { HandoffContract } from './handoffs/contract';
+import { PolicyContract } from './policies/contract';
+import { VerificationContract } from './verifications/contract';
+
+/** What `fabric-chaincode-node` loads: the contracts and the serializer they answer with. */
+export const contracts = [DocumentContract, VerificationContract, HandoffContract, CaseContract, PolicyContract];
+
+export const serializers = {
+    transaction: 'canonicalJson',
+    serializers: { canonicalJson: CanonicalJsonSerializer },
+};
+
+export { CaseContract, DocumentContract, HandoffContract, PolicyContract, VerificationContract };
+export { canonicalJson } from './common/canonical';
+export { ChaincodeError, ERROR_CODES, type ErrorCode, parseChaincodeError, type ParsedChaincodeError } from './common/errors';
+export { EVENT_NAMES, type EventName, type CounterfoilEvent } from './common/events';
+export { isUscc, usccCheckCharacter, usccProblem } from './common/uscc';
+export * from './common/vocabulary';
+export type { Page } from './common/state';
+export type { DocumentRecord, DocumentStatus, GoodsLine, PermitTerms } from './documents/records';
+export type { VerificationRecord, Balance } from './verifications/contract';
+export { judge, allowance, REASON_CODES, type ReasonCode, type Reason, type Declaration } from './verifications/verdict';
+export type { Handoff, HandoffStatus } from './handoffs/records';
+export type { CaseRecord, CaseMessage, CaseReason, CaseStatus, CaseSubject } from './cases/contract';
+export type { DeadlinePolicy, Deadlines } from './policies/deadlines';
+export { DEFAULT_DEADLINES } from './policies/deadlines';

@@ -1,0 +1,4 @@
+export type {
+    Checkpoint, CloseableAsyncIterable, Committed, Ledger, LedgerEvent, LedgerInfo, SigningIdentity, TransactionRequest,
+} from './ledger';
+export { CommitError, EndorseError, endorseErrorFrom, LedgerError, type LedgerErrorCode } from './errors';

@@ -1,0 +1,67 @@
+/**
+ * The ledger as the gateway sees it. Two implementations: the embedded ledger
+ * (network/embedded), and a Fabric network reached through @hyperledger/fabric-gateway.
+ */
+
+/** An X.509 identity of one organisation, and the means to sign with its key. */
+export interface SigningIdentity {
+    readonly mspId: string;
+    /** PEM-encoded certificate. */
+    readonly certificate: string;
+    /** Signs a SHA-256 digest with the identity's private key (ECDSA, DER signature). */
+    sign(digest: Uint8Array): Promise<Uint8Array>;
+}
+
+export interface TransactionRequest {
+    readonly identity: SigningIdentity;
+    /** Contract name within the chaincode, e.g. `handoffs`. */
+    readonly contract: string;
+    /** Transaction function, e.g. `Send`. */
+    readonly transaction: string;
+    readonly arguments?: readonly string[];
+    /** Private inputs: never written to a block. */
+    readonly transient?: Readonly<Record<string, Uint8Array>>;
+}
+
+export interface Committed {
+    readonly result: Uint8Array;
+    readonly transactionId: string;
+    readonly blockNumber: bigint;
+}
+
+/** Where a reader of events or blocks starts or resumes. */
+export interface Checkpoint {
+    readonly blockNumber: bigint;
+    /** The last transaction already processed within that block, if any. */
+    readonly transactionId?: string;
+}
+
+export interface LedgerEvent {
+    readonly blockNumber: bigint;
+    readonly transactionId: string;
+    readonly transactionIndex: number;
+    readonly timestamp: string;
+    readonly name: string;
+    readonly payload: Uint8Array;
+}
+
+export interface CloseableAsyncIterable<T> extends AsyncIterable<T> {
+    close(): void;
+}
+
+export interface LedgerInfo {
+    /** Number of blocks; the next block's number. */
+    readonly height: bigint;
+    readonly currentBlockHash: string;
+}
+
+export interface Ledger {
+    /** Endorses, orders and commits a transaction; resolves once it is committed as valid. */
+    submit(request: TransactionRequest): Promise<Committed>;
+    /** Runs a read-only transaction against committed state. */
+    evaluate(request: TransactionRequest): Promise<Uint8Array>;
+    /** Chaincode events of valid transactions, from a checkpoint, then live. */
+    events(options?: { readonly start?: Checkpoint }): CloseableAsyncIterable<LedgerEvent>;
+    info(): Promise<LedgerInfo>;
+    close(): Promise<void>;
+}

@@ -1,0 +1,144 @@
+import 'reflect-metadata'; // @peculiar/x509 needs the Reflect metadata API before it loads
+import * as x509 from '@peculiar/x509';
+import { createPrivateKey, type KeyObject, randomBytes, sign, webcrypto, X509Certificate } from 'node:crypto';
+import type { SigningIdentity } from '../../gateway/ledger';
+
+x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+
+/** Where Fabric CA puts certificate attributes, and how the chaincode shim reads them. */
+export const FABRIC_ATTRIBUTES_OID = '1.2.3.4.5.6.7.8.1';
+
+const ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
+const DAY = 24 * 3600 * 1000;
+
+export interface AuthorityRecord {
+    readonly mspId: string;
+    readonly certificate: string;
+    readonly privateKey: string;
+}
+
+export interface IdentityRequest {
+    /** Common name of the certificate's subject, e.g. `officer1` or the enterprise's USCC. */
+    readonly name: string;
+    /** Certificate attributes the chaincode reads, e.g. `{ role: 'enterprise', uscc: '…' }`. */
+    readonly attributes?: Readonly<Record<string, string>>;
+    readonly notBefore?: Date;
+    readonly notAfter?: Date;
+}
+
+export interface IssuedIdentity extends SigningIdentity {
+    /** PKCS #8 PEM, for handing the identity to another process. */
+    readonly privateKey: string;
+}
+
+/** Makes a signing identity from a certificate and its PKCS #8 private key. */
+export function signingIdentity(mspId: string, certificate: string, privateKeyPem: string): IssuedIdentity {
+    const key: KeyObject = createPrivateKey(privateKeyPem);
+    return {
+        mspId, certificate, privateKey: privateKeyPem,
+        sign: async (digest: Uint8Array): Promise<Uint8Array> => sign(null, digest, key),
+    };
+}
+
+/**
+ * One organisation's certificate authority: the embedded ledger's stand-in for a Fabric MSP
+ * and its Fabric CA. It issues ECDSA P-256 certificates carrying attributes exactly where
+ * Fabric CA puts them, so the chaincode reads them the same way on both ledgers.
+ */
+export class MembershipAuthority {
+    private readonly root: X509Certificate;
+
+    private constructor(readonly record: AuthorityRecord) {
+        this.root = new X509Certificate(record.certificate);
+    }
+
+    static fromRecord(record: AuthorityRecord): MembershipAuthority {
+        return new MembershipAuthority(record);
+    }
+
+    static async create(mspId: string): Promise<MembershipAuthority> {
+        const keys = await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify']);
+        const now = Date.now();
+        const certificate = await x509.X509CertificateGenerator.createSelfSigned({
+            serialNumber: serialNumber(),
+            name: `CN=ca.${mspId.toLowerCase()}, O=${mspId}`,
+            notBefore: new Date(now - DAY),
+            notAfter: new Date(now + 20 * 365 * DAY),
+            keys: keys,
+            signingAlgorithm: ALGORITHM,
+            extensions: [
+                new x509.BasicConstraintsExtension(true, undefined, true),
+                new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+            ],
+        });
+        const privateKey = await exportPrivateKey(keys.privateKey);
+        return new MembershipAuthority({ mspId, certificate: certificate.toString('pem'), privateKey });
+    }
+
+    get mspId(): string {
+        return this.record.mspId;
+    }
+
+    async issue(request: IdentityRequest): Promise<IssuedIdentity> {
+        const keys = await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify']);
+        const signingKey = await webcrypto.subtle.importKey('pkcs8', pemBody(this.record.privateKey), ALGORITHM, false, ['sign']);
+        const now = Date.now();
+        const extensions: x509.Extension[] = [
+            new x509.BasicConstraintsExtension(false, undefined, true),
+            new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+        ];
+        if (request.attributes && Object.keys(request.attributes).length > 0) {
+            const attrs = Object.fromEntries(Object.entries(request.attributes).sort(([left], [right]) => left.localeCompare(right)));
+            extensions.push(new x509.Extension(FABRIC_ATTRIBUTES_OID, false, Buffer.from(JSON.stringify({ attrs }), 'utf8')));
+        }
+        const certificate = await x509.X509CertificateGenerator.create({
+            serialNumber: serialNumber(),
+            subject: `CN=${escapeName(request.name)}, OU=${escapeName(request.attributes?.role ?? 'client')}, O=${this.mspId}`,
+            issuer: new x509.X509Certificate(this.record.certificate).subject,
+            notBefore: request.notBefore ?? new Date(now - 60_000),
+            notAfter: request.notAfter ?? new Date(now + 365 * DAY),
+            signingKey: signingKey,
+            publicKey: keys.publicKey,
+            signingAlgorithm: ALGORITHM,
+            extensions,
+        });
+        const privateKey = await exportPrivateKey(keys.privateKey);
+        return signingIdentity(this.mspId, certificate.toString('pem'), privateKey);
+    }
+
+    /** Why a certificate is not a valid member of this organisation at `time`, or undefined. */
+    problemWith(certificatePem: string, time: Date): string | undefined {
+        let certificate: X509Certificate;
+        try {
+            certificate = new X509Certificate(certificatePem);
+        } catch {
+            return 'the certificate is not a readable X.509 certificate';
+        }
+        if (!certificate.checkIssued(this.root) || !certificate.verify(this.root.publicKey)) {
+            return `the certificate was not issued by the certificate authority of ${this.mspId}`;
+        }
+        if (time < new Date(certificate.validFrom) || time > new Date(certificate.validTo)) {
+            return `the certificate is not valid at ${time.toISOString()} (valid ${certificate.validFrom} to ${certificate.validTo})`;
+        }
+        return undefined;
+    }
+}
+
+function serialNumber(): string {
+    const bytes = randomBytes(16);
+    bytes[0] = (bytes[0] as number) & 0x7f; // a positive INTEGER
+    return bytes.toString('hex');
+}
+
+function escapeName(value: string): string {
+    return value.replace(/([,+"\\<>;=])/g, '\\$1');
+}
+
+async function exportPrivateKey(key: webcrypto.CryptoKey): Promise<string> {
+    const der = Buffer.from(await webcrypto.subtle.exportKey("pkcs8", key));
+    return `-----BEGIN PRIVATE KEY-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n').trim()}\n-----END PRIVATE KEY-----\n`;
+}
+
+function pemBody(pem: string): Buffer {
+    return Buffer.from(pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
+}

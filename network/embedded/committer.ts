@@ -1,0 +1,195 @@
+import { EventEmitter } from 'node:events';
+import type { PoolClient } from 'pg';
+import type { Block, BlockTransaction, KeyWrite, RangeRead, ValidationCode, Version } from './blocks';
+import { compareVersions, makeBlock } from './blocks';
+import { compareKeys } from './composite-keys';
+import type { BlockCommit, LedgerStore, PrivateWrite } from './store';
+
+/** A transaction that has been endorsed and waits for a block. */
+export interface EndorsedTransaction {
+    readonly transaction: Omit<BlockTransaction, 'validationCode'>;
+    readonly privateWrites: readonly PrivateWrite[];
+}
+
+export interface CommitOutcome {
+    readonly blockNumber: number;
+    readonly validationCode: ValidationCode;
+}
+
+interface Pending {
+    readonly endorsed: EndorsedTransaction;
+    readonly resolve: (outcome: CommitOutcome) => void;
+    readonly reject: (error: Error) => void;
+}
+
+type Overlay = Map<string, Version | null>;
+
+/**
+ * Orders endorsed transactions into blocks and commits them one block at a time. While a block
+ * is being written, new transactions queue up and form the next block, so the block size follows
+ * the load. Each block, its transactions' validation codes and every state change it makes are
+ * written in one PostgreSQL transaction: a block is either wholly durable or absent.
+ */
+export class Committer {
+    private readonly queue: Pending[] = [];
+    private running = false;
+    private closed = false;
+    readonly blocks = new EventEmitter();
+
+    constructor(
+        private readonly store: LedgerStore,
+        private readonly client: PoolClient,
+        private height: number,
+        private previousHash: string,
+        private readonly maxBlockTransactions: number,
+    ) {
+        this.blocks.setMaxListeners(0);
+    }
+
+    get currentHeight(): number {
+        return this.height;
+    }
+
+    get currentHash(): string {
+        return this.previousHash;
+    }
+
+    enqueue(endorsed: EndorsedTransaction): Promise<CommitOutcome> {
+        if (this.closed) {
+            return Promise.reject(new Error('the ledger is closed'));
+        }
+        return new Promise((resolve, reject) => {
+            this.queue.push({ endorsed, resolve, reject });
+            void this.drain();
+        });
+    }
+
+    /** Stops taking transactions and waits for the block being written. */
+    async close(): Promise<void> {
+        this.closed = true;
+        while (this.running) {
+            await new Promise((resolve) => this.blocks.once('idle', resolve));
+        }
+        for (const pending of this.queue.splice(0)) {
+            pending.reject(new Error('the ledger closed before the transaction was ordered'));
+        }
+    }
+
+    private async drain(): Promise<void> {
+        if (this.running) {
+            return;
+        }
+        this.running = true;
+        try {
+            while (this.queue.length > 0) {
+                const batch = this.queue.splice(0, this.maxBlockTransactions);
+                try {
+                    const outcomes = await this.commitBlock(batch.map((pending) => pending.endorsed));
+                    batch.forEach((pending, index) => pending.resolve(outcomes[index] as CommitOutcome));
+                } catch (error) {
+                    for (const pending of batch) {
+                        pending.reject(error as Error);
+                    }
+                }
+            }
+        } finally {
+            this.running = false;
+            this.blocks.emit('idle');
+        }
+    }
+
+    private async commitBlock(batch: readonly EndorsedTransaction[]): Promise<CommitOutcome[]> {
+        const number = this.height;
+        const client = this.client;
+        await client.query('BEGIN');
+        try {
+            const duplicates = await this.store.transactionExists(client, batch.map((entry) => entry.transaction.transactionId));
+            const committed = await this.store.versions(client, batch.flatMap((entry) => entry.transaction.readWriteSet.reads));
+            const overlay: Overlay = new Map();
+            const seen = new Set<string>();
+            const transactions: BlockTransaction[] = [];
+            const commits: BlockCommit['transactions'][number][] = [];
+            for (const [txIndex, entry] of batch.entries()) {
+                const { transaction } = entry;
+                let code: ValidationCode = 'VALID';
+                if (duplicates.has(transaction.transactionId) || seen.has(transaction.transactionId)) {
+                    code = 'DUPLICATE_TXID';
+                } else if (!this.readsAreCurrent(transaction, committed, overlay)) {
+                    code = 'MVCC_READ_CONFLICT';
+                } else if (!(await this.rangesAreCurrent(client, transaction.readWriteSet.rangeReads, overlay))) {
+                    code = 'PHANTOM_READ_CONFLICT';
+                }
+                seen.add(transaction.transactionId);
+                const valid = code === 'VALID';
+                if (valid) {
+                    for (const write of transaction.readWriteSet.writes) {
+                        overlay.set(`${write.namespace}\u0001${write.key}`, write.isDelete ? null : { blockNumber: number, txIndex });
+                    }
+                }
+                transactions.push({ ...transaction, validationCode: code });
+                commits.push({
+                    transactionId: transaction.transactionId, txIndex, validationCode: code, timestamp: transaction.proposal.timestamp,
+                    writes: valid ? transaction.readWriteSet.writes : [],
+                    metadataWrites: valid ? transaction.readWriteSet.metadataWrites : [],
+                    privateWrites: valid ? entry.privateWrites : [],
+                });
+            }
+            const { block, bytes } = makeBlock(number, this.previousHash, { kind: 'transactions', transactions });
+            await this.store.commit(client, { block, bytes, transactions: commits });
+            await client.query('COMMIT');
+            this.height = number + 1;
+            this.previousHash = block.hash;
+            this.blocks.emit('block', block satisfies Block);
+            return transactions.map((transaction) => ({ blockNumber: number, validationCode: transaction.validationCode }));
+        } catch (error) {
+            await client.query('ROLLBACK').catch(() => undefined);
+            throw error;
+        }
+    }
+
+    private readsAreCurrent(transaction: EndorsedTransaction['transaction'], committed: Map<string, Version>, overlay: Overlay): boolean {
+        return transaction.readWriteSet.reads.every((read) => {
+            const id = `${read.namespace}\u0001${read.key}`;
+            const current = overlay.has(id) ? overlay.get(id) : committed.get(id) ?? null;
+            return compareVersions(read.version, current);
+        });
+    }
+
+    /** Re-runs each range read against the state as it stands before this transaction. */
+    private async rangesAreCurrent(client: PoolClient, ranges: readonly RangeRead[], overlay: Overlay): Promise<boolean> {
+        for (const range of ranges) {
+            const limit = range.exhausted ? 1_000_000 : range.results.length + 1;
+            const rows = await this.store.range(range.namespace, range.startKey, range.endKey, limit, client);
+            const current = new Map<string, Version>(rows.map((row) => [row.key, row.version]));
+            for (const [id, version] of overlay) {
+                const [namespace, key] = splitId(id);
+                if (namespace === range.namespace && compareKeys(key, range.startKey) >= 0 && (range.endKey === '' || compareKeys(key, range.endKey) < 0)) {
+                    if (version) {
+                        current.set(key, version);
+                    } else {
+                        current.delete(key);
+                    }
+                }
+            }
+            const now = [...current.entries()].sort(([left], [right]) => compareKeys(left, right));
+            const compared = range.exhausted ? now : now.slice(0, range.results.length);
+            if (compared.length !== range.results.length) {
+                return false;
+            }
+            for (const [index, [key, version]] of compared.entries()) {
+                const read = range.results[index];
+                if (!read || read.key !== key || !compareVersions(read.version, version)) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+}
+
+function splitId(id: string): [string, string] {
+    const at = id.indexOf('\u0001');
+    return [id.slice(0, at), id.slice(at + 1)];
+}
+
+export type { KeyWrite };

@@ -1,0 +1,247 @@
+import { randomBytes } from 'node:crypto';
+import type { Pool, PoolClient } from 'pg';
+import { AGENCIES, CONTENT_COLLECTIONS, ENTERPRISES_MSP } from '@counterfoil/chaincode';
+import type {
+    Checkpoint, CloseableAsyncIterable, Committed, Ledger, LedgerEvent, LedgerInfo, TransactionRequest,
+} from '../../gateway/ledger';
+import { CommitError, endorseErrorFrom, LedgerError } from '../../gateway/ledger';
+import { migrate } from '../postgres';
+import { type AuthorityRecord, type IdentityRequest, type IssuedIdentity, MembershipAuthority } from './authorities';
+import { type Block, type BlockTransaction, type ChannelConfig, makeBlock, type Proposal, proposalDigest, sha256Hex, transactionIdOf } from './blocks';
+import { loadChaincode } from './chaincode-runtime';
+import { Committer } from './committer';
+import { ledgerSchema } from './migrations/001_ledger';
+import { readBlocks } from './reader';
+import { EmbeddedStub } from './stub';
+import { LedgerStore } from './store';
+import { verify as verifyX509 } from 'node:crypto';
+
+export type EmbeddedLedgerOptions = Readonly<{
+    pool: Pool;
+    channel?: string;
+    chaincode?: string;
+    /** Organisations created with the ledger; each gets its own certificate authority. */
+    organisations?: readonly string[];
+    /** Most transactions in one block. */
+    maxBlockTransactions?: number;
+    /** fabric-shim's log level for the chaincode (default CRITICAL: refusals are not faults). */
+    chaincodeLogLevel?: string;
+}>;
+
+const LEDGER_LOCK = 'counterfoil-embedded-ledger';
+
+/**
+ * A single-node ledger running the Counterfoil chaincode in-process, with Fabric's semantics,
+ * its blocks hash-chained and stored in PostgreSQL with the world state.
+ */
+export class EmbeddedLedger implements Ledger {
+    private constructor(
+        private readonly options: Required<Omit<EmbeddedLedgerOptions, 'organisations'>>,
+        private readonly store: LedgerStore,
+        private readonly committer: Committer,
+        private readonly lockClient: PoolClient,
+        private readonly authorities: ReadonlyMap<string, MembershipAuthority>,
+        private readonly chaincode: ReturnType<typeof loadChaincode>,
+    ) {}
+
+    static async open(options: EmbeddedLedgerOptions): Promise<EmbeddedLedger> {
+        const settings = {
+            pool: options.pool,
+            channel: options.channel ?? 'tradehub',
+            chaincode: options.chaincode ?? 'counterfoil',
+            maxBlockTransactions: options.maxBlockTransactions ?? 500,
+            chaincodeLogLevel: options.chaincodeLogLevel ?? 'CRITICAL',
+        };
+        await migrate(settings.pool, 'ledger', [ledgerSchema]);
+        const lockClient = await settings.pool.connect();
+        try {
+            // One process commits to a ledger at a time; the lock goes with its connection, so a
+            // killed process releases it.
+            const locked = await lockClient.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtext($1::text)) AS locked', [LEDGER_LOCK]);
+            if (!locked.rows[0]?.locked) {
+                throw new LedgerError({ code: 'UNAVAILABLE', message: 'another process is already running this embedded ledger' });
+            }
+            const store = new LedgerStore(settings.pool, settings.chaincode);
+            let last = await store.lastBlock();
+            if (!last) {
+                const organisations = options.organisations ?? [...AGENCIES, ENTERPRISES_MSP];
+                const created = await Promise.all(organisations.map((mspId) => MembershipAuthority.create(mspId)));
+                const config: ChannelConfig = {
+                    channel: settings.channel,
+                    chaincode: settings.chaincode,
+                    organisations: created.map((authority) => ({ mspId: authority.mspId, rootCertificate: authority.record.certificate })),
+                    collections: Object.entries(CONTENT_COLLECTIONS).map(([name, members]) => ({ name, members: [...members] })),
+                };
+                await store.createGenesis(created.map((authority) => authority.record), makeBlock(0, '', { kind: 'config', config }));
+                last = await store.lastBlock();
+            }
+            if (!last) {
+                throw new LedgerError({ code: 'INTERNAL', message: 'the genesis block was not written' });
+            }
+            const records: AuthorityRecord[] = await store.authorities();
+            const authorities = new Map(records.map((record) => [record.mspId, MembershipAuthority.fromRecord(record)]));
+            const committer = new Committer(store, lockClient, last.number + 1, last.headerHash.toString('hex'), settings.maxBlockTransactions);
+            return new EmbeddedLedger(settings, store, committer, lockClient, authorities, loadChaincode({ logLevel: settings.chaincodeLogLevel }));
+        } catch (error) {
+            lockClient.release(true);
+            throw error;
+        }
+    }
+
+    /** The certificate authority of an organisation, to enrol its users. */
+    authority(mspId: string): MembershipAuthority {
+        const authority = this.authorities.get(mspId);
+        if (!authority) {
+            throw new LedgerError({ code: 'NOT_FOUND', field: 'mspId', message: `organisation ${mspId} is not part of this ledger` });
+        }
+        return authority;
+    }
+
+    issueIdentity(mspId: string, request: IdentityRequest): Promise<IssuedIdentity> {
+        return this.authority(mspId).issue(request);
+    }
+
+    async submit(request: TransactionRequest): Promise<Committed> {
+        const { transaction, privateWrites } = await this.endorse(request);
+        const outcome = await this.committer.enqueue({ transaction, privateWrites });
+        if (outcome.validationCode !== 'VALID') {
+            throw new CommitError({ validationCode: outcome.validationCode, blockNumber: BigInt(outcome.blockNumber), transactionId: transaction.transactionId });
+        }
+        return {
+            result: Buffer.from(transaction.response.payload, 'base64'),
+            transactionId: transaction.transactionId,
+            blockNumber: BigInt(outcome.blockNumber),
+        };
+    }
+
+    async evaluate(request: TransactionRequest): Promise<Uint8Array> {
+        const { transaction } = await this.endorse(request);
+        return Buffer.from(transaction.response.payload, 'base64');
+    }
+
+    events(options: { readonly start?: Checkpoint } = {}): CloseableAsyncIterable<LedgerEvent> {
+        const start = options.start ?? { blockNumber: BigInt(this.committer.currentHeight) };
+        const blocks = this.blocks(start.blockNumber);
+        async function* generate(): AsyncGenerator<LedgerEvent> {
+            let skipping = start.transactionId !== undefined;
+            for await (const block of blocks) {
+                if (block.data.kind !== 'transactions') {
+                    continue;
+                }
+                for (const [index, transaction] of block.data.transactions.entries()) {
+                    if (skipping && block.header.number === Number(start.blockNumber)) {
+                        if (transaction.transactionId === start.transactionId) {
+                            skipping = false;
+                        }
+                        continue;
+                    }
+                    if (transaction.validationCode === 'VALID' && transaction.event) {
+                        yield {
+                            blockNumber: BigInt(block.header.number), transactionId: transaction.transactionId, transactionIndex: index,
+                            timestamp: transaction.proposal.timestamp, name: transaction.event.name, payload: Buffer.from(transaction.event.payload, 'base64'),
+                        };
+                    }
+                }
+                skipping = false;
+            }
+        }
+        const iterator = generate();
+        return { [Symbol.asyncIterator]: () => iterator, close: () => blocks.close() };
+    }
+
+    /** Blocks from `startBlock`, then each new block as it commits, until closed. */
+    blocks(startBlock: bigint = 0n): CloseableAsyncIterable<Block> {
+        return readBlocks(this.store, this.committer.blocks, Number(startBlock));
+    }
+
+    async info(): Promise<LedgerInfo> {
+        return { height: BigInt(this.committer.currentHeight), currentBlockHash: this.committer.currentHash };
+    }
+
+    async transactionStatus(transactionId: string): Promise<{ blockNumber: number; validationCode: string } | undefined> {
+        return this.store.blockOfTransaction(transactionId);
+    }
+
+    get ledgerStore(): LedgerStore {
+        return this.store;
+    }
+
+    async close(): Promise<void> {
+        await this.committer.close();
+        this.committer.blocks.emit('close');
+        await this.lockClient.query('SELECT pg_advisory_unlock(hashtext($1::text))', [LEDGER_LOCK]).catch(() => undefined);
+        this.lockClient.release();
+    }
+
+    private authenticate(request: TransactionRequest, now: Date): MembershipAuthority {
+        const authority = this.authorities.get(request.identity.mspId);
+        if (!authority) {
+            throw new LedgerError({ code: 'UNAUTHENTICATED', field: 'identity', message: `organisation ${request.identity.mspId} is not part of this ledger` });
+        }
+        const problem = authority.problemWith(request.identity.certificate, now);
+        if (problem) {
+            throw new LedgerError({ code: 'UNAUTHENTICATED', field: 'identity', message: problem });
+        }
+        return authority;
+    }
+
+    /** Checks the caller, has it sign the proposal, and simulates the transaction. */
+    private async endorse(request: TransactionRequest): Promise<{ transaction: Omit<BlockTransaction, 'validationCode'>; privateWrites: ReturnType<EmbeddedStub['results']>['privateWrites'] }> {
+        const now = new Date();
+        this.authenticate(request, now);
+        const creator = { mspId: request.identity.mspId, certificate: request.identity.certificate };
+        const transient = new Map(Object.entries(request.transient ?? {}));
+        const nonce = randomBytes(24).toString('base64');
+        const proposal: Proposal = {
+            channel: this.options.channel,
+            chaincode: this.options.chaincode,
+            contract: request.contract,
+            transaction: request.transaction,
+            arguments: [...(request.arguments ?? [])],
+            transientHashes: Object.fromEntries([...transient.entries()].sort(([left], [right]) => left.localeCompare(right)).map(([name, value]) => [name, sha256Hex(value)])),
+            creator,
+            nonce,
+            timestamp: now.toISOString(),
+        };
+        const transactionId = transactionIdOf(nonce, creator);
+        const digest = proposalDigest(proposal);
+        const signature = Buffer.from(await request.identity.sign(digest));
+        if (!verifyX509(null, digest, request.identity.certificate, signature)) {
+            throw new LedgerError({ code: 'UNAUTHENTICATED', field: 'identity', message: 'the proposal signature does not match the certificate', transactionId });
+        }
+        const stub = new EmbeddedStub({
+            store: this.store,
+            channel: this.options.channel,
+            transactionId,
+            timestamp: now,
+            creator,
+            arguments: [`${request.contract}:${request.transaction}`, ...proposal.arguments],
+            transient,
+            collections: new Set(Object.keys(CONTENT_COLLECTIONS)),
+        });
+        let response;
+        try {
+            response = await this.chaincode.invoke(stub);
+        } catch (error) {
+            throw new LedgerError({ code: 'INTERNAL', message: `chaincode failed: ${(error as Error).message}`, transactionId, cause: error });
+        }
+        if (response.status !== 200) {
+            throw endorseErrorFrom(response.message ?? 'the chaincode refused the transaction', transactionId);
+        }
+        const results = stub.results();
+        if (results.paginated && results.readWriteSet.writes.length > 0) {
+            throw new LedgerError({ code: 'FAILED_PRECONDITION', field: 'transaction', message: 'paginated queries are not allowed in transactions that write', transactionId });
+        }
+        return {
+            transaction: {
+                transactionId,
+                proposal,
+                signature: signature.toString('base64'),
+                response: { status: response.status, payload: Buffer.from(response.payload ?? new Uint8Array(0)).toString('base64') },
+                readWriteSet: results.readWriteSet,
+                event: results.event ? { name: results.event.name, payload: Buffer.from(results.event.payload).toString('base64') } : undefined,
+            },
+            privateWrites: results.privateWrites,
+        };
+    }
+}
