@@ -12,7 +12,7 @@ import { loadChaincode } from './chaincode-runtime';
 import { Committer } from './committer';
 import { ledgerSchema } from './migrations/001_ledger';
 import { readBlocks } from './reader';
-import { EmbeddedStub } from './stub';
+import { EmbeddedStub, endorsementProblem } from './stub';
 import { LedgerStore } from './store';
 import { verify as verifyX509 } from 'node:crypto';
 
@@ -229,8 +229,9 @@ export class EmbeddedLedger implements Ledger {
             throw endorseErrorFrom(response.message ?? 'the chaincode refused the transaction', transactionId);
         }
         const results = stub.results();
-        if (results.paginated && results.readWriteSet.writes.length > 0) {
-            throw new LedgerError({ code: 'FAILED_PRECONDITION', field: 'transaction', message: 'paginated queries are not allowed in transactions that write', transactionId });
+        const problem = endorsementProblem(results);
+        if (problem) {
+            throw new LedgerError({ code: 'FAILED_PRECONDITION', field: 'transaction', message: problem, transactionId });
         }
         return {
             transaction: {

@@ -165,10 +165,12 @@ export class LedgerStore {
         const { block, bytes } = commit;
         await insertBlock(client, block, bytes);
         const number = block.header.number;
+        // A duplicate stays in the block, marked invalid, but the id keeps pointing at its first use.
+        const indexed = commit.transactions.filter((transaction) => transaction.validationCode !== 'DUPLICATE_TXID');
         await client.query(
             `INSERT INTO ledger_transactions (transaction_id, block_number, tx_index, validation_code)
              SELECT * FROM unnest($1::text[], $2::bigint[], $3::integer[], $4::text[])`,
-            [commit.transactions.map((t) => t.transactionId), commit.transactions.map(() => number), commit.transactions.map((t) => t.txIndex), commit.transactions.map((t) => t.validationCode)],
+            [indexed.map((t) => t.transactionId), indexed.map(() => number), indexed.map((t) => t.txIndex), indexed.map((t) => t.validationCode)],
         );
         const upserts = new Map<string, { namespace: string; key: string; value: Buffer; txIndex: number }>();
         const deletes = new Map<string, { namespace: string; key: string }>();

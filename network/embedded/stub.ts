@@ -23,6 +23,14 @@ export interface Simulation {
     readonly paginated: boolean;
 }
 
+/** Why Fabric would refuse to endorse a simulation, or undefined when it would not. */
+export function endorsementProblem(simulation: Simulation): string | undefined {
+    if (simulation.paginated && simulation.readWriteSet.writes.length > 0) {
+        return 'paginated queries are not allowed in transactions that write';
+    }
+    return undefined;
+}
+
 /** The namespace that holds the hashes of one collection's private data, as Fabric names it. */
 export function hashedNamespace(namespace: string, collection: string): string {
     return `${namespace}$$h${collection}`;
