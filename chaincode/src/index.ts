@@ -14,7 +14,8 @@ export const serializers = {
 };
 
 export { CaseContract, DocumentContract, HandoffContract, PolicyContract, VerificationContract };
-export { canonicalJson } from './common/canonical';
+export { canonicalBytes, canonicalJson, CanonicalJsonSerializer } from './common/canonical';
+export { Fields, type IntegerRule, type StringRule } from './common/fields';
 export { ChaincodeError, ERROR_CODES, type ErrorCode, parseChaincodeError, type ParsedChaincodeError } from './common/errors';
 export { EVENT_NAMES, type EventName, type CounterfoilEvent } from './common/events';
 export { isUscc, usccCheckCharacter, usccProblem } from './common/uscc';

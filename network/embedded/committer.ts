@@ -90,11 +90,28 @@ export class Committer {
                     for (const pending of batch) {
                         pending.reject(error as Error);
                     }
+                    await this.resync();
                 }
             }
         } finally {
             this.running = false;
             this.blocks.emit('idle');
+        }
+    }
+
+    /**
+     * After a failed block write, takes the chain's tip from the database again: if the COMMIT
+     * reached the database but its answer was lost, the next block must follow that one.
+     */
+    private async resync(): Promise<void> {
+        try {
+            const last = await this.store.lastBlock();
+            if (last) {
+                this.height = last.number + 1;
+                this.previousHash = last.headerHash.toString('hex');
+            }
+        } catch {
+            // The database is unreachable; the next block write will fail and resync again.
         }
     }
 

@@ -2,7 +2,7 @@ import type { ChaincodeProposal, ChaincodeResponse, ChaincodeStub, Iterators, Se
 import Long from 'long';
 import type { KeyRead, KeyWrite, MetadataWrite, RangeRead, ReadWriteSet, Version } from './blocks';
 import { sha256Hex } from './blocks';
-import { createCompositeKey, EMPTY_KEY_SUBSTITUTE, MAX_UNICODE_RUNE, splitCompositeKey } from './composite-keys';
+import { compareKeys, createCompositeKey, EMPTY_KEY_SUBSTITUTE, MAX_UNICODE_RUNE, splitCompositeKey } from './composite-keys';
 import type { LedgerStore, PrivateWrite, StateEntry } from './store';
 
 export interface StubOptions {
@@ -180,7 +180,7 @@ export class EmbeddedStub implements ChaincodeStub {
     getStateByPartialCompositeKeyWithPagination(objectType: string, attributes: string[], pageSize: number, bookmark?: string): Promise<StateQueryResponse<Iterators.StateQueryIterator>> & AsyncIterable<KV> {
         const startKey = createCompositeKey(objectType, attributes);
         const endKey = startKey + MAX_UNICODE_RUNE;
-        if (bookmark && (bookmark < startKey || bookmark >= endKey)) {
+        if (bookmark && (compareKeys(bookmark, startKey) < 0 || compareKeys(bookmark, endKey) >= 0)) {
             return paged(Promise.reject(new Error('bookmark does not belong to this query')));
         }
         return paged(this.scan(bookmark || startKey, endKey, pageSize));
