@@ -1,4 +1,4 @@
 export type {
-    Checkpoint, CloseableAsyncIterable, Committed, Ledger, LedgerEvent, LedgerInfo, SigningIdentity, TransactionRequest,
+    Checkpoint, CloseableAsyncIterable, Committed, Ledger, LedgerBlock, LedgerBlockTransaction, LedgerEvent, LedgerInfo, SigningIdentity, TransactionRequest,
 } from './ledger';
 export { CommitError, EndorseError, endorseErrorFrom, LedgerError, type LedgerErrorCode } from './errors';

@@ -49,6 +49,24 @@ export interface CloseableAsyncIterable<T> extends AsyncIterable<T> {
     close(): void;
 }
 
+/** A transaction as it stands in a block, whichever ledger holds it. */
+export interface LedgerBlockTransaction {
+    readonly transactionId: string;
+    readonly creatorMspId: string;
+    readonly timestamp: string;
+    /** VALID, or the reason the transaction was invalidated (e.g. MVCC_READ_CONFLICT). */
+    readonly validationCode: string;
+    readonly eventName?: string;
+}
+
+export interface LedgerBlock {
+    readonly number: bigint;
+    /** Hex SHA-256 of the previous block's header ('' for block 0). */
+    readonly previousHash: string;
+    readonly dataHash: string;
+    readonly transactions: readonly LedgerBlockTransaction[];
+}
+
 export interface LedgerInfo {
     /** Number of blocks; the next block's number. */
     readonly height: bigint;
@@ -62,6 +80,8 @@ export interface Ledger {
     evaluate(request: TransactionRequest): Promise<Uint8Array>;
     /** Chaincode events of valid transactions, from a checkpoint, then live. */
     events(options?: { readonly start?: Checkpoint }): CloseableAsyncIterable<LedgerEvent>;
+    /** Blocks from a number, then each new one as it commits. */
+    blocks(startBlock?: bigint): CloseableAsyncIterable<LedgerBlock>;
     info(): Promise<LedgerInfo>;
     close(): Promise<void>;
 }

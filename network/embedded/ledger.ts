@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
 import { AGENCIES, CONTENT_COLLECTIONS, ENTERPRISES_MSP } from '@counterfoil/chaincode';
 import type {
-    Checkpoint, CloseableAsyncIterable, Committed, Ledger, LedgerEvent, LedgerInfo, TransactionRequest,
+    Checkpoint, CloseableAsyncIterable, Committed, Ledger, LedgerBlock, LedgerEvent, LedgerInfo, TransactionRequest,
 } from '../../gateway/ledger';
 import { CommitError, endorseErrorFrom, LedgerError } from '../../gateway/ledger';
 import { migrate } from '../postgres';
@@ -54,6 +54,9 @@ export class EmbeddedLedger implements Ledger {
         };
         await migrate(settings.pool, 'ledger', [ledgerSchema]);
         const lockClient = await settings.pool.connect();
+        // Losing this connection loses the lock and the committer's session; the error surfaces
+        // on the next block write instead of crashing the process.
+        lockClient.on('error', () => undefined);
         try {
             // One process commits to a ledger at a time; the lock goes with its connection, so a
             // killed process releases it.
@@ -121,7 +124,7 @@ export class EmbeddedLedger implements Ledger {
 
     events(options: { readonly start?: Checkpoint } = {}): CloseableAsyncIterable<LedgerEvent> {
         const start = options.start ?? { blockNumber: BigInt(this.committer.currentHeight) };
-        const blocks = this.blocks(start.blockNumber);
+        const blocks = this.rawBlocks(start.blockNumber);
         async function* generate(): AsyncGenerator<LedgerEvent> {
             let skipping = start.transactionId !== undefined;
             for await (const block of blocks) {
@@ -150,7 +153,19 @@ export class EmbeddedLedger implements Ledger {
     }
 
     /** Blocks from `startBlock`, then each new block as it commits, until closed. */
-    blocks(startBlock: bigint = 0n): CloseableAsyncIterable<Block> {
+    blocks(startBlock: bigint = 0n): CloseableAsyncIterable<LedgerBlock> {
+        const blocks = this.rawBlocks(startBlock);
+        async function* summarise(): AsyncGenerator<LedgerBlock> {
+            for await (const block of blocks) {
+                yield summary(block);
+            }
+        }
+        const iterator = summarise();
+        return { [Symbol.asyncIterator]: () => iterator, close: () => blocks.close() };
+    }
+
+    /** The stored blocks in full: transactions with their proposals, signatures and read-write sets. */
+    rawBlocks(startBlock: bigint = 0n): CloseableAsyncIterable<Block> {
         return readBlocks(this.store, this.committer.blocks, Number(startBlock));
     }
 
@@ -245,4 +260,20 @@ export class EmbeddedLedger implements Ledger {
             privateWrites: results.privateWrites,
         };
     }
+}
+
+function summary(block: Block): LedgerBlock {
+    const transactions = block.data.kind === 'transactions' ? block.data.transactions : [];
+    return {
+        number: BigInt(block.header.number),
+        previousHash: block.header.previousHash,
+        dataHash: block.header.dataHash,
+        transactions: transactions.map((transaction) => ({
+            transactionId: transaction.transactionId,
+            creatorMspId: transaction.proposal.creator.mspId,
+            timestamp: transaction.proposal.timestamp,
+            validationCode: transaction.validationCode,
+            eventName: transaction.event?.name,
+        })),
+    };
 }

@@ -93,5 +93,25 @@ for (const factory of backends()) {
             expect(payload.number).to.equal(second.number);
             expect(committed.blockNumber >= start.height).to.equal(true);
         });
+
+        it('lists committed transactions block by block from any block number, chained by hash', async () => {
+            const start = await world.backend.ledger.info();
+            const request = permitRequest({ holder: world.exporterUscc });
+            const committed = await world.commerce.submitRaw('documents', 'Issue', request, contentOf(request));
+            const blocks = world.backend.ledger.blocks(start.height - 1n);
+            const seen: { number: bigint; previousHash: string }[] = [];
+            let found: { creatorMspId: string; validationCode: string; eventName?: string } | undefined;
+            for await (const block of blocks) {
+                seen.push({ number: block.number, previousHash: block.previousHash });
+                found = block.transactions.find((transaction) => transaction.transactionId === committed.transactionId);
+                if (found) {
+                    break;
+                }
+            }
+            blocks.close();
+            expect(seen[0]?.number).to.equal(start.height - 1n);
+            expect(found).to.deep.include({ creatorMspId: 'CommerceMSP', validationCode: 'VALID', eventName: 'DocumentIssued' });
+            expect(seen.at(-1)?.number).to.equal(committed.blockNumber);
+        });
     });
 }

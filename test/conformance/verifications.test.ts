@@ -234,6 +234,10 @@ for (const factory of backends()) {
             const mine = await world.exporter.evaluate<Page<VerificationRecord>>('verifications', 'List', { holder: world.exporterUscc, pageSize: 200 });
             expect(mine.records.some((record) => record.declarationNumber === verdict.declarationNumber)).to.equal(true);
             await expectRefusal(world.otherEnterprise.evaluate('verifications', 'List', { holder: world.exporterUscc }), 'FORBIDDEN', 'holder');
+            const byDeclaration = await world.exporter.evaluate<Page<VerificationRecord>>('verifications', 'List', { declarationNumber: verdict.declarationNumber });
+            expect(byDeclaration.records.map((record) => record.permit.number)).to.deep.equal([licence.number]);
+            const hidden = await world.otherEnterprise.evaluate<Page<VerificationRecord>>('verifications', 'List', { declarationNumber: verdict.declarationNumber });
+            expect(hidden.records).to.deep.equal([]);
         });
 
         it('keeps drawing from the new version after a licence is amended', async () => {

@@ -31,7 +31,7 @@ describe('the embedded ledger', function () {
     });
 
     it('starts from a configuration block naming every organisation\'s root certificate and the collections', async () => {
-        const blocks = ledger.blocks(0n);
+        const blocks = ledger.rawBlocks(0n);
         const first = (await blocks[Symbol.asyncIterator]().next()).value as Block;
         blocks.close();
         expect(first.header).to.include({ number: 0, previousHash: '' });

@@ -198,29 +198,35 @@ export class VerificationContract extends Contract {
         return record;
     }
 
-    /** Verifications of one permit (`permit`), or of one declarant (`holder`). */
+    /** Verifications of one permit (`permit`), of one declarant (`holder`), or of one declaration (`declarationNumber`). */
     @Transaction(false)
     async List(ctx: Context, request: string): Promise<Page<VerificationRecord>> {
         const caller = callerOf(ctx);
         const fields = Fields.parse(request);
+        const declarationNumber = fields.optionalString('declarationNumber', { pattern: DECLARATION_NUMBER, patternRule: 'must be an 18-digit customs declaration number' });
         const permit = fields.optionalObject('permit');
         const permitType = permit?.oneOf('type', PERMIT_TYPES);
         const permitNumber = permit?.string('number', { pattern: DOCUMENT_NUMBER, patternRule: 'must be 1 to 40 letters, digits or . _ / -, starting with a letter or digit' });
         permit?.done();
         const holder = fields.has('holder') ? fields.uscc('holder') : (fields.optionalString('holder'), undefined);
-        const page = readPageRequest(fields);
+        const pageRequest = readPageRequest(fields);
         fields.done();
-        if ((permit === undefined) === (holder === undefined)) {
-            throw invalidArgument('permit', 'exactly one of permit and holder is required');
+        if ([permit, holder, declarationNumber].filter((selector) => selector !== undefined).length !== 1) {
+            throw invalidArgument('request', 'exactly one of declarationNumber, permit and holder is required');
+        }
+        if (declarationNumber) {
+            const page = await pageOfIndex(ctx, VERIFICATION, [declarationNumber], pageRequest, ([declaration, number]) =>
+                readRecord<VerificationRecord>(ctx, verificationKey(ctx, declaration ?? '', number ?? '')));
+            return { ...page, records: page.records.filter((record) => caller.kind !== 'enterprise' || record.holder === caller.uscc) };
         }
         if (caller.kind === 'enterprise' && holder !== caller.uscc) {
             throw forbidden('holder', `enterprise ${caller.uscc} may list only its own verifications`);
         }
         if (holder) {
-            return pageOfIndex(ctx, VERIFICATIONS_BY_HOLDER, [holder], page, ([, declaration, number]) =>
+            return pageOfIndex(ctx, VERIFICATIONS_BY_HOLDER, [holder], pageRequest, ([, declaration, number]) =>
                 readRecord<VerificationRecord>(ctx, verificationKey(ctx, declaration ?? '', number ?? '')));
         }
-        return pageOfIndex(ctx, VERIFICATIONS_BY_PERMIT, [permitType as string, permitNumber as string], page, ([, number, declaration]) =>
+        return pageOfIndex(ctx, VERIFICATIONS_BY_PERMIT, [permitType as string, permitNumber as string], pageRequest, ([, number, declaration]) =>
             readRecord<VerificationRecord>(ctx, verificationKey(ctx, declaration ?? '', number ?? '')));
     }
 }
