@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import type { BackendFactory, LedgerBackend } from './backend';
+import { backends } from './backends';
 import { Actor } from './client';
 import { makeUscc } from './fixtures';
 
@@ -54,4 +55,32 @@ export async function createWorld(factory: BackendFactory): Promise<World> {
             expect(await backend.fingerprint(), 'the refused call changed the ledger').to.equal(before);
         },
     };
+}
+
+/**
+ * Declares one suite per ledger backend. The suite's world (a fresh ledger with its cast) is
+ * created before its first test and closed after its last; `world` forwards to it.
+ */
+export function onEveryBackend(subject: string, define: (world: World) => void): void {
+    for (const factory of backends()) {
+        describe(`${subject} on the ${factory.name}`, function () {
+            this.timeout(120_000);
+            let current: World | undefined;
+            const world = new Proxy({} as World, {
+                get: (_target, property) => {
+                    if (!current) {
+                        throw new Error('the world is created in the suite\'s before hook');
+                    }
+                    return Reflect.get(current, property) as unknown;
+                },
+            });
+            before(async () => {
+                current = await createWorld(factory);
+            });
+            after(async () => {
+                await current?.backend.close();
+            });
+            define(world);
+        });
+    }
 }

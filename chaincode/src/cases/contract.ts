@@ -7,7 +7,9 @@ import {
     deleteIndex, type Page, pageOfIndex, readPageRequest, readRecord, sameContent, transactionTime, writeIndex, writeRecord,
 } from '../common/state';
 import { isUscc } from '../common/uscc';
-import { AGENCIES, CODE, DOCUMENT_NUMBER, DOCUMENT_TYPES, type DocumentType, IDENTIFIER } from '../common/vocabulary';
+import {
+    AGENCIES, CODE_RULE, DOCUMENT_NUMBER_RULE, DOCUMENT_TYPES, type DocumentType, IDENTIFIER_RULE,
+} from '../common/vocabulary';
 import { getDocument } from '../documents/records';
 import { getHandoff } from '../handoffs/records';
 
@@ -50,7 +52,7 @@ const CASE = 'case';
 const CASE_MESSAGE = 'case-message';
 const BY_PARTY = 'case~party-status';
 const BY_SUBJECT = 'case~subject';
-const CASE_ID = { pattern: IDENTIFIER, patternRule: 'must be 1 to 128 letters, digits or . _ : -, starting with a letter or digit', maxLength: 128 };
+const CASE_ID = IDENTIFIER_RULE;
 
 function caseKey(ctx: Context, caseId: string): string {
     return ctx.stub.createCompositeKey(CASE, [caseId]);
@@ -77,7 +79,7 @@ function readSubject(fields: Fields): CaseSubject {
     const kind = subject.oneOf('kind', ['HANDOFF', 'DOCUMENT'] as const);
     const result: CaseSubject = kind === 'HANDOFF'
         ? { kind, sender: subject.oneOf('sender', AGENCIES), messageId: subject.string('messageId', CASE_ID) }
-        : { kind, type: subject.oneOf('type', DOCUMENT_TYPES), number: subject.string('number', { pattern: DOCUMENT_NUMBER }) };
+        : { kind, type: subject.oneOf('type', DOCUMENT_TYPES), number: subject.string('number', DOCUMENT_NUMBER_RULE) };
     subject.done();
     return result;
 }
@@ -192,7 +194,7 @@ export class CaseContract extends Contract {
         requireWriter(caller);
         const fields = Fields.parse(request);
         const caseId = fields.string('caseId', CASE_ID);
-        const code = fields.string('resolutionCode', { pattern: CODE, patternRule: 'must be 1 to 48 capitals, digits or _, starting with a capital', maxLength: 48 });
+        const code = fields.string('resolutionCode', CODE_RULE);
         const noteHash = fields.optionalHash('noteHash');
         fields.done();
         const record = await getCase(ctx, caseId);

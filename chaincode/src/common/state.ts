@@ -77,20 +77,6 @@ export async function pageOfIndex<T>(
     return { records, bookmark };
 }
 
-/** All entries under an index prefix, for the small sets a writing transaction may scan. */
-export async function allOfIndex(ctx: Context, index: string, prefix: string[]): Promise<string[][]> {
-    const iterator = await ctx.stub.getStateByPartialCompositeKey(index, prefix);
-    const entries: string[][] = [];
-    try {
-        for (let result = await iterator.next(); !result.done; result = await iterator.next()) {
-            entries.push(ctx.stub.splitCompositeKey(result.value.key).attributes);
-        }
-    } finally {
-        await iterator.close();
-    }
-    return entries;
-}
-
 export function readPageRequest(fields: Fields): PageRequest {
     const pageSize = fields.optionalInteger('pageSize', { min: 1, max: MAX_PAGE_SIZE }) ?? DEFAULT_PAGE_SIZE;
     const bookmark = fields.optionalString('bookmark', {

@@ -62,3 +62,11 @@ export const IDENTIFIER = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 export const CODE = /^[A-Z][A-Z0-9_]{0,47}$/;
 /** Customs port (关区) codes: 4 digits. */
 export const PORT = /^[0-9]{4}$/;
+
+/** The same patterns with the rule an error states, for the request field reader. */
+export const DOCUMENT_NUMBER_RULE = { pattern: DOCUMENT_NUMBER, patternRule: 'must be 1 to 40 letters, digits or . _ / -, starting with a letter or digit', maxLength: 40 };
+export const DECLARATION_NUMBER_RULE = { pattern: DECLARATION_NUMBER, patternRule: 'must be an 18-digit customs declaration number' };
+export const HS_CODE_RULE = { pattern: HS_CODE, patternRule: 'must be a 10-digit HS code' };
+export const UNIT_RULE = { pattern: UNIT, patternRule: 'must be a unit code of 1 to 8 capitals or digits, e.g. KGM' };
+export const IDENTIFIER_RULE = { pattern: IDENTIFIER, patternRule: 'must be 1 to 128 letters, digits or . _ : -, starting with a letter or digit', maxLength: 128 };
+export const CODE_RULE = { pattern: CODE, patternRule: 'must be 1 to 48 capitals, digits or _, starting with a capital', maxLength: 48 };

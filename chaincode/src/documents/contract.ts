@@ -6,7 +6,7 @@ import { emit } from '../common/events';
 import { Fields } from '../common/fields';
 import { type Page, pageOfIndex, readPageRequest, readRecord, transactionTime, writeIndex, writeRecord } from '../common/state';
 import {
-    AGENCIES, COLLECTION_OF, CONTENT_COLLECTIONS, DOCUMENT_NUMBER, DOCUMENT_TYPES, type DocumentType, ISSUER_OF,
+    AGENCIES, COLLECTION_OF, CONTENT_COLLECTIONS, DOCUMENT_NUMBER_RULE, DOCUMENT_TYPES, type DocumentType, ISSUER_OF,
 } from '../common/vocabulary';
 import {
     asSeenAt, contentKey, documentKey, DOCUMENTS_BY_HOLDER, DOCUMENTS_BY_ISSUER, type DocumentRecord, findDocument,
@@ -22,7 +22,7 @@ interface DocumentReference {
 
 function readReference(fields: Fields): DocumentReference {
     const type = fields.oneOf('type', DOCUMENT_TYPES);
-    const number = fields.string('number', { pattern: DOCUMENT_NUMBER, patternRule: 'must be 1 to 40 letters, digits or . _ / -, starting with a letter or digit' });
+    const number = fields.string('number', DOCUMENT_NUMBER_RULE);
     const version = fields.optionalInteger('version', { min: 1, max: 9999 });
     return { type, number, version };
 }
@@ -48,7 +48,7 @@ export class DocumentContract extends Contract {
         const fields = Fields.parse(request);
         const type = fields.oneOf('type', DOCUMENT_TYPES);
         const agency = requireAgency(caller, `issue ${type}`, [ISSUER_OF[type]]);
-        const number = fields.string('number', { pattern: DOCUMENT_NUMBER, patternRule: 'must be 1 to 40 letters, digits or . _ / -, starting with a letter or digit' });
+        const number = fields.string('number', DOCUMENT_NUMBER_RULE);
         const holder = fields.uscc('holder');
         const now = transactionTime(ctx);
         const terms = readTerms(fields, type, now);
@@ -88,7 +88,7 @@ export class DocumentContract extends Contract {
         const fields = Fields.parse(request);
         const type = fields.oneOf('type', DOCUMENT_TYPES);
         const agency = requireAgency(caller, `amend ${type}`, [ISSUER_OF[type]]);
-        const number = fields.string('number', { pattern: DOCUMENT_NUMBER, patternRule: 'must be 1 to 40 letters, digits or . _ / -, starting with a letter or digit' });
+        const number = fields.string('number', DOCUMENT_NUMBER_RULE);
         const expectedVersion = fields.integer('expectedVersion', { min: 1, max: 9998 });
         const now = transactionTime(ctx);
         const current = await getDocument(ctx, type, number);
@@ -128,7 +128,7 @@ export class DocumentContract extends Contract {
         const fields = Fields.parse(request);
         const type = fields.oneOf('type', DOCUMENT_TYPES);
         const agency = requireAgency(caller, `revoke ${type}`, [ISSUER_OF[type]]);
-        const number = fields.string('number', { pattern: DOCUMENT_NUMBER, patternRule: 'must be 1 to 40 letters, digits or . _ / -, starting with a letter or digit' });
+        const number = fields.string('number', DOCUMENT_NUMBER_RULE);
         const reason = fields.string('reason', { maxLength: 500 });
         fields.done();
         const now = transactionTime(ctx);

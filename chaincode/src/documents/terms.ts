@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import type { Context } from 'fabric-contract-api';
 import { invalidArgument } from '../common/errors';
 import type { Fields } from '../common/fields';
-import { DIRECTIONS, type DocumentType, HS_CODE, PERMIT_TYPES, UNIT } from '../common/vocabulary';
+import {
+    CODE_RULE, DIRECTIONS, type DocumentType, HS_CODE_RULE, PERMIT_TYPES, UNIT_RULE,
+} from '../common/vocabulary';
 import type { PermitTerms } from './records';
 
 /** The largest quantity a goods line may carry, so that 105 % of it is still exact. */
@@ -42,9 +44,9 @@ export function readTerms(fields: Fields, type: DocumentType, now: string, direc
         throw invalidArgument('permit.direction', `cannot change on amendment (it is ${direction})`);
     }
     const goods = permitFields.array('goods', { minItems: 1, maxItems: 50 }, (line) => ({
-        hsCode: line.string('hsCode', { pattern: HS_CODE, patternRule: 'must be a 10-digit HS code' }),
+        hsCode: line.string('hsCode', HS_CODE_RULE),
         quantity: line.integer('quantity', { min: 1, max: MAX_QUANTITY }),
-        unit: line.string('unit', { pattern: UNIT, patternRule: 'must be a unit code of 1 to 8 capitals or digits, e.g. KGM' }),
+        unit: line.string('unit', UNIT_RULE),
         drawn: 0,
     }));
     const seen = new Set<string>();

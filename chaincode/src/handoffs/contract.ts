@@ -7,7 +7,9 @@ import { Fields } from '../common/fields';
 import {
     addSeconds, type Page, pageOfIndex, readPageRequest, sameContent, transactionTime, writeIndex, writeRecord,
 } from '../common/state';
-import { AGENCIES, type Agency, CODE, DOCUMENT_NUMBER, DOCUMENT_TYPES, IDENTIFIER, isAgency } from '../common/vocabulary';
+import {
+    AGENCIES, type Agency, CODE_RULE, DOCUMENT_NUMBER_RULE, DOCUMENT_TYPES, IDENTIFIER_RULE, isAgency,
+} from '../common/vocabulary';
 import { getDocument } from '../documents/records';
 import { deadlinesFor } from '../policies/deadlines';
 import {
@@ -17,7 +19,7 @@ import {
 } from './records';
 
 const MAX_PAYLOAD_SIZE = 1024 ** 4;
-const MESSAGE_ID = { pattern: IDENTIFIER, patternRule: 'must be 1 to 128 letters, digits or . _ : -, starting with a letter or digit', maxLength: 128 };
+const MESSAGE_ID = IDENTIFIER_RULE;
 
 /** Parties to a handoff, the subject enterprise, auditors and the hub's reconciliation may read it. */
 function canRead(caller: Caller, handoff: Dispatch): boolean {
@@ -71,7 +73,7 @@ export class HandoffContract extends Contract {
         const documentFields = fields.object('document');
         const document = {
             type: documentFields.oneOf('type', DOCUMENT_TYPES),
-            number: documentFields.string('number', { pattern: DOCUMENT_NUMBER, patternRule: 'must be 1 to 40 letters, digits or . _ / -, starting with a letter or digit' }),
+            number: documentFields.string('number', DOCUMENT_NUMBER_RULE),
         };
         documentFields.done();
         const payloadHash = fields.hash('payloadHash');
@@ -159,7 +161,7 @@ export class HandoffContract extends Contract {
         const sender = fields.oneOf('sender', AGENCIES);
         const messageId = fields.string('messageId', MESSAGE_ID);
         const decision = fields.oneOf('decision', ['ACCEPTED', 'REJECTED'] as const);
-        const reasonCode = fields.optionalString('reasonCode', { pattern: CODE, patternRule: 'must be 1 to 48 capitals, digits or _, starting with a capital', maxLength: 48 });
+        const reasonCode = fields.optionalString('reasonCode', CODE_RULE);
         const text = fields.optionalString('text', { maxLength: 1000 });
         fields.done();
         if (decision === 'REJECTED' && reasonCode === undefined) {
@@ -274,7 +276,7 @@ export class HandoffContract extends Contract {
         const party = fields.optionalOneOf('party', AGENCIES);
         const subject = fields.has('subject') ? fields.uscc('subject') : (fields.optionalString('subject'), undefined);
         const documentFields = fields.optionalObject('document');
-        const document = documentFields ? [documentFields.oneOf('type', DOCUMENT_TYPES), documentFields.string('number', { pattern: DOCUMENT_NUMBER })] : undefined;
+        const document = documentFields ? [documentFields.oneOf('type', DOCUMENT_TYPES), documentFields.string('number', DOCUMENT_NUMBER_RULE)] : undefined;
         documentFields?.done();
         const status = fields.optionalOneOf('status', HANDOFF_STATUSES);
         const page = readPageRequest(fields);

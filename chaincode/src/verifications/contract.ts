@@ -6,7 +6,7 @@ import { emit } from '../common/events';
 import { Fields } from '../common/fields';
 import { addSeconds, type Page, pageOfIndex, readPageRequest, readRecord, transactionTime, writeIndex, writeRecord } from '../common/state';
 import {
-    DECLARATION_NUMBER, DIRECTIONS, DOCUMENT_NUMBER, HS_CODE, PERMIT_TYPES, type PermitType, PORT, UNIT,
+    CODE_RULE, DECLARATION_NUMBER_RULE, DIRECTIONS, DOCUMENT_NUMBER_RULE, HS_CODE_RULE, PERMIT_TYPES, type PermitType, PORT, UNIT_RULE,
 } from '../common/vocabulary';
 import { documentKey, type DocumentRecord, findDocument, isExhausted, type PermitTerms } from '../documents/records';
 import { MAX_QUANTITY } from '../documents/terms';
@@ -54,17 +54,17 @@ function verificationKey(ctx: Context, declarationNumber: string, permitNumber: 
 }
 
 function readDeclaration(fields: Fields, now: string): Declaration {
-    const declarationNumber = fields.string('declarationNumber', { pattern: DECLARATION_NUMBER, patternRule: 'must be an 18-digit customs declaration number' });
+    const declarationNumber = fields.string('declarationNumber', DECLARATION_NUMBER_RULE);
     const permit = fields.object('permit');
     const permitType = permit.oneOf('type', PERMIT_TYPES);
-    const permitNumber = permit.string('number', { pattern: DOCUMENT_NUMBER, patternRule: 'must be 1 to 40 letters, digits or . _ / -, starting with a letter or digit' });
+    const permitNumber = permit.string('number', DOCUMENT_NUMBER_RULE);
     permit.done();
     const holder = fields.uscc('holder');
     const direction = fields.oneOf('direction', DIRECTIONS);
     const goods = fields.array('goods', { minItems: 1, maxItems: 50 }, (line) => ({
-        hsCode: line.string('hsCode', { pattern: HS_CODE, patternRule: 'must be a 10-digit HS code' }),
+        hsCode: line.string('hsCode', HS_CODE_RULE),
         quantity: line.integer('quantity', { min: 1, max: MAX_QUANTITY }),
-        unit: line.string('unit', { pattern: UNIT, patternRule: 'must be a unit code of 1 to 8 capitals or digits, e.g. KGM' }),
+        unit: line.string('unit', UNIT_RULE),
     }));
     const declaredAt = fields.timestamp('declaredAt');
     if (declaredAt > addSeconds(now, FUTURE_SKEW_SECONDS)) {
@@ -153,8 +153,8 @@ export class VerificationContract extends Contract {
         requireWriter(caller);
         requireAgency(caller, 'release verifications', ['CustomsMSP']);
         const fields = Fields.parse(request);
-        const declarationNumber = fields.string('declarationNumber', { pattern: DECLARATION_NUMBER, patternRule: 'must be an 18-digit customs declaration number' });
-        const permitNumber = fields.string('permitNumber', { pattern: DOCUMENT_NUMBER, patternRule: 'must be 1 to 40 letters, digits or . _ / -, starting with a letter or digit' });
+        const declarationNumber = fields.string('declarationNumber', DECLARATION_NUMBER_RULE);
+        const permitNumber = fields.string('permitNumber', DOCUMENT_NUMBER_RULE);
         const reason = fields.string('reason', { maxLength: 500 });
         fields.done();
         const now = transactionTime(ctx);
@@ -187,8 +187,8 @@ export class VerificationContract extends Contract {
     async Get(ctx: Context, request: string): Promise<VerificationRecord> {
         const caller = callerOf(ctx);
         const fields = Fields.parse(request);
-        const declarationNumber = fields.string('declarationNumber', { pattern: DECLARATION_NUMBER, patternRule: 'must be an 18-digit customs declaration number' });
-        const permitNumber = fields.string('permitNumber', { pattern: DOCUMENT_NUMBER, patternRule: 'must be 1 to 40 letters, digits or . _ / -, starting with a letter or digit' });
+        const declarationNumber = fields.string('declarationNumber', DECLARATION_NUMBER_RULE);
+        const permitNumber = fields.string('permitNumber', DOCUMENT_NUMBER_RULE);
         fields.done();
         const record = await readRecord<VerificationRecord>(ctx, verificationKey(ctx, declarationNumber, permitNumber));
         if (!record) {
@@ -203,10 +203,10 @@ export class VerificationContract extends Contract {
     async List(ctx: Context, request: string): Promise<Page<VerificationRecord>> {
         const caller = callerOf(ctx);
         const fields = Fields.parse(request);
-        const declarationNumber = fields.optionalString('declarationNumber', { pattern: DECLARATION_NUMBER, patternRule: 'must be an 18-digit customs declaration number' });
+        const declarationNumber = fields.optionalString('declarationNumber', DECLARATION_NUMBER_RULE);
         const permit = fields.optionalObject('permit');
         const permitType = permit?.oneOf('type', PERMIT_TYPES);
-        const permitNumber = permit?.string('number', { pattern: DOCUMENT_NUMBER, patternRule: 'must be 1 to 40 letters, digits or . _ / -, starting with a letter or digit' });
+        const permitNumber = permit?.string('number', DOCUMENT_NUMBER_RULE);
         permit?.done();
         const holder = fields.has('holder') ? fields.uscc('holder') : (fields.optionalString('holder'), undefined);
         const pageRequest = readPageRequest(fields);
