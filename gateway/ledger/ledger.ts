@@ -56,7 +56,8 @@ export interface LedgerBlockTransaction {
     readonly timestamp: string;
     /** VALID, or the reason the transaction was invalidated (e.g. MVCC_READ_CONFLICT). */
     readonly validationCode: string;
-    readonly eventName?: string;
+    /** The chaincode event the transaction set, if any (valid or not: check validationCode). */
+    readonly event?: { readonly name: string; readonly payload: Uint8Array };
 }
 
 export interface LedgerBlock {

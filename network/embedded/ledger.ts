@@ -273,7 +273,7 @@ function summary(block: Block): LedgerBlock {
             creatorMspId: transaction.proposal.creator.mspId,
             timestamp: transaction.proposal.timestamp,
             validationCode: transaction.validationCode,
-            eventName: transaction.event?.name,
+            event: transaction.event ? { name: transaction.event.name, payload: Buffer.from(transaction.event.payload, 'base64') } : undefined,
         })),
     };
 }

@@ -7,7 +7,7 @@ import { type Page, pageOfIndex, readPageRequest, readRecord, transactionTime, w
 import { AGENCIES, type Agency, DOCUMENT_TYPES } from '../common/vocabulary';
 import { ANY, DEADLINE_POLICY, type DeadlinePolicy, type Deadlines, deadlinesFor, policyKey } from './deadlines';
 
-const MIN_SECONDS = 60;
+const MIN_SECONDS = 1;
 const MAX_SECONDS = 90 * 24 * 3600;
 const WITH_ANY = <T extends string>(values: readonly T[]): readonly (T | typeof ANY)[] => [...values, ANY];
 

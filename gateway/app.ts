@@ -1,0 +1,80 @@
+import { randomUUID } from 'node:crypto';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import type { Logger } from 'pino';
+import type { Principal } from './auth/principal';
+import { Problem, problemResponder } from './http/problem';
+import { RateLimiter } from './http/rate-limit';
+import { GatewayMetrics } from './metrics';
+import { Api } from './openapi/api';
+import { caseRoutes } from './routes/cases';
+import { documentRoutes } from './routes/documents';
+import { handoffRoutes } from './routes/handoffs';
+import { systemRoutes } from './routes/system';
+import { traceRoutes } from './routes/trace';
+import { verificationRoutes } from './routes/verifications';
+import type { Services } from './services';
+
+export type AppOptions = Readonly<{
+    services: Services;
+    logger: Logger;
+    bodyLimitBytes: number;
+    rateLimitPerMinute: number;
+    /** Extra routes (server-sent events, webhooks, proofs) mounted with the same rules. */
+    extraRoutes?: (api: Api) => void;
+}>;
+
+/** The express application: every route from the API list, behind one error and logging policy. */
+export function createApp(options: AppOptions): { app: Express; api: Api; metrics: GatewayMetrics } {
+    const { services, logger } = options;
+    const metrics = new GatewayMetrics();
+    const api = new Api();
+    const info = { title: 'Counterfoil', version: '0.1.0', description: 'Inter-agency document verification and reconciliation hub for cross-border trade' };
+    api.add(
+        ...systemRoutes(services, metrics, () => api.document(info)),
+        ...documentRoutes(services), ...verificationRoutes(services), ...handoffRoutes(services), ...caseRoutes(services), ...traceRoutes(services),
+    );
+    options.extraRoutes?.(api);
+    const limiter = new RateLimiter(options.rateLimitPerMinute);
+
+    const app = express();
+    app.disable('x-powered-by');
+    app.set('query parser', 'simple');
+    app.use((request: Request, response: Response, next: NextFunction) => {
+        const offered = request.get('x-request-id');
+        const requestId = offered && /^[A-Za-z0-9._-]{1,64}$/.test(offered) ? offered : randomUUID();
+        response.locals.requestId = requestId;
+        response.setHeader('X-Request-Id', requestId);
+        const started = process.hrtime.bigint();
+        response.on('finish', () => {
+            const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+            const route = (request.route as { path?: string } | undefined)?.path ?? 'unmatched';
+            metrics.requests.inc({ method: request.method, route, status: String(response.statusCode) });
+            metrics.duration.observe({ method: request.method, route }, seconds);
+            logger.info({ requestId, method: request.method, url: request.originalUrl, status: response.statusCode, ms: Math.round(seconds * 1000), principal: response.locals.principal as string | undefined }, 'request');
+        });
+        next();
+    });
+    app.use(express.json({ limit: options.bodyLimitBytes, strict: true, type: ['application/json', 'application/*+json'] }));
+    const authenticate = async (request: Request): Promise<Principal> => {
+        const header = request.get('authorization');
+        const match = header ? /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(header) : null;
+        if (!match) {
+            throw new Problem('UNAUTHENTICATED', 'send Authorization: Bearer <token>', 'authorization');
+        }
+        return services.tokens.verify(match[1] as string);
+    };
+    app.use(api.router(async (request) => {
+        const principal = await authenticate(request);
+        (request.res as Response).locals.principal = `${principal.subject}@${principal.org}`;
+        return principal;
+    }, (principal) => limiter.take(principal)));
+    app.use((request: Request, _response: Response, next: NextFunction) => {
+        next(new Problem('NOT_FOUND', `no route ${request.method} ${request.path}`, 'path'));
+    });
+    app.use(problemResponder((problem, error) => {
+        if (problem.status >= 500) {
+            logger.error({ err: error, code: problem.code }, 'request failed');
+        }
+    }));
+    return { app, api, metrics };
+}

@@ -1,0 +1,50 @@
+import type { Pool } from 'pg';
+import type { SigningIdentity } from '../ledger';
+import { type EmbeddedLedger, signingIdentity } from '../../network/embedded';
+import type { Principal } from './principal';
+
+/** Gives each principal its own ledger identity, so the chaincode judges the principal itself. */
+export interface IdentityProvider {
+    identityFor(principal: Principal): Promise<SigningIdentity>;
+}
+
+/**
+ * On the embedded ledger, the gateway enrols each principal with its organisation's certificate
+ * authority the first time it is seen, with its role (and USCC) as certificate attributes, and
+ * keeps the enrolment in PostgreSQL so that a restart reuses it.
+ */
+export class EmbeddedIdentityProvider implements IdentityProvider {
+    private readonly cache = new Map<string, Promise<SigningIdentity>>();
+
+    constructor(private readonly ledger: EmbeddedLedger, private readonly pool: Pool) {}
+
+    identityFor(principal: Principal): Promise<SigningIdentity> {
+        // None of these may contain '|' (see principalProblem), so the key is unambiguous.
+        const key = `${principal.org}|${principal.subject}|${principal.role}|${principal.uscc ?? ''}`;
+        let identity = this.cache.get(key);
+        if (!identity) {
+            identity = this.load(key, principal);
+            identity.catch(() => this.cache.delete(key));
+            this.cache.set(key, identity);
+        }
+        return identity;
+    }
+
+    private async load(key: string, principal: Principal): Promise<SigningIdentity> {
+        const stored = await this.pool.query<{ certificate: string; private_key: string }>(
+            'SELECT certificate, private_key FROM gateway_identities WHERE principal_key = $1::text', [key]);
+        const row = stored.rows[0];
+        if (row && this.ledger.authority(principal.org).problemWith(row.certificate, new Date()) === undefined) {
+            return signingIdentity(principal.org, row.certificate, row.private_key);
+        }
+        const issued = await this.ledger.issueIdentity(principal.org, {
+            name: principal.subject,
+            attributes: { role: principal.role, ...(principal.uscc ? { uscc: principal.uscc } : {}) },
+        });
+        await this.pool.query(
+            `INSERT INTO gateway_identities (principal_key, msp_id, certificate, private_key) VALUES ($1::text, $2::text, $3::text, $4::text)
+             ON CONFLICT (principal_key) DO UPDATE SET certificate = EXCLUDED.certificate, private_key = EXCLUDED.private_key`,
+            [key, principal.org, issued.certificate, issued.privateKey]);
+        return issued;
+    }
+}

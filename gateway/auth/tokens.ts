@@ -1,0 +1,85 @@
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import { Problem } from '../http/problem';
+import { type Principal, principalProblem } from './principal';
+
+export const TOKEN_ISSUER = 'counterfoil-hub';
+export const TOKEN_AUDIENCE = 'counterfoil';
+
+/** Bearer tokens signed by the hub's ES256 key. */
+export class TokenService {
+    private constructor(private readonly privateKey: KeyObject, private readonly publicKey: KeyObject) {}
+
+    /** Loads the signing key from its file, creating it on first use (never overwriting one). */
+    static async open(keyFile: string): Promise<TokenService> {
+        let pem: string;
+        try {
+            pem = await readFile(keyFile, 'utf8');
+        } catch (error) {
+            if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+                throw error;
+            }
+            await mkdir(dirname(keyFile), { recursive: true });
+            const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+            pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+            try {
+                await writeFile(keyFile, pem, { mode: 0o600, flag: 'wx' });
+            } catch (writeError) {
+                if ((writeError as NodeJS.ErrnoException).code !== 'EEXIST') {
+                    throw writeError;
+                }
+                pem = await readFile(keyFile, 'utf8'); // another process created it first
+            }
+        }
+        const privateKey = createPrivateKey(pem);
+        return new TokenService(privateKey, createPublicKey(privateKey));
+    }
+
+    async issue(principal: Principal, options: Readonly<{ expiresInSeconds?: number; audience?: string; notBefore?: number }> = {}): Promise<string> {
+        const now = Math.floor(Date.now() / 1000);
+        return new SignJWT({ org: principal.org, role: principal.role, ...(principal.uscc ? { uscc: principal.uscc } : {}) })
+            .setProtectedHeader({ alg: 'ES256', typ: 'JWT' })
+            .setIssuer(TOKEN_ISSUER)
+            .setAudience(options.audience ?? TOKEN_AUDIENCE)
+            .setSubject(principal.subject)
+            .setIssuedAt(now)
+            .setNotBefore(options.notBefore ?? now - 5)
+            .setExpirationTime(now + (options.expiresInSeconds ?? 8 * 3600))
+            .sign(this.privateKey);
+    }
+
+    async verify(token: string): Promise<Principal> {
+        let payload: Record<string, unknown>;
+        try {
+            ({ payload } = await jwtVerify(token, this.publicKey, { issuer: TOKEN_ISSUER, audience: TOKEN_AUDIENCE, algorithms: ['ES256'], clockTolerance: 5 }));
+        } catch (error) {
+            throw new Problem('UNAUTHENTICATED', describe(error), 'authorization');
+        }
+        const problem = principalProblem(payload);
+        if (problem) {
+            throw new Problem('UNAUTHENTICATED', problem, 'authorization');
+        }
+        return {
+            subject: payload.sub as string, org: payload.org as string, role: payload.role as Principal['role'],
+            ...(typeof payload.uscc === 'string' ? { uscc: payload.uscc } : {}),
+        };
+    }
+}
+
+function describe(error: unknown): string {
+    if (error instanceof joseErrors.JWTExpired) {
+        return 'the token has expired';
+    }
+    if (error instanceof joseErrors.JWTClaimValidationFailed) {
+        return `the token's ${error.claim} claim is not accepted here`;
+    }
+    if (error instanceof joseErrors.JWSSignatureVerificationFailed) {
+        return 'the token was not signed by this hub';
+    }
+    if (error instanceof joseErrors.JOSEAlgNotAllowed) {
+        return 'the token must be signed with ES256';
+    }
+    return 'the bearer token is malformed';
+}

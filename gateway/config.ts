@@ -1,0 +1,71 @@
+import { resolve } from 'node:path';
+
+export interface GatewayConfig {
+    readonly port: number;
+    readonly host: string;
+    /** A PostgreSQL database to use; when absent the gateway starts embedded PostgreSQL. */
+    readonly databaseUrl?: string;
+    readonly dataDir: string;
+    readonly postgresPort: number;
+    readonly databaseName: string;
+    readonly ledger: 'embedded';
+    /** PKCS #8 PEM file of the hub's token-signing key (ES256), created on first use. */
+    readonly tokenKeyFile: string;
+    readonly bodyLimitBytes: number;
+    /** Requests per principal per minute. */
+    readonly rateLimitPerMinute: number;
+    readonly logLevel: string;
+}
+
+export class ConfigError extends Error {
+    constructor(readonly problems: readonly string[]) {
+        super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+        this.name = 'ConfigError';
+    }
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** Reads the gateway's environment once, naming every missing or malformed variable at once. */
+export function readGatewayConfig(environment: NodeJS.ProcessEnv): GatewayConfig {
+    const problems: string[] = [];
+    const integer = (name: string, fallback: number, min: number, max: number): number => {
+        const raw = environment[name];
+        const value = raw === undefined || raw === '' ? fallback : Number(raw);
+        if (!Number.isInteger(value) || value < min || value > max) {
+            problems.push(`${name} must be a whole number from ${min} to ${max}`);
+        }
+        return value;
+    };
+    const port = integer('PORT', 8080, 0, 65535);
+    const postgresPort = integer('COUNTERFOIL_POSTGRES_PORT', 54329, 1024, 65535);
+    const bodyLimitBytes = integer('COUNTERFOIL_BODY_LIMIT_BYTES', 2 * 1024 * 1024, 1024, 64 * 1024 * 1024);
+    const rateLimitPerMinute = integer('COUNTERFOIL_RATE_LIMIT_PER_MINUTE', 6000, 1, 1_000_000);
+    const databaseUrl = environment.DATABASE_URL?.trim() || undefined;
+    if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+        problems.push('DATABASE_URL must be a postgres:// or postgresql:// URL');
+    }
+    const databaseName = environment.COUNTERFOIL_DATABASE ?? 'counterfoil';
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(databaseName)) {
+        problems.push('COUNTERFOIL_DATABASE must be lowercase letters, digits and _');
+    }
+    const ledger = environment.LEDGER ?? 'embedded';
+    if (ledger !== 'embedded') {
+        problems.push(ledger === 'fabric'
+            ? 'LEDGER=fabric is not available in this build: the Fabric network cannot be built here (see the README)'
+            : 'LEDGER must be embedded');
+    }
+    const logLevel = environment.LOG_LEVEL ?? 'info';
+    if (!LOG_LEVELS.includes(logLevel)) {
+        problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+    }
+    const dataDir = resolve(environment.COUNTERFOIL_DATA_DIR ?? '.data');
+    if (problems.length > 0) {
+        throw new ConfigError(problems);
+    }
+    return {
+        port, host: environment.HOST ?? '127.0.0.1', databaseUrl, dataDir, postgresPort, databaseName, ledger: 'embedded',
+        tokenKeyFile: resolve(environment.COUNTERFOIL_TOKEN_KEY_FILE ?? resolve(dataDir, 'token-signing-key.pem')),
+        bodyLimitBytes, rateLimitPerMinute, logLevel,
+    };
+}

@@ -1,0 +1,17 @@
+import type { Logger } from 'pino';
+import type { Api } from '../openapi/api';
+import type { Services } from '../services';
+import { serverSentEventRoutes } from './server-sent-events';
+import { type DispatcherOptions, WebhookDispatcher, webhookRoutes } from './webhooks';
+
+export function pushRoutes(api: Api, services: Services): void {
+    api.add(...serverSentEventRoutes(services), ...webhookRoutes(services));
+}
+
+export function pushWorkers(services: Services, logger: Logger, options: DispatcherOptions = {}): { stop(): Promise<void> }[] {
+    const dispatcher = new WebhookDispatcher(services.pool, logger, options);
+    const unsubscribe = services.indexer.onIndexed(() => dispatcher.nudge());
+    return [{ stop: async () => { unsubscribe(); await dispatcher.stop(); } }];
+}
+
+export { signature, WebhookDispatcher, type DispatcherOptions } from './webhooks';

@@ -1,0 +1,55 @@
+import type { CaseRecord, DocumentRecord, VerificationRecord } from '@counterfoil/chaincode';
+import type { Pool } from 'pg';
+import { decodeCursor, encodeCursor } from './cursor';
+
+export async function listDocuments(pool: Pool, filter: Readonly<{ holder?: string; issuer?: string; type?: string; number?: string; cursor?: string; limit: number }>): Promise<{ items: DocumentRecord[]; nextCursor: string | null }> {
+    const after = decodeCursor(filter.cursor, 2);
+    const result = await pool.query<{ record: DocumentRecord; type: string; number: string }>(
+        `SELECT record, type, number FROM documents
+          WHERE ($1::text IS NULL OR holder = $1::text) AND ($2::text IS NULL OR issuer = $2::text)
+            AND ($3::text IS NULL OR type = $3::text) AND ($4::text IS NULL OR number = $4::text)
+            AND ($5::text IS NULL OR (type, number) > ($5::text, $6::text))
+          ORDER BY type, number LIMIT $7::integer`,
+        [filter.holder ?? null, filter.issuer ?? null, filter.type ?? null, filter.number ?? null, after?.[0] ?? null, after?.[1] ?? null, filter.limit + 1],
+    );
+    const rows = result.rows.slice(0, filter.limit);
+    const last = rows.at(-1);
+    return {
+        items: rows.map((row) => withExpiry(row.record)),
+        nextCursor: result.rows.length > filter.limit && last ? encodeCursor([last.type, last.number]) : null,
+    };
+}
+
+/** The query tables hold the status as last written; expiry is a matter of the clock, as in the chaincode. */
+export function withExpiry(record: DocumentRecord): DocumentRecord {
+    if ((record.status === 'ACTIVE' || record.status === 'EXHAUSTED') && new Date().toISOString() > record.validTo) {
+        return { ...record, status: 'EXPIRED' };
+    }
+    return record;
+}
+
+export async function verificationsOf(pool: Pool, filter: Readonly<{ declarationNumber?: string; holder?: string }>): Promise<VerificationRecord[]> {
+    const result = await pool.query<{ record: VerificationRecord }>(
+        `SELECT record FROM verifications WHERE ($1::text IS NULL OR declaration_number = $1::text) AND ($2::text IS NULL OR holder = $2::text)
+          ORDER BY verified_at LIMIT 1000`,
+        [filter.declarationNumber ?? null, filter.holder ?? null],
+    );
+    return result.rows.map((row) => row.record);
+}
+
+export async function listCases(pool: Pool, filter: Readonly<{ party?: string; status?: string; cursor?: string; limit: number }>): Promise<{ items: CaseRecord[]; nextCursor: string | null }> {
+    const after = decodeCursor(filter.cursor, 2);
+    const result = await pool.query<{ record: CaseRecord; opened_at: Date; case_id: string }>(
+        `SELECT record, opened_at, case_id FROM cases
+          WHERE ($1::text IS NULL OR $1::text = ANY (parties)) AND ($2::text IS NULL OR status = $2::text)
+            AND ($3::timestamptz IS NULL OR (opened_at, case_id) < ($3::timestamptz, $4::text))
+          ORDER BY opened_at DESC, case_id DESC LIMIT $5::integer`,
+        [filter.party ?? null, filter.status ?? null, after?.[0] ?? null, after?.[1] ?? null, filter.limit + 1],
+    );
+    const rows = result.rows.slice(0, filter.limit);
+    const last = rows.at(-1);
+    return {
+        items: rows.map((row) => row.record),
+        nextCursor: result.rows.length > filter.limit && last ? encodeCursor([last.opened_at.toISOString(), last.case_id]) : null,
+    };
+}

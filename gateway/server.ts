@@ -1,0 +1,86 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Pool } from 'pg';
+import pino, { type Logger } from 'pino';
+import type { EmbeddedLedger } from '../network/embedded';
+import { migrate } from '../network/postgres';
+import { createApp } from './app';
+import { EmbeddedIdentityProvider } from './auth/identities';
+import { TokenService } from './auth/tokens';
+import { Indexer } from './indexer/indexer';
+import { gatewaySchema } from './indexer/migrations/001_gateway';
+import type { Api } from './openapi/api';
+import type { Services } from './services';
+
+export type GatewayOptions = Readonly<{
+    pool: Pool;
+    ledger: EmbeddedLedger;
+    tokenKeyFile: string;
+    port: number;
+    host: string;
+    bodyLimitBytes?: number;
+    rateLimitPerMinute?: number;
+    logger?: Logger;
+    /** Mounts routes that need the running services (events, webhooks, proofs). */
+    extraRoutes?: (api: Api, services: Services) => void;
+    /** Background workers started with the gateway and stopped before the ledger closes. */
+    workers?: (services: Services) => { stop(): Promise<void> }[];
+}>;
+
+export interface RunningGateway {
+    readonly url: string;
+    readonly services: Services;
+    readonly api: Api;
+    /** Stops accepting connections, finishes requests in flight, stops the indexer. */
+    stop(): Promise<void>;
+}
+
+/** Starts the gateway's HTTP server, its indexer and workers over an open ledger and pool. */
+export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
+    const logger = options.logger ?? pino({ level: 'silent' });
+    await migrate(options.pool, 'gateway', [gatewaySchema]);
+    const tokens = await TokenService.open(options.tokenKeyFile);
+    const identities = new EmbeddedIdentityProvider(options.ledger, options.pool);
+    const indexer = new Indexer(options.ledger, options.pool, (error) => logger.error({ err: error }, 'indexer failed; retrying'));
+    const services: Services = { ledger: options.ledger, pool: options.pool, identities, indexer, tokens };
+    await indexer.start();
+    const workers = options.workers?.(services) ?? [];
+    const { app, api } = createApp({
+        services, logger,
+        bodyLimitBytes: options.bodyLimitBytes ?? 2 * 1024 * 1024,
+        rateLimitPerMinute: options.rateLimitPerMinute ?? 6000,
+        extraRoutes: (routes) => options.extraRoutes?.(routes, services),
+    });
+    const server: Server = createServer(app);
+    const sockets = new Set<Socket>();
+    server.on('connection', (socket) => {
+        sockets.add(socket);
+        socket.on('close', () => sockets.delete(socket));
+    });
+    await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(options.port, options.host, () => resolve());
+    });
+    const address = server.address() as AddressInfo;
+    const url = `http://${options.host}:${address.port}`;
+    let stopping: Promise<void> | undefined;
+    return {
+        url, services, api,
+        stop: () => {
+            stopping ??= (async () => {
+                const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+                server.closeIdleConnections();
+                // Long-lived streams (server-sent events) are told to go; requests in flight get 10 s.
+                server.emit('draining');
+                const deadline = setTimeout(() => { for (const socket of sockets) { socket.destroy(); } }, 10_000);
+                await closed;
+                clearTimeout(deadline);
+                for (const worker of workers) {
+                    await worker.stop();
+                }
+                await indexer.stop();
+            })();
+            return stopping;
+        },
+    };
+}

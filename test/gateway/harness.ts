@@ -1,0 +1,120 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import type { ErrorObject } from 'ajv';
+import { type RunningGateway, startGateway } from '../../gateway';
+import type { Principal } from '../../gateway/auth/principal';
+import { TokenService } from '../../gateway/auth/tokens';
+import { createValidator } from '../../gateway/openapi/api';
+import { pushRoutes, pushWorkers } from '../../gateway/push';
+import { EmbeddedLedger } from '../../network/embedded';
+import { freshDatabase, type TestDatabase } from '../support/postgres';
+import pino from 'pino';
+
+export interface Answer<T = unknown> {
+    readonly status: number;
+    readonly body: T;
+    readonly headers: Headers;
+    readonly text: string;
+}
+
+/** Which documented (method, path, status) triples the tests exercised, across all suites. */
+export const exercised = new Set<string>();
+
+/** A gateway over a fresh database and embedded ledger, and a client that checks every answer against the OpenAPI document. */
+export class GatewayHarness {
+    private readonly validator = createValidator();
+
+    private constructor(
+        readonly database: TestDatabase,
+        readonly ledger: EmbeddedLedger,
+        readonly gateway: RunningGateway,
+        readonly tokens: TokenService,
+        private readonly keyDir: string,
+    ) {}
+
+    static async start(options: Readonly<{ rateLimitPerMinute?: number; bodyLimitBytes?: number; webhookBackoffSeconds?: number; webhookMaxAttempts?: number }> = {}): Promise<GatewayHarness> {
+        const database = await freshDatabase('gateway');
+        const ledger = await EmbeddedLedger.open({ pool: database.pool });
+        const keyDir = await mkdtemp(join(tmpdir(), 'counterfoil-keys-'));
+        const tokenKeyFile = join(keyDir, 'token.pem');
+        const gateway = await startGateway({
+            pool: database.pool, ledger, tokenKeyFile, port: 0, host: '127.0.0.1', logger: pino({ level: process.env.COUNTERFOIL_TEST_LOG_LEVEL ?? 'silent' }),
+            rateLimitPerMinute: options.rateLimitPerMinute, bodyLimitBytes: options.bodyLimitBytes,
+            extraRoutes: pushRoutes,
+            workers: (services) => pushWorkers(services, pino({ level: 'silent' }), {
+                idleMs: 50, backoffBaseSeconds: options.webhookBackoffSeconds ?? 0.05, maxAttempts: options.webhookMaxAttempts ?? 4,
+            }),
+        });
+        return new GatewayHarness(database, ledger, gateway, await TokenService.open(tokenKeyFile), keyDir);
+    }
+
+    get url(): string {
+        return this.gateway.url;
+    }
+
+    token(principal: Principal, options?: Parameters<TokenService['issue']>[1]): Promise<string> {
+        return this.tokens.issue(principal, options);
+    }
+
+    async request<T = unknown>(method: string, path: string, options: Readonly<{ token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> }> = {}): Promise<Answer<T>> {
+        const headers: Record<string, string> = { ...(options.token ? { Authorization: `Bearer ${options.token}` } : {}), ...options.headers };
+        let body: string | undefined = options.rawBody;
+        if (options.body !== undefined) {
+            body = JSON.stringify(options.body);
+            headers['Content-Type'] ??= 'application/json';
+        }
+        const response = await fetch(`${this.url}${path}`, { method, headers, body });
+        const text = await response.text();
+        const type = response.headers.get('content-type') ?? '';
+        const parsed = type.includes('json') && text ? JSON.parse(text) as T : text as unknown as T;
+        this.checkAgainstContract(method, path, response.status, type, parsed);
+        return { status: response.status, body: parsed, headers: response.headers, text };
+    }
+
+    /** Every answer must be one the OpenAPI document describes, with a body its schema accepts. */
+    checkAgainstContract(method: string, path: string, status: number, contentType: string, body: unknown): void {
+        const pathname = path.split('?')[0] as string;
+        const route = this.gateway.api.all.find((candidate) => candidate.method === method.toLowerCase()
+            && new RegExp(`^${candidate.path.replace(/\{\w+\}/g, '[^/]+')}$`).test(pathname));
+        if (!route) {
+            expect(status, `${method} ${path} is not documented, so it must be a 404 problem`).to.equal(404);
+            expect(contentType).to.contain('application/problem+json');
+            return;
+        }
+        const document = this.gateway.api.document({ title: '', version: '', description: '' }) as { paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: object }> }> }>> };
+        const operation = document.paths[route.path]?.[route.method];
+        const response = operation?.responses[String(status)];
+        expect(response, `${method} ${route.path} answered ${status}, which its OpenAPI operation does not list`).to.not.equal(undefined);
+        exercised.add(`${route.method.toUpperCase()} ${route.path} ${status}`);
+        const [mediaType, content] = Object.entries(response?.content ?? {})[0] ?? [];
+        if (!content || !mediaType) {
+            return;
+        }
+        expect(contentType.split(';')[0], `${method} ${route.path} ${status} content type`).to.equal(mediaType);
+        if (mediaType.includes('json')) {
+            // Refs in the document point into its components, which the validator knows as "counterfoil".
+            const schema = JSON.parse(JSON.stringify(content.schema).replace(/"#\/components\/schemas\//g, '"counterfoil#/components/schemas/')) as object;
+            const valid = this.validator.validate(schema, body);
+            const errors = (this.validator.errors ?? []) as ErrorObject[];
+            expect(valid, `${method} ${route.path} ${status} body breaks its schema: ${JSON.stringify(errors.slice(0, 3))}\n${JSON.stringify(body).slice(0, 500)}`).to.equal(true);
+        }
+    }
+
+    /** Changes whenever the ledger or the gateway's tables change. */
+    async fingerprint(): Promise<string> {
+        const info = await this.ledger.info();
+        const counts = await this.database.pool.query<{ counts: string }>(
+            `SELECT concat_ws(',', (SELECT count(*) FROM documents), (SELECT count(*) FROM handoffs), (SELECT count(*) FROM verifications),
+                (SELECT count(*) FROM cases), (SELECT count(*) FROM ledger_events), (SELECT count(*) FROM webhooks), (SELECT max(updated_at) FROM handoffs)) AS counts`);
+        return `${info.height}:${info.currentBlockHash}:${counts.rows[0]?.counts ?? ''}`;
+    }
+
+    async stop(): Promise<void> {
+        await this.gateway.stop();
+        await this.ledger.close();
+        await this.database.drop();
+        await rm(this.keyDir, { recursive: true, force: true });
+    }
+}
