@@ -55,6 +55,7 @@ export function createApp(options: AppOptions): { app: Express; api: Api; metric
         next();
     });
     app.use(express.json({ limit: options.bodyLimitBytes, strict: true, type: ['application/json', 'application/*+json'] }));
+    app.use(express.raw({ limit: options.bodyLimitBytes, type: 'application/pdf' }));
     const authenticate = async (request: Request): Promise<Principal> => {
         const header = request.get('authorization');
         const match = header ? /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(header) : null;

@@ -11,6 +11,8 @@ export interface GatewayConfig {
     readonly ledger: 'embedded';
     /** PKCS #8 PEM file of the hub's token-signing key (ES256), created on first use. */
     readonly tokenKeyFile: string;
+    /** PKCS #8 PEM file of the key that signs PDF statements, created on first use. */
+    readonly proofKeyFile: string;
     readonly bodyLimitBytes: number;
     /** Requests per principal per minute. */
     readonly rateLimitPerMinute: number;
@@ -66,6 +68,7 @@ export function readGatewayConfig(environment: NodeJS.ProcessEnv): GatewayConfig
     return {
         port, host: environment.HOST ?? '127.0.0.1', databaseUrl, dataDir, postgresPort, databaseName, ledger: 'embedded',
         tokenKeyFile: resolve(environment.COUNTERFOIL_TOKEN_KEY_FILE ?? resolve(dataDir, 'token-signing-key.pem')),
+        proofKeyFile: resolve(environment.COUNTERFOIL_PROOF_KEY_FILE ?? resolve(dataDir, 'proof-signing-key.pem')),
         bodyLimitBytes, rateLimitPerMinute, logLevel,
     };
 }

@@ -10,12 +10,16 @@ import { TokenService } from './auth/tokens';
 import { Indexer } from './indexer/indexer';
 import { gatewaySchema } from './indexer/migrations/001_gateway';
 import type { Api } from './openapi/api';
+import { StatementSigner } from './pdf/statement';
+import { proofRoutes } from './routes/proofs';
 import type { Services } from './services';
 
 export type GatewayOptions = Readonly<{
     pool: Pool;
     ledger: EmbeddedLedger;
     tokenKeyFile: string;
+    /** PKCS #8 PEM file of the key that signs PDF statements, created on first use. */
+    proofKeyFile: string;
     port: number;
     host: string;
     bodyLimitBytes?: number;
@@ -40,6 +44,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     const logger = options.logger ?? pino({ level: 'silent' });
     await migrate(options.pool, 'gateway', [gatewaySchema]);
     const tokens = await TokenService.open(options.tokenKeyFile);
+    const signer = await StatementSigner.open(options.proofKeyFile);
     const identities = new EmbeddedIdentityProvider(options.ledger, options.pool);
     const indexer = new Indexer(options.ledger, options.pool, (error) => logger.error({ err: error }, 'indexer failed; retrying'));
     const services: Services = { ledger: options.ledger, pool: options.pool, identities, indexer, tokens };
@@ -49,7 +54,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         services, logger,
         bodyLimitBytes: options.bodyLimitBytes ?? 2 * 1024 * 1024,
         rateLimitPerMinute: options.rateLimitPerMinute ?? 6000,
-        extraRoutes: (routes) => options.extraRoutes?.(routes, services),
+        extraRoutes: (routes) => {
+            routes.add(...proofRoutes(services, signer));
+            options.extraRoutes?.(routes, services);
+        },
     });
     const server: Server = createServer(app);
     const sockets = new Set<Socket>();

@@ -24,7 +24,7 @@ async function main(): Promise<void> {
     pool.on('error', (error) => logger.warn({ err: error }, 'database connection lost'));
     const ledger = await EmbeddedLedger.open({ pool });
     const gateway = await startGateway({
-        pool, ledger, logger, tokenKeyFile: config.tokenKeyFile, port: config.port, host: config.host,
+        pool, ledger, logger, tokenKeyFile: config.tokenKeyFile, proofKeyFile: config.proofKeyFile, port: config.port, host: config.host,
         bodyLimitBytes: config.bodyLimitBytes, rateLimitPerMinute: config.rateLimitPerMinute,
         extraRoutes: pushRoutes, workers: (services) => pushWorkers(services, logger),
     });

@@ -84,5 +84,7 @@ export interface Ledger {
     /** Blocks from a number, then each new one as it commits. */
     blocks(startBlock?: bigint): CloseableAsyncIterable<LedgerBlock>;
     info(): Promise<LedgerInfo>;
+    /** Where a transaction was committed and whether it was valid; undefined if the ledger has no such transaction. */
+    transaction(transactionId: string): Promise<{ readonly blockNumber: bigint; readonly validationCode: string } | undefined>;
     close(): Promise<void>;
 }

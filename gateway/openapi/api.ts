@@ -35,6 +35,8 @@ export interface RouteSpec {
     readonly query?: Readonly<Record<string, Schema & { description?: string; required?: boolean }>>;
     /** Name of the request body's schema in SCHEMAS. */
     readonly body?: string;
+    /** A non-JSON request body (e.g. an uploaded PDF), passed to the handler as bytes. */
+    readonly rawBody?: { readonly contentType: string; readonly description: string };
     readonly responses: Readonly<Record<number, ResponseSpec>>;
     readonly handler: (context: RouteContext) => Promise<Reply>;
 }
@@ -102,7 +104,7 @@ export class Api {
                 }
                 const params = this.checkParams(route, request.params as Record<string, string>);
                 const query = this.checkQuery(route, request.query as Record<string, unknown>);
-                const body = route.body ? this.checkBody(route.body, request) : undefined;
+                const body = route.body ? this.checkBody(route.body, request) : route.rawBody ? this.checkRawBody(route.rawBody.contentType, request) : undefined;
                 const reply = await route.handler({ principal, params, query, body, request, response });
                 if ('handled' in reply) {
                     return;
@@ -167,6 +169,13 @@ export class Api {
         return request.body as unknown;
     }
 
+    private checkRawBody(contentType: string, request: Request): Buffer {
+        if (!request.is(contentType) || !Buffer.isBuffer(request.body) || request.body.length === 0) {
+            throw new Problem('INVALID_ARGUMENT', `the request body must be ${contentType}`, 'body');
+        }
+        return request.body;
+    }
+
     /** The OpenAPI 3.1 document of every route. */
     document(info: Readonly<{ title: string; version: string; description: string }>): Record<string, unknown> {
         const paths: Record<string, Record<string, unknown>> = {};
@@ -188,6 +197,7 @@ export class Api {
                 ...(route.public ? { security: [] } : {}),
                 ...(parameters.length > 0 ? { parameters } : {}),
                 ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${route.body}` } } } } } : {}),
+                ...(route.rawBody ? { requestBody: { required: true, description: route.rawBody.description, content: { [route.rawBody.contentType]: { schema: { type: 'string', format: 'binary' } } } } } : {}),
                 responses,
             };
         }

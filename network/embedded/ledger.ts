@@ -177,6 +177,11 @@ export class EmbeddedLedger implements Ledger {
         return this.store.blockOfTransaction(transactionId);
     }
 
+    async transaction(transactionId: string): Promise<{ blockNumber: bigint; validationCode: string } | undefined> {
+        const found = await this.store.blockOfTransaction(transactionId);
+        return found ? { blockNumber: BigInt(found.blockNumber), validationCode: found.validationCode } : undefined;
+    }
+
     get ledgerStore(): LedgerStore {
         return this.store;
     }

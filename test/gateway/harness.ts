@@ -31,16 +31,16 @@ export class GatewayHarness {
         readonly ledger: EmbeddedLedger,
         readonly gateway: RunningGateway,
         readonly tokens: TokenService,
-        private readonly keyDir: string,
+        readonly keyDir: string,
     ) {}
 
-    static async start(options: Readonly<{ rateLimitPerMinute?: number; bodyLimitBytes?: number; webhookBackoffSeconds?: number; webhookMaxAttempts?: number }> = {}): Promise<GatewayHarness> {
+    static async start(options: Readonly<{ rateLimitPerMinute?: number; bodyLimitBytes?: number; webhookBackoffSeconds?: number; webhookMaxAttempts?: number; proofKeyFrom?: GatewayHarness }> = {}): Promise<GatewayHarness> {
         const database = await freshDatabase('gateway');
         const ledger = await EmbeddedLedger.open({ pool: database.pool });
         const keyDir = await mkdtemp(join(tmpdir(), 'counterfoil-keys-'));
         const tokenKeyFile = join(keyDir, 'token.pem');
         const gateway = await startGateway({
-            pool: database.pool, ledger, tokenKeyFile, port: 0, host: '127.0.0.1', logger: pino({ level: process.env.COUNTERFOIL_TEST_LOG_LEVEL ?? 'silent' }),
+            pool: database.pool, ledger, tokenKeyFile, proofKeyFile: join(options.proofKeyFrom?.keyDir ?? keyDir, 'proof.pem'), port: 0, host: '127.0.0.1', logger: pino({ level: process.env.COUNTERFOIL_TEST_LOG_LEVEL ?? 'silent' }),
             rateLimitPerMinute: options.rateLimitPerMinute, bodyLimitBytes: options.bodyLimitBytes,
             extraRoutes: pushRoutes,
             workers: (services) => pushWorkers(services, pino({ level: 'silent' }), {
