@@ -70,7 +70,10 @@ export function createApp(options: AppOptions): { app: Express; api: Api; metric
         return principal;
     }, (principal) => limiter.take(principal)));
     app.use((request: Request, _response: Response, next: NextFunction) => {
-        next(new Problem('NOT_FOUND', `no route ${request.method} ${request.path}`, 'path'));
+        const methods = api.methodsOf(request.path);
+        next(methods.length > 0
+            ? new Problem('METHOD_NOT_ALLOWED', `${request.path} takes ${methods.join(', ')}, not ${request.method}`, 'method', { allow: methods.join(', ') })
+            : new Problem('NOT_FOUND', `no route ${request.method} ${request.path}`, 'path'));
     });
     app.use(problemResponder((problem, error) => {
         if (problem.status >= 500) {

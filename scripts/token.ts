@@ -3,6 +3,7 @@
  * prints a bearer token signed by the hub's key (COUNTERFOIL_TOKEN_KEY_FILE, default
  * .data/token-signing-key.pem, created if missing).
  */
+import './chaincode-log-level';
 import { parseArgs } from 'node:util';
 import { readGatewayConfig } from '../gateway/config';
 import { principalProblem } from '../gateway/auth/principal';

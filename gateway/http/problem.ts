@@ -4,17 +4,18 @@ import { CommitError, LedgerError } from '../ledger';
 /** Stable codes of the API: the chaincode's, plus the gateway's own. */
 export type ProblemCode =
     | 'INVALID_ARGUMENT' | 'NOT_FOUND' | 'FORBIDDEN' | 'CONFLICT' | 'FAILED_PRECONDITION'
-    | 'UNAUTHENTICATED' | 'PAYLOAD_TOO_LARGE' | 'RATE_LIMITED' | 'UNAVAILABLE' | 'ABORTED' | 'INTERNAL';
+    | 'UNAUTHENTICATED' | 'PAYLOAD_TOO_LARGE' | 'RATE_LIMITED' | 'UNAVAILABLE' | 'ABORTED' | 'METHOD_NOT_ALLOWED' | 'INTERNAL';
 
 const STATUS: Readonly<Record<ProblemCode, number>> = {
     INVALID_ARGUMENT: 400, UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409,
-    FAILED_PRECONDITION: 422, PAYLOAD_TOO_LARGE: 413, RATE_LIMITED: 429, ABORTED: 409, UNAVAILABLE: 503, INTERNAL: 500,
+    // A failed precondition is a conflict with the resource's current state (RFC 9110 §15.5.10).
+    FAILED_PRECONDITION: 409, PAYLOAD_TOO_LARGE: 413, RATE_LIMITED: 429, ABORTED: 409, UNAVAILABLE: 503, METHOD_NOT_ALLOWED: 405, INTERNAL: 500,
 };
 
 const TITLE: Readonly<Record<ProblemCode, string>> = {
     INVALID_ARGUMENT: 'Invalid argument', UNAUTHENTICATED: 'Not authenticated', FORBIDDEN: 'Forbidden', NOT_FOUND: 'Not found',
     CONFLICT: 'Conflict', FAILED_PRECONDITION: 'Failed precondition', PAYLOAD_TOO_LARGE: 'Payload too large',
-    RATE_LIMITED: 'Too many requests', ABORTED: 'Aborted by a concurrent change', UNAVAILABLE: 'Unavailable', INTERNAL: 'Internal error',
+    RATE_LIMITED: 'Too many requests', ABORTED: 'Aborted by a concurrent change', UNAVAILABLE: 'Unavailable', METHOD_NOT_ALLOWED: 'Method not allowed', INTERNAL: 'Internal error',
 };
 
 /** An RFC 9457 problem, thrown anywhere in a request and answered by `problemResponder`. */
@@ -76,6 +77,9 @@ export function sendProblem(response: Response, request: Request, problem: Probl
     };
     if (problem.code === 'RATE_LIMITED' && typeof problem.extra.retryAfterSeconds === 'number') {
         response.setHeader('Retry-After', String(problem.extra.retryAfterSeconds));
+    }
+    if (problem.code === 'METHOD_NOT_ALLOWED' && typeof problem.extra.allow === 'string') {
+        response.setHeader('Allow', problem.extra.allow);
     }
     if (problem.code === 'UNAUTHENTICATED') {
         response.setHeader('WWW-Authenticate', 'Bearer realm="counterfoil"');

@@ -46,9 +46,8 @@ const PROBLEM_RESPONSES: Record<number, ResponseSpec> = {
     401: { description: 'Not authenticated', schema: 'Problem', contentType: 'application/problem+json' },
     403: { description: 'Forbidden', schema: 'Problem', contentType: 'application/problem+json' },
     404: { description: 'Not found', schema: 'Problem', contentType: 'application/problem+json' },
-    409: { description: 'Conflict', schema: 'Problem', contentType: 'application/problem+json' },
+    409: { description: 'Conflict with the current state (CONFLICT, FAILED_PRECONDITION, ABORTED)', schema: 'Problem', contentType: 'application/problem+json' },
     413: { description: 'Payload too large', schema: 'Problem', contentType: 'application/problem+json' },
-    422: { description: 'Failed precondition', schema: 'Problem', contentType: 'application/problem+json' },
     429: { description: 'Too many requests', schema: 'Problem', contentType: 'application/problem+json' },
     500: { description: 'Internal error', schema: 'Problem', contentType: 'application/problem+json' },
     503: { description: 'Unavailable', schema: 'Problem', contentType: 'application/problem+json' },
@@ -174,6 +173,13 @@ export class Api {
             throw new Problem('INVALID_ARGUMENT', `the request body must be ${contentType}`, 'body');
         }
         return request.body;
+    }
+
+    /** The methods a path has, for a 405 answer; empty when no route has the path. */
+    methodsOf(path: string): string[] {
+        return this.routes
+            .filter((route) => new RegExp(`^${route.path.replace(/\{\w+\}/g, '[^/]+')}$`).test(path))
+            .map((route) => route.method.toUpperCase());
     }
 
     /** The OpenAPI 3.1 document of every route. */

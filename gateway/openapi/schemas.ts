@@ -22,19 +22,19 @@ const code = string({ pattern: '^[A-Z][A-Z0-9_]{0,47}$' });
 const hsCode = string({ pattern: '^[0-9]{10}$' });
 const unit = string({ pattern: '^[A-Z0-9]{1,8}$' });
 const quantity = integer(1, 1_000_000_000_000);
-const summary = { type: 'object', maxProperties: 20, propertyNames: { pattern: '^[A-Za-z][A-Za-z0-9]{0,31}$' }, additionalProperties: string({ maxLength: 256 }) };
+const summary = { type: 'object', maxProperties: 20, propertyNames: { pattern: '^[A-Za-z][A-Za-z0-9]{0,31}$' }, additionalProperties: string({ minLength: 1, maxLength: 256 }) };
 const goodsLine = object({ hsCode, quantity, unit }, ['hsCode', 'quantity', 'unit']);
 const terms = {
     validFrom: timestamp, validTo: timestamp, summary,
     permit: object({ direction: string({ enum: ['IMPORT', 'EXPORT'] }), goods: { ...array(goodsLine, 50), minItems: 1 }, useLimit: integer(1, 12), bulk: { type: 'boolean' } }, ['direction', 'goods', 'useLimit']),
-    content: string({ contentEncoding: 'base64', minLength: 1, maxLength: 1_398_104, description: 'the confidential document, base64; stored in a private data collection, never in a block' }),
+    content: string({ contentEncoding: 'base64', pattern: '^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$', minLength: 4, maxLength: 1_398_104, description: 'the confidential document, base64; stored in a private data collection, never in a block' }),
 };
 const page = (items: string): Schema => object({ items: array(ref(items)), nextCursor: nullable(string()) }, ['items', 'nextCursor']);
 
 export const SCHEMAS: Record<string, Schema> = {
     Problem: object({
         type: string(), title: string(), status: integer(400, 599), detail: string(), code: string(), field: string(), instance: string(),
-        requestId: string(), transactionId: string(), validationCode: string(), retryAfterSeconds: { type: 'integer' },
+        requestId: string(), transactionId: string(), validationCode: string(), retryAfterSeconds: { type: 'integer' }, allow: string(),
     }, ['type', 'title', 'status', 'detail', 'code']),
 
     IssueDocument: object({ type: string({ enum: [...DOCUMENT_TYPES] }), number: documentNumber, holder: uscc, ...terms }, ['type', 'number', 'holder', 'validFrom', 'validTo', 'content']),
@@ -75,7 +75,7 @@ export const SCHEMAS: Record<string, Schema> = {
         payloadHash: sha256, size: integer(0, 1024 ** 4),
     }, ['messageId', 'recipient', 'subject', 'document', 'payloadHash', 'size']),
     Receipt: object({ payloadHash: sha256 }, ['payloadHash']),
-    Acknowledgement: object({ decision: string({ enum: ['ACCEPTED', 'REJECTED'] }), reasonCode: code, text: string({ maxLength: 1000 }) }, ['decision']),
+    Acknowledgement: object({ decision: string({ enum: ['ACCEPTED', 'REJECTED'] }), reasonCode: code, text: string({ minLength: 1, maxLength: 1000 }) }, ['decision']),
     Retransmission: object({ attempt: integer(1, 1000) }, ['attempt']),
     Cancellation: object({ reason: string({ minLength: 1, maxLength: 500 }) }, ['reason']),
     Handoff: object({

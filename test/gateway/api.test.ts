@@ -178,9 +178,9 @@ describe('the gateway over HTTP: the exporter\'s story', function () {
     });
 
     it('has exercised every documented route, each answer checked against the OpenAPI document', () => {
-        const documented = harness.gateway.api.all.map((route) => `${route.method.toUpperCase()} ${route.path}`);
+        // Push and proof routes are exercised, and this checked, by their own suites.
+        const documented = harness.gateway.api.all.filter((route) => route.tag !== 'Push' && route.tag !== 'Proofs').map((route) => `${route.method.toUpperCase()} ${route.path}`);
         const seen = new Set([...exercised].map((entry) => entry.split(' ').slice(0, 2).join(' ')));
-        const pending = ['GET /v1/events', 'POST /v1/webhooks', 'GET /v1/webhooks', 'DELETE /v1/webhooks/{id}', 'GET /v1/webhooks/{id}/deliveries'];
-        expect(documented.filter((route) => !seen.has(route) && !pending.includes(route))).to.deep.equal([]);
+        expect(documented.filter((route) => !seen.has(route))).to.deep.equal([]);
     });
 });

@@ -79,7 +79,8 @@ export class GatewayHarness {
         const route = this.gateway.api.all.find((candidate) => candidate.method === method.toLowerCase()
             && new RegExp(`^${candidate.path.replace(/\{\w+\}/g, '[^/]+')}$`).test(pathname));
         if (!route) {
-            expect(status, `${method} ${path} is not documented, so it must be a 404 problem`).to.equal(404);
+            const methods = this.gateway.api.methodsOf(pathname);
+            expect(status, `${method} ${path} is not documented, so it must be a 404 or 405 problem`).to.equal(methods.length > 0 ? 405 : 404);
             expect(contentType).to.contain('application/problem+json');
             return;
         }

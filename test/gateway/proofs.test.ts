@@ -4,10 +4,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { PDFArray, PDFDict, PDFDocument, PDFHexString, PDFName, PDFRef } from 'pdf-lib';
+import fontkit from '@pdf-lib/fontkit';
+import { decodePDFRawStream, PDFArray, PDFDict, PDFDocument, PDFHexString, PDFName, type PDFRawStream, PDFRef } from 'pdf-lib';
 import type { CaseRecord, DocumentRecord, Handoff, VerificationRecord } from '@counterfoil/chaincode';
 import { DAY, isoIn, permitRequest, STEEL } from '../conformance/fixtures';
-import { GatewayHarness } from './harness';
+import { exercised, GatewayHarness } from './harness';
 import { EXPORTER_USCC, type Persona, PERSONAS } from './personas';
 
 const sha256 = (value: string): string => createHash('sha256').update(value).digest('hex');
@@ -22,6 +23,23 @@ function textOf(pdf: Buffer): string {
     } finally {
         rmSync(folder, { recursive: true, force: true });
     }
+}
+
+/** Characters of `text` the PDF's embedded font cannot draw: no glyph, or a glyph with no outline. */
+async function undrawable(pdf: Buffer, text: string): Promise<string[]> {
+    const document = await PDFDocument.load(pdf);
+    const fonts: ReturnType<typeof fontkit.create>[] = [];
+    for (const [, object] of document.context.enumerateIndirectObjects()) {
+        if (object instanceof PDFDict && object.get(PDFName.of('FontFile2'))) {
+            const stream = document.context.lookup(object.get(PDFName.of('FontFile2'))) as PDFRawStream;
+            fonts.push(fontkit.create(Buffer.from(decodePDFRawStream(stream).decode())));
+        }
+    }
+    expect(fonts, 'the PDF embeds its font').to.have.length.greaterThan(0);
+    return [...new Set(text.replace(/\s/g, ''))].filter((character) => !fonts.some((font) => {
+        const glyph = font.glyphForCodePoint(character.codePointAt(0) as number);
+        return glyph.id !== 0 && glyph.path.toSVG().length > 0;
+    }));
 }
 
 /** A copy of the PDF with one byte of its first page's content stream changed. */
@@ -113,14 +131,18 @@ describe('PDF proofs', function () {
     });
 
     it('renders a proof of delivery naming the parties in Chinese, with hashes, transaction ids and blocks', async () => {
-        const text = textOf(await pdf('exporter', '/v1/handoffs/CustomsMSP/PROOF-TAX-1/proof.pdf'));
+        const bytes = await pdf('exporter', '/v1/handoffs/CustomsMSP/PROOF-TAX-1/proof.pdf');
+        const text = textOf(bytes);
+        expect(await undrawable(bytes, text), 'characters the embedded font cannot draw').to.deep.equal([]);
         for (const expected of [EXPORTER_NAME, '海关', '税务局', '交付证明', sha256(exportData), handoff.transactionId, handoff.receipt?.transactionId, handoff.acknowledgement?.transactionId, 'ACCEPTED']) {
             expect(text).to.contain(expected as string);
         }
     });
 
     it('renders a verification certificate and a case summary', async () => {
-        const certificate = textOf(await pdf('customs', `/v1/verifications/${declaration}/${verification.permit.number}/certificate.pdf`));
+        const certificateBytes = await pdf('customs', `/v1/verifications/${declaration}/${verification.permit.number}/certificate.pdf`);
+        const certificate = textOf(certificateBytes);
+        expect(await undrawable(certificateBytes, certificate)).to.deep.equal([]);
         for (const expected of ['许可证核验证书', declaration, 'VALID', verification.transactionId, EXPORTER_NAME, STEEL]) {
             expect(certificate).to.contain(expected);
         }
@@ -172,5 +194,11 @@ describe('PDF proofs', function () {
         expect(answer.status).to.equal(403);
         const notPdf = await harness.request<{ verdict: string; reason: string }>('POST', '/v1/proofs/verify', { token: tokens.get('exporter'), rawBody: '%PDF-1.7 garbage', headers: { 'Content-Type': 'application/pdf' } });
         expect(notPdf.body).to.deep.include({ verdict: 'forged' });
+    });
+
+    it('has exercised every proof route, each answer checked against the OpenAPI document', () => {
+        const seen = new Set([...exercised].map((entry) => entry.split(' ').slice(0, 2).join(' ')));
+        const proofs = harness.gateway.api.all.filter((route) => route.tag === 'Proofs').map((route) => `${route.method.toUpperCase()} ${route.path}`);
+        expect(proofs.filter((route) => !seen.has(route))).to.deep.equal([]);
     });
 });

@@ -1,22 +1,24 @@
 import { expect } from 'chai';
-import { ConfigError, readConfig } from '../../scripts/config';
+import { ConfigError, readGatewayConfig } from '../../gateway/config';
 
-describe('hub configuration', () => {
-    it('defaults to an embedded PostgreSQL in .data', () => {
-        const config = readConfig({});
+describe('gateway configuration', () => {
+    it('defaults to port 8080 on loopback, an embedded PostgreSQL in .data and the embedded ledger', () => {
+        const config = readGatewayConfig({});
+        expect(config).to.include({ port: 8080, host: '127.0.0.1', postgresPort: 54329, ledger: 'embedded', databaseName: 'counterfoil' });
         expect(config.databaseUrl).to.equal(undefined);
         expect(config.dataDir).to.match(/\.data$/);
-        expect(config.postgresPort).to.equal(54329);
+        expect(config.tokenKeyFile).to.match(/\.data\/token-signing-key\.pem$/);
     });
 
     it('names every malformed variable at once', () => {
         let caught: unknown;
         try {
-            readConfig({ DATABASE_URL: 'mysql://x', COUNTERFOIL_POSTGRES_PORT: '80', COUNTERFOIL_DATABASE: 'Bad-Name' });
+            readGatewayConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x', COUNTERFOIL_POSTGRES_PORT: '80', COUNTERFOIL_DATABASE: 'Bad-Name', LOG_LEVEL: 'loud', LEDGER: 'fabric' });
         } catch (error) {
             caught = error;
         }
         expect(caught).to.be.instanceOf(ConfigError);
-        expect((caught as ConfigError).problems.map((problem) => problem.split(' ')[0])).to.deep.equal(['DATABASE_URL', 'COUNTERFOIL_POSTGRES_PORT', 'COUNTERFOIL_DATABASE']);
+        expect((caught as ConfigError).problems.map((problem) => problem.split(' ')[0])).to.deep.equal(
+            ['PORT', 'COUNTERFOIL_POSTGRES_PORT', 'DATABASE_URL', 'COUNTERFOIL_DATABASE', 'LEDGER=fabric', 'LOG_LEVEL']);
     });
 });

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Fuzzes the running API with schemathesis (from PyPI) against its own /openapi.json, with valid
+# tokens. Starts a throwaway gateway (embedded PostgreSQL in a temporary folder) and stops it after.
+# Usage: bash scripts/fuzz.sh [max examples per operation, default 30]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+examples="${1:-30}"
+work="$(mktemp -d /tmp/counterfoil-fuzz-XXXXXX)"
+chmod 755 "$work"
+free_port() { node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"; }
+export COUNTERFOIL_DATA_DIR="$work" PORT="$(free_port)" COUNTERFOIL_POSTGRES_PORT="$(free_port)" LOG_LEVEL=warn
+node dist/scripts/gateway.js > "$work/gateway.log" 2>&1 &
+gateway=$!
+cleanup() { kill -INT "$gateway" 2>/dev/null || true; wait "$gateway" 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+for _ in $(seq 1 120); do
+    curl -fsS "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break
+    sleep 0.5
+done
+curl -fsS "http://127.0.0.1:$PORT/readyz" >/dev/null || { cat "$work/gateway.log"; exit 1; }
+token="$(node dist/scripts/token.js --org CustomsMSP --role operator --sub fuzzer)"
+# Excluded, with the reason:
+# - /v1/events: server-sent events never end; the HTTP tests cover them.
+# - /v1/proofs/verify: takes a PDF upload, which schemathesis cannot generate; the PDF tests cover it.
+# - the check positive_data_acceptance: some rules cannot be said in JSON Schema (a USCC's GB 32100
+#   check character, cursors that only a previous page hands out, "the recipient must be another
+#   agency than the caller"), so schema-valid requests are rightly refused with 400. Every other
+#   check runs, server errors and answers that break the schema included.
+schemathesis run "http://127.0.0.1:$PORT/openapi.json" \
+    --header "Authorization:Bearer $token" \
+    --checks all \
+    --exclude-checks positive_data_acceptance \
+    --exclude-path /v1/proofs/verify \
+    --max-examples "$examples" \
+    --generation-deterministic \
+    --request-timeout 20 \
+    --exclude-path /v1/events \
+    --suppress-health-check all \
+    --workers 2

@@ -1,0 +1,73 @@
+import { join } from 'node:path';
+import { Pool } from 'pg';
+import pino from 'pino';
+import { ConfigError, readGatewayConfig } from '../gateway/config';
+import { pushRoutes, pushWorkers } from '../gateway/push';
+import { startGateway } from '../gateway/server';
+import { EmbeddedLedger, verifyChain } from '../network/embedded';
+import { createDatabase, type PostgresServer, startEmbeddedPostgres } from '../network/postgres';
+
+/**
+ * Runs the hub: PostgreSQL (embedded unless DATABASE_URL names one), the embedded ledger (its
+ * hash chain verified from block 0 on start), and the gateway with its indexer and webhook
+ * dispatcher. SIGINT or SIGTERM stops every part in order.
+ */
+export async function runHub(options: Readonly<{ welcome: boolean }>): Promise<void> {
+    let config;
+    try {
+        config = readGatewayConfig(process.env);
+    } catch (error) {
+        console.error(error instanceof ConfigError ? error.message : error);
+        process.exit(1);
+    }
+    const logger = pino({ level: config.logLevel });
+    let server: PostgresServer | undefined;
+    if (!config.databaseUrl) {
+        server = await startEmbeddedPostgres({ dataDir: join(config.dataDir, 'postgres'), port: config.postgresPort });
+        logger.info({ port: config.postgresPort, dataDir: join(config.dataDir, 'postgres') }, 'PostgreSQL (embedded) started');
+    }
+    const databaseUrl = config.databaseUrl ?? await createDatabase((server as PostgresServer).url, config.databaseName);
+    const pool = new Pool({ connectionString: databaseUrl, max: 30 });
+    // An idle connection the server closes (PostgreSQL shutting down) is reported, not thrown.
+    pool.on('error', (error) => logger.warn({ err: error }, 'database connection lost'));
+    const ledger = await EmbeddedLedger.open({ pool });
+    const chain = await verifyChain(ledger.ledgerStore);
+    if (chain.problems.length > 0) {
+        logger.error({ problems: chain.problems }, 'the ledger\'s hash chain does not verify');
+    } else {
+        logger.info({ blocks: chain.blocks, transactions: chain.transactions, tip: chain.lastHash }, 'ledger hash chain verified from block 0');
+    }
+    const gateway = await startGateway({
+        pool, ledger, logger, tokenKeyFile: config.tokenKeyFile, proofKeyFile: config.proofKeyFile, port: config.port, host: config.host,
+        bodyLimitBytes: config.bodyLimitBytes, rateLimitPerMinute: config.rateLimitPerMinute,
+        extraRoutes: pushRoutes, workers: (services) => pushWorkers(services, logger),
+    });
+    logger.info({ url: gateway.url, docs: `${gateway.url}/docs` }, 'gateway listening');
+    if (options.welcome) {
+        console.log([
+            '',
+            `Counterfoil is running at ${gateway.url} (API description: ${gateway.url}/docs).`,
+            'Get a token for a persona, e.g.:',
+            '  npm run token -- --org CustomsMSP --role operator --sub officer1',
+            '  npm run token -- --org EnterprisesMSP --role enterprise --sub exporter --uscc 91350100M000100Y43',
+            'Ctrl-C stops it; npm start again continues from the same data.',
+            '',
+        ].join('\n'));
+    }
+    let stopping = false;
+    const stop = async (signal: string): Promise<void> => {
+        if (stopping) {
+            return;
+        }
+        stopping = true;
+        logger.info({ signal }, 'stopping');
+        // Ctrl-C in a terminal reaches the embedded PostgreSQL too, which then shuts down by itself;
+        // each step goes on even if the one before found the server already gone.
+        for (const step of [() => gateway.stop(), () => ledger.close(), () => pool.end(), async () => server?.stop()]) {
+            await step().catch((error: unknown) => logger.warn({ err: error }, 'while stopping'));
+        }
+        process.exit(0);
+    };
+    process.on('SIGINT', () => void stop('SIGINT'));
+    process.on('SIGTERM', () => void stop('SIGTERM'));
+}
