@@ -11,7 +11,18 @@ free_port() { node -e "const s=require('net').createServer().listen(0,'127.0.0.1
 export COUNTERFOIL_DATA_DIR="$work" PORT="$(free_port)" COUNTERFOIL_POSTGRES_PORT="$(free_port)" LOG_LEVEL=warn
 node dist/scripts/gateway.js > "$work/gateway.log" 2>&1 &
 gateway=$!
-cleanup() { kill -INT "$gateway" 2>/dev/null || true; wait "$gateway" 2>/dev/null || true; rm -rf "$work"; }
+# Stops the gateway (which stops its PostgreSQL), waits for every process using the folder to go,
+# then removes it. It never fails: the script's status is the fuzzer's.
+cleanup() {
+    kill -INT "$gateway" 2>/dev/null || true
+    wait "$gateway" 2>/dev/null || true
+    for _ in $(seq 1 60); do
+        pgrep -f "$work" >/dev/null || break
+        sleep 0.25
+    done
+    pkill -KILL -f "$work" 2>/dev/null || true
+    rm -rf "$work" 2>/dev/null || true
+}
 trap cleanup EXIT
 for _ in $(seq 1 120); do
     curl -fsS "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break
@@ -36,4 +47,7 @@ schemathesis run "http://127.0.0.1:$PORT/openapi.json" \
     --request-timeout 20 \
     --exclude-path /v1/events \
     --suppress-health-check all \
-    --workers 2
+    --workers 2 || status=$?
+cleanup
+trap - EXIT
+exit "${status:-0}"
