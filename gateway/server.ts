@@ -77,11 +77,14 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         stop: () => {
             stopping ??= (async () => {
                 const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-                server.closeIdleConnections();
-                // Long-lived streams (server-sent events) are told to go; requests in flight get 10 s.
+                // Long-lived streams (server-sent events) are told to go; requests in flight get 10 s,
+                // and each keep-alive connection is closed as soon as its last answer is sent.
                 server.emit('draining');
+                server.closeIdleConnections();
+                const sweep = setInterval(() => server.closeIdleConnections(), 50);
                 const deadline = setTimeout(() => { for (const socket of sockets) { socket.destroy(); } }, 10_000);
                 await closed;
+                clearInterval(sweep);
                 clearTimeout(deadline);
                 for (const worker of workers) {
                     await worker.stop();

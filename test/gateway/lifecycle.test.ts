@@ -1,0 +1,108 @@
+import { createHash } from 'node:crypto';
+import { expect } from 'chai';
+import pino from 'pino';
+import { startGateway } from '../../gateway';
+import { Indexer } from '../../gateway/indexer/indexer';
+import { DAY, isoIn } from '../conformance/fixtures';
+import { GatewayHarness } from './harness';
+import { EXPORTER_USCC, PERSONAS } from './personas';
+
+const sha256 = (value: string): string => createHash('sha256').update(value).digest('hex');
+
+describe('the gateway across restarts', function () {
+    this.timeout(60_000);
+    let harness: GatewayHarness;
+    let customs: string;
+    const declaration = '220120261500000001';
+
+    async function send(messageId: string): Promise<void> {
+        const answer = await harness.request('POST', '/v1/handoffs', {
+            token: customs,
+            body: { messageId, recipient: 'TaxMSP', subject: EXPORTER_USCC, document: { type: 'EXPORT_DECLARATION', number: declaration }, payloadHash: sha256(messageId), size: 1 },
+        });
+        expect(answer.status, answer.text).to.equal(201);
+    }
+
+    async function counts(): Promise<{ handoffs: number; events: number; checkpoint: number }> {
+        const result = await harness.database.pool.query<{ handoffs: string; events: string; checkpoint: string }>(
+            `SELECT (SELECT count(*) FROM handoffs) AS handoffs, (SELECT count(*) FROM ledger_events) AS events,
+                    (SELECT block_number FROM indexer_checkpoint WHERE name = 'ledger') AS checkpoint`);
+        const row = result.rows[0] as { handoffs: string; events: string; checkpoint: string };
+        return { handoffs: Number(row.handoffs), events: Number(row.events), checkpoint: Number(row.checkpoint) };
+    }
+
+    before(async () => {
+        harness = await GatewayHarness.start();
+        customs = await harness.token(PERSONAS.customs);
+        const answer = await harness.request('POST', '/v1/documents', {
+            token: customs, body: { type: 'EXPORT_DECLARATION', number: declaration, holder: EXPORTER_USCC, validFrom: isoIn(-DAY), validTo: isoIn(DAY), content: 'ZGF0YQ==' },
+        });
+        expect(answer.status).to.equal(201);
+    });
+
+    after(async () => {
+        await harness?.stop();
+    });
+
+    it('resumes indexing after the last block it committed, without losing or repeating an event', async () => {
+        await send('RESTART-1');
+        await harness.gateway.services.indexer.stop();
+        // Written while no indexer runs: the next one must pick these up.
+        const identity = await harness.gateway.services.identities.identityFor(PERSONAS.customs);
+        for (const messageId of ['RESTART-2', 'RESTART-3']) {
+            await harness.ledger.submit({
+                identity, contract: 'handoffs', transaction: 'Send',
+                arguments: [JSON.stringify({ messageId, recipient: 'ForexMSP', subject: EXPORTER_USCC, document: { type: 'EXPORT_DECLARATION', number: declaration }, payloadHash: sha256(messageId), size: 1 })],
+            });
+        }
+        const before = await counts();
+        expect(before.handoffs).to.equal(1);
+        const resumed = new Indexer(harness.ledger, harness.database.pool);
+        await resumed.start();
+        try {
+            await resumed.caughtUp((await harness.ledger.info()).height - 1n);
+            const after = await counts();
+            expect(after.handoffs).to.equal(3);
+            expect(after.events).to.equal(before.events + 2);
+            expect(after.checkpoint).to.equal(Number((await harness.ledger.info()).height - 1n));
+        } finally {
+            await resumed.stop();
+        }
+    });
+
+    it('changes nothing when blocks are indexed a second time', async () => {
+        const before = await counts();
+        await harness.database.pool.query("UPDATE indexer_checkpoint SET block_number = 0 WHERE name = 'ledger'");
+        const replaying = new Indexer(harness.ledger, harness.database.pool);
+        await replaying.start();
+        try {
+            await replaying.caughtUp((await harness.ledger.info()).height - 1n);
+            const rows = await harness.database.pool.query<{ record: { status: string } }>("SELECT record FROM handoffs WHERE message_id = 'RESTART-1'");
+            expect(rows.rows[0]?.record.status).to.equal('SENT');
+            expect(await counts()).to.deep.equal(before);
+        } finally {
+            await replaying.stop();
+        }
+    });
+
+    it('finishes requests in flight when it stops, then refuses new connections', async () => {
+        const gateway = await startGateway({
+            pool: harness.database.pool, ledger: harness.ledger, logger: pino({ level: 'silent' }), port: 0, host: '127.0.0.1',
+            tokenKeyFile: `${harness.keyDir}/token.pem`, proofKeyFile: `${harness.keyDir}/proof.pem`,
+        });
+        const body = JSON.stringify({ messageId: 'IN-FLIGHT-1', recipient: 'TaxMSP', subject: EXPORTER_USCC, document: { type: 'EXPORT_DECLARATION', number: declaration }, payloadHash: sha256('f'), size: 1 });
+        const inFlight = fetch(`${gateway.url}/v1/handoffs`, { method: 'POST', headers: { Authorization: `Bearer ${customs}`, 'Content-Type': 'application/json' }, body });
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        const stopped = gateway.stop();
+        const answer = await inFlight;
+        expect(answer.status).to.equal(201);
+        await stopped;
+        let refused = false;
+        try {
+            await fetch(`${gateway.url}/healthz`);
+        } catch {
+            refused = true;
+        }
+        expect(refused, 'a stopped gateway accepts no connection').to.equal(true);
+    });
+});
