@@ -1,8 +1,7 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import { Problem } from '../http/problem';
+import { loadOrCreateKey } from './key-file';
 import { type Principal, principalProblem } from './principal';
 
 export const TOKEN_ISSUER = 'counterfoil-hub';
@@ -14,26 +13,7 @@ export class TokenService {
 
     /** Loads the signing key from its file, creating it on first use (never overwriting one). */
     static async open(keyFile: string): Promise<TokenService> {
-        let pem: string;
-        try {
-            pem = await readFile(keyFile, 'utf8');
-        } catch (error) {
-            if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
-                throw error;
-            }
-            await mkdir(dirname(keyFile), { recursive: true });
-            const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-            pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-            try {
-                await writeFile(keyFile, pem, { mode: 0o600, flag: 'wx' });
-            } catch (writeError) {
-                if ((writeError as NodeJS.ErrnoException).code !== 'EEXIST') {
-                    throw writeError;
-                }
-                pem = await readFile(keyFile, 'utf8'); // another process created it first
-            }
-        }
-        const privateKey = createPrivateKey(pem);
+        const privateKey = await loadOrCreateKey(keyFile);
         return new TokenService(privateKey, createPublicKey(privateKey));
     }
 

@@ -87,6 +87,10 @@ export class Indexer {
                 for await (const block of this.blocks) {
                     await this.apply(block);
                 }
+                // The stream ended without a stop (the ledger closed under it): look again shortly.
+                if (!this.stopped) {
+                    await new Promise((resolve) => setTimeout(resolve, 1000));
+                }
             } catch (error) {
                 if (this.stopped) {
                     return;

@@ -1,7 +1,6 @@
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, sign, verify } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { createHash, createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
 import { canonicalJson } from '@counterfoil/chaincode';
+import { loadOrCreateKey } from '../auth/key-file';
 
 export const STATEMENT_KINDS = ['HANDOFF_PROOF', 'VERIFICATION_CERTIFICATE', 'CASE_SUMMARY'] as const;
 export type StatementKind = (typeof STATEMENT_KINDS)[number];
@@ -25,25 +24,7 @@ export class StatementSigner {
     private constructor(private readonly privateKey: KeyObject, readonly publicKey: KeyObject) {}
 
     static async open(keyFile: string): Promise<StatementSigner> {
-        let pem: string;
-        try {
-            pem = await readFile(keyFile, 'utf8');
-        } catch (error) {
-            if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
-                throw error;
-            }
-            await mkdir(dirname(keyFile), { recursive: true });
-            pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-            try {
-                await writeFile(keyFile, pem, { mode: 0o600, flag: 'wx' });
-            } catch (writeError) {
-                if ((writeError as NodeJS.ErrnoException).code !== 'EEXIST') {
-                    throw writeError;
-                }
-                pem = await readFile(keyFile, 'utf8');
-            }
-        }
-        const privateKey = createPrivateKey(pem);
+        const privateKey = await loadOrCreateKey(keyFile);
         return new StatementSigner(privateKey, createPublicKey(privateKey));
     }
 
