@@ -17,6 +17,8 @@ export interface GatewayConfig {
     /** Requests per principal per minute. */
     readonly rateLimitPerMinute: number;
     readonly logLevel: string;
+    /** Cron expression of the reconciliation runs, or undefined when they run on demand only. */
+    readonly reconciliationSchedule?: string;
 }
 
 export class ConfigError extends Error {
@@ -61,6 +63,10 @@ export function readGatewayConfig(environment: NodeJS.ProcessEnv): GatewayConfig
     if (!LOG_LEVELS.includes(logLevel)) {
         problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
     }
+    const schedule = environment.COUNTERFOIL_RECONCILIATION_SCHEDULE ?? '* * * * *';
+    if (schedule !== 'off' && !/^(\S+\s+){4,5}\S+$/.test(schedule.trim())) {
+        problems.push('COUNTERFOIL_RECONCILIATION_SCHEDULE must be a cron expression (e.g. "*/5 * * * *") or off');
+    }
     const dataDir = resolve(environment.COUNTERFOIL_DATA_DIR ?? '.data');
     if (problems.length > 0) {
         throw new ConfigError(problems);
@@ -69,6 +75,6 @@ export function readGatewayConfig(environment: NodeJS.ProcessEnv): GatewayConfig
         port, host: environment.HOST ?? '127.0.0.1', databaseUrl, dataDir, postgresPort, databaseName, ledger: 'embedded',
         tokenKeyFile: resolve(environment.COUNTERFOIL_TOKEN_KEY_FILE ?? resolve(dataDir, 'token-signing-key.pem')),
         proofKeyFile: resolve(environment.COUNTERFOIL_PROOF_KEY_FILE ?? resolve(dataDir, 'proof-signing-key.pem')),
-        bodyLimitBytes, rateLimitPerMinute, logLevel,
+        bodyLimitBytes, rateLimitPerMinute, logLevel, reconciliationSchedule: schedule === 'off' ? undefined : schedule.trim(),
     };
 }

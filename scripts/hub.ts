@@ -1,9 +1,11 @@
 import { join } from 'node:path';
 import { Pool } from 'pg';
 import pino from 'pino';
+import { RECONCILER, Reconciler, reconciliationRoutes } from '../adapters/reconciliation';
 import { ConfigError, readGatewayConfig } from '../gateway/config';
 import { pushRoutes, pushWorkers } from '../gateway/push';
 import { startGateway } from '../gateway/server';
+import type { Services } from '../gateway/services';
 import { EmbeddedLedger, verifyChain } from '../network/embedded';
 import { createDatabase, type PostgresServer, startEmbeddedPostgres } from '../network/postgres';
 
@@ -37,11 +39,25 @@ export async function runHub(options: Readonly<{ welcome: boolean }>): Promise<v
     } else {
         logger.info({ blocks: chain.blocks, transactions: chain.transactions, tip: chain.lastHash }, 'ledger hash chain verified from block 0');
     }
+    let services: Services | undefined;
+    const reconciler = await Reconciler.create({
+        ledger, pool, logger,
+        identity: () => (services as Services).identities.identityFor(RECONCILER),
+        onRun: (report) => logger.info(report, 'reconciliation run'),
+    });
     const gateway = await startGateway({
         pool, ledger, logger, tokenKeyFile: config.tokenKeyFile, proofKeyFile: config.proofKeyFile, port: config.port, host: config.host,
         bodyLimitBytes: config.bodyLimitBytes, rateLimitPerMinute: config.rateLimitPerMinute,
-        extraRoutes: pushRoutes, workers: (services) => pushWorkers(services, logger),
+        extraRoutes: (api, running) => {
+            services = running;
+            pushRoutes(api, running);
+            api.add(...reconciliationRoutes(reconciler, running));
+        },
+        workers: (running) => [...pushWorkers(running, logger), { stop: () => reconciler.stop() }],
     });
+    if (config.reconciliationSchedule) {
+        reconciler.schedule(config.reconciliationSchedule);
+    }
     logger.info({ url: gateway.url, docs: `${gateway.url}/docs` }, 'gateway listening');
     if (options.welcome) {
         console.log([

@@ -8,6 +8,8 @@ import type { Principal } from '../../gateway/auth/principal';
 import { TokenService } from '../../gateway/auth/tokens';
 import { createValidator } from '../../gateway/openapi/api';
 import { pushRoutes, pushWorkers } from '../../gateway/push';
+import type { Services } from '../../gateway/services';
+import { RECONCILER, Reconciler, reconciliationRoutes } from '../../adapters/reconciliation';
 import { EmbeddedLedger } from '../../network/embedded';
 import { freshDatabase, type TestDatabase } from '../support/postgres';
 import pino from 'pino';
@@ -39,13 +41,21 @@ export class GatewayHarness {
         const ledger = await EmbeddedLedger.open({ pool: database.pool });
         const keyDir = await mkdtemp(join(tmpdir(), 'counterfoil-keys-'));
         const tokenKeyFile = join(keyDir, 'token.pem');
+        let services: Services | undefined;
+        const reconciler = await Reconciler.create({
+            ledger, pool: database.pool, logger: pino({ level: 'silent' }), identity: () => (services as Services).identities.identityFor(RECONCILER),
+        });
         const gateway = await startGateway({
             pool: database.pool, ledger, tokenKeyFile, proofKeyFile: join(options.proofKeyFrom?.keyDir ?? keyDir, 'proof.pem'), port: 0, host: '127.0.0.1', logger: pino({ level: process.env.COUNTERFOIL_TEST_LOG_LEVEL ?? 'silent' }),
             rateLimitPerMinute: options.rateLimitPerMinute, bodyLimitBytes: options.bodyLimitBytes,
-            extraRoutes: pushRoutes,
-            workers: (services) => pushWorkers(services, pino({ level: 'silent' }), {
+            extraRoutes: (api, running) => {
+                services = running;
+                pushRoutes(api, running);
+                api.add(...reconciliationRoutes(reconciler, running));
+            },
+            workers: (running) => [...pushWorkers(running, pino({ level: 'silent' }), {
                 idleMs: 50, backoffBaseSeconds: options.webhookBackoffSeconds ?? 0.05, maxAttempts: options.webhookMaxAttempts ?? 4,
-            }),
+            }), { stop: () => reconciler.stop() }],
         });
         return new GatewayHarness(database, ledger, gateway, await TokenService.open(tokenKeyFile), keyDir);
     }
