@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { PoolClient } from 'pg';
+import type { WriterSession } from './writer-session';
 import type { Block, BlockTransaction, KeyWrite, RangeRead, ValidationCode, Version } from './blocks';
 import { compareVersions, makeBlock } from './blocks';
 import { compareKeys } from './composite-keys';
@@ -38,7 +39,7 @@ export class Committer {
 
     constructor(
         private readonly store: LedgerStore,
-        private readonly client: PoolClient,
+        private readonly session: WriterSession,
         private height: number,
         private previousHash: string,
         private readonly maxBlockTransactions: number,
@@ -115,9 +116,38 @@ export class Committer {
         }
     }
 
+    /**
+     * Writes a block; if the database connection is lost meanwhile, reconnects and either finds the
+     * block already durable (the COMMIT landed but its answer was lost) or writes it again.
+     */
     private async commitBlock(batch: readonly EndorsedTransaction[]): Promise<CommitOutcome[]> {
+        for (let attempt = 1; ; attempt++) {
+            let attempted: { block: Block; outcomes: CommitOutcome[] } | undefined;
+            try {
+                return await this.writeBlock(batch, (block, outcomes) => { attempted = { block, outcomes }; });
+            } catch (error) {
+                if (attempt >= 5 || await this.session.healthy()) {
+                    throw error; // a real failure, not a lost connection
+                }
+                await this.session.client();
+                const [stored] = await this.store.blocks(this.height, 1);
+                if (stored && attempted && stored.headerHash.toString('hex') === attempted.block.hash) {
+                    this.advance(attempted.block);
+                    return attempted.outcomes;
+                }
+            }
+        }
+    }
+
+    private advance(block: Block): void {
+        this.height = block.header.number + 1;
+        this.previousHash = block.hash;
+        this.blocks.emit('block', block);
+    }
+
+    private async writeBlock(batch: readonly EndorsedTransaction[], attempting: (block: Block, outcomes: CommitOutcome[]) => void): Promise<CommitOutcome[]> {
         const number = this.height;
-        const client = this.client;
+        const client = await this.session.client();
         await client.query('BEGIN');
         try {
             const duplicates = await this.store.transactionExists(client, batch.map((entry) => entry.transaction.transactionId));
@@ -153,11 +183,11 @@ export class Committer {
             }
             const { block, bytes } = makeBlock(number, this.previousHash, { kind: 'transactions', transactions });
             await this.store.commit(client, { block, bytes, transactions: commits });
+            const outcomes = transactions.map((transaction) => ({ blockNumber: number, validationCode: transaction.validationCode }));
+            attempting(block, outcomes);
             await client.query('COMMIT');
-            this.height = number + 1;
-            this.previousHash = block.hash;
-            this.blocks.emit('block', block satisfies Block);
-            return transactions.map((transaction) => ({ blockNumber: number, validationCode: transaction.validationCode }));
+            this.advance(block);
+            return outcomes;
         } catch (error) {
             await client.query('ROLLBACK').catch(() => undefined);
             throw error;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
 import { AGENCIES, CONTENT_COLLECTIONS, ENTERPRISES_MSP } from '@counterfoil/chaincode';
 import type {
     Checkpoint, CloseableAsyncIterable, Committed, Ledger, LedgerBlock, LedgerEvent, LedgerInfo, TransactionRequest,
@@ -14,6 +14,7 @@ import { ledgerSchema } from './migrations/001_ledger';
 import { readBlocks } from './reader';
 import { EmbeddedStub, endorsementProblem } from './stub';
 import { LedgerStore } from './store';
+import { WriterSession } from './writer-session';
 import { verify as verifyX509 } from 'node:crypto';
 
 export type EmbeddedLedgerOptions = Readonly<{
@@ -28,8 +29,6 @@ export type EmbeddedLedgerOptions = Readonly<{
     chaincodeLogLevel?: string;
 }>;
 
-const LEDGER_LOCK = 'counterfoil-embedded-ledger';
-
 /**
  * A single-node ledger running the Counterfoil chaincode in-process, with Fabric's semantics,
  * its blocks hash-chained and stored in PostgreSQL with the world state.
@@ -39,7 +38,7 @@ export class EmbeddedLedger implements Ledger {
         private readonly options: Required<Omit<EmbeddedLedgerOptions, 'organisations'>>,
         private readonly store: LedgerStore,
         private readonly committer: Committer,
-        private readonly lockClient: PoolClient,
+        private readonly session: WriterSession,
         private readonly authorities: ReadonlyMap<string, MembershipAuthority>,
         private readonly chaincode: ReturnType<typeof loadChaincode>,
     ) {}
@@ -53,17 +52,10 @@ export class EmbeddedLedger implements Ledger {
             chaincodeLogLevel: options.chaincodeLogLevel ?? 'CRITICAL',
         };
         await migrate(settings.pool, 'ledger', [ledgerSchema]);
-        const lockClient = await settings.pool.connect();
-        // Losing this connection loses the lock and the committer's session; the error surfaces
-        // on the next block write instead of crashing the process.
-        lockClient.on('error', () => undefined);
+        // Idle connections the server closes (PostgreSQL restarting) are expected: they are replaced.
+        settings.pool.on('error', () => undefined);
+        const session = await WriterSession.open(settings.pool);
         try {
-            // One process commits to a ledger at a time; the lock goes with its connection, so a
-            // killed process releases it.
-            const locked = await lockClient.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtext($1::text)) AS locked', [LEDGER_LOCK]);
-            if (!locked.rows[0]?.locked) {
-                throw new LedgerError({ code: 'UNAVAILABLE', message: 'another process is already running this embedded ledger' });
-            }
             const store = new LedgerStore(settings.pool, settings.chaincode);
             let last = await store.lastBlock();
             if (!last) {
@@ -83,10 +75,10 @@ export class EmbeddedLedger implements Ledger {
             }
             const records: AuthorityRecord[] = await store.authorities();
             const authorities = new Map(records.map((record) => [record.mspId, MembershipAuthority.fromRecord(record)]));
-            const committer = new Committer(store, lockClient, last.number + 1, last.headerHash.toString('hex'), settings.maxBlockTransactions);
-            return new EmbeddedLedger(settings, store, committer, lockClient, authorities, loadChaincode({ logLevel: settings.chaincodeLogLevel }));
+            const committer = new Committer(store, session, last.number + 1, last.headerHash.toString('hex'), settings.maxBlockTransactions);
+            return new EmbeddedLedger(settings, store, committer, session, authorities, loadChaincode({ logLevel: settings.chaincodeLogLevel }));
         } catch (error) {
-            lockClient.release(true);
+            await session.close();
             throw error;
         }
     }
@@ -189,8 +181,7 @@ export class EmbeddedLedger implements Ledger {
     async close(): Promise<void> {
         await this.committer.close();
         this.committer.blocks.emit('close');
-        await this.lockClient.query('SELECT pg_advisory_unlock(hashtext($1::text))', [LEDGER_LOCK]).catch(() => undefined);
-        this.lockClient.release();
+        await this.session.close();
     }
 
     private authenticate(request: TransactionRequest, now: Date): MembershipAuthority {

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import type { PoolClient } from 'pg';
 import { type BlockTransaction, makeBlock, type ValidationCode } from '../../network/embedded/blocks';
 import { Committer } from '../../network/embedded/committer';
 import { ledgerSchema } from '../../network/embedded/migrations/001_ledger';
 import { LedgerStore } from '../../network/embedded/store';
 import { EmbeddedStub } from '../../network/embedded/stub';
+import { WriterSession } from '../../network/embedded/writer-session';
 import { migrate } from '../../network/postgres';
 import { freshDatabase, type TestDatabase } from '../support/postgres';
 
@@ -16,7 +16,7 @@ export class StubHarness {
     private constructor(
         readonly database: TestDatabase,
         readonly store: LedgerStore,
-        private readonly client: PoolClient,
+        private readonly session: WriterSession,
         readonly committer: Committer,
     ) {}
 
@@ -26,8 +26,8 @@ export class StubHarness {
         const store = new LedgerStore(database.pool, 'counterfoil');
         const genesis = makeBlock(0, '', { kind: 'config', config: { channel: 'test', chaincode: 'counterfoil', organisations: [], collections: [{ name: 'secrets', members: [] }] } });
         await store.createGenesis([], genesis);
-        const client = await database.pool.connect();
-        return new StubHarness(database, store, client, new Committer(store, client, 1, genesis.block.hash, 100));
+        const session = await WriterSession.open(database.pool);
+        return new StubHarness(database, store, session, new Committer(store, session, 1, genesis.block.hash, 100));
     }
 
     stub(transactionId = randomBytes(16).toString('hex')): EmbeddedStub {
@@ -57,7 +57,7 @@ export class StubHarness {
 
     async close(): Promise<void> {
         await this.committer.close();
-        this.client.release();
+        await this.session.close();
         await this.database.drop();
     }
 }

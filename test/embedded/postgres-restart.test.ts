@@ -1,0 +1,90 @@
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { Pool } from 'pg';
+import type { Handoff } from '@counterfoil/chaincode';
+import { EmbeddedLedger, replayDivergences, verifyChain } from '../../network/embedded';
+import { createDatabase, type PostgresServer, startEmbeddedPostgres } from '../../network/postgres';
+import { makeUscc } from '../conformance/fixtures';
+import { freePort } from '../support/postgres';
+
+describe('the embedded ledger when PostgreSQL restarts', function () {
+    this.timeout(180_000);
+    let folder: string;
+    let port: number;
+    let server: PostgresServer | undefined;
+    let pool: Pool | undefined;
+    let ledger: EmbeddedLedger | undefined;
+
+    before(async () => {
+        folder = await mkdtemp(join(tmpdir(), 'counterfoil-test-pg-restart-'));
+        await chmod(folder, 0o755);
+        port = await freePort();
+        server = await startEmbeddedPostgres({ dataDir: join(folder, 'data'), port });
+    });
+
+    after(async () => {
+        await ledger?.close().catch(() => undefined);
+        await pool?.end().catch(() => undefined);
+        await server?.stop();
+        await rm(folder, { recursive: true, force: true });
+    });
+
+    it('keeps every transaction it reported committed, and goes on committing after the restart', async () => {
+        pool = new Pool({ connectionString: await createDatabase((server as PostgresServer).url, 'restart'), max: 10 });
+        ledger = await EmbeddedLedger.open({ pool });
+        const open = ledger;
+        const uscc = makeUscc(515151);
+        const customs = await open.issueIdentity('CustomsMSP', { name: 'officer', attributes: { role: 'operator' } });
+        const declaration = { type: 'EXPORT_DECLARATION', number: '220120267000000001', holder: uscc, validFrom: new Date(Date.now() - 86_400_000).toISOString(), validTo: new Date(Date.now() + 86_400_000).toISOString() };
+        await open.submit({ identity: customs, contract: 'documents', transaction: 'Issue', arguments: [JSON.stringify(declaration)], transient: { content: Buffer.from('d') } });
+
+        const committed: { messageId: string; transactionId: string }[] = [];
+        let refused = 0;
+        let sequence = 0;
+        let running = true;
+        const client = async (): Promise<void> => {
+            while (running) {
+                const messageId = `PG-RESTART-${++sequence}`;
+                try {
+                    const result = await open.submit({
+                        identity: customs, contract: 'handoffs', transaction: 'Send',
+                        arguments: [JSON.stringify({ messageId, recipient: 'TaxMSP', subject: uscc, document: { type: 'EXPORT_DECLARATION', number: declaration.number }, payloadHash: 'b'.repeat(64), size: 1 })],
+                    });
+                    committed.push({ messageId, transactionId: result.transactionId });
+                } catch {
+                    refused++; // the database is down: the caller is told, and may retry
+                    await new Promise((resolve) => setTimeout(resolve, 50));
+                }
+            }
+        };
+        const clients = Array.from({ length: 4 }, client);
+        while (committed.length < 100) {
+            await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        await (server as PostgresServer).stop();
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        server = await startEmbeddedPostgres({ dataDir: join(folder, 'data'), port });
+        const before = committed.length;
+        const deadline = Date.now() + 60_000;
+        while (committed.length < before + 100 && Date.now() < deadline) {
+            await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        running = false;
+        await Promise.all(clients);
+        expect(committed.length, 'transactions committed after the restart').to.be.at.least(before + 100);
+
+        for (const entry of committed) {
+            const status = await open.transactionStatus(entry.transactionId);
+            expect(status?.validationCode, entry.messageId).to.equal('VALID');
+            const handoff = JSON.parse(Buffer.from(await open.evaluate({
+                identity: customs, contract: 'handoffs', transaction: 'Get', arguments: [JSON.stringify({ sender: 'CustomsMSP', messageId: entry.messageId })],
+            })).toString('utf8')) as Handoff;
+            expect(handoff.transactionId).to.equal(entry.transactionId);
+        }
+        expect((await verifyChain(open.ledgerStore)).problems).to.deep.equal([]);
+        expect(await replayDivergences(open.ledgerStore)).to.deep.equal([]);
+        expect(refused, 'some submits met the database down').to.be.greaterThan(0);
+    });
+});
