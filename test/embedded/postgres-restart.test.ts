@@ -25,8 +25,11 @@ describe('the embedded ledger when PostgreSQL restarts', function () {
     });
 
     after(async () => {
-        await ledger?.close().catch(() => undefined);
-        await pool?.end().catch(() => undefined);
+        // Bounded, so that a failing run still stops its PostgreSQL server.
+        const within = (work: Promise<unknown> | undefined): Promise<unknown> =>
+            Promise.race([work?.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 10_000))]);
+        await within(ledger?.close());
+        await within(pool?.end());
         await server?.stop();
         await rm(folder, { recursive: true, force: true });
     });
