@@ -10,6 +10,7 @@ import { createValidator } from '../../gateway/openapi/api';
 import { pushRoutes, pushWorkers } from '../../gateway/push';
 import type { Services } from '../../gateway/services';
 import { RECONCILER, Reconciler, reconciliationRoutes } from '../../adapters/reconciliation';
+import { type AdapterConfig, AdapterHost } from '../../adapters';
 import { EmbeddedLedger } from '../../network/embedded';
 import { freshDatabase, type TestDatabase } from '../support/postgres';
 import pino from 'pino';
@@ -34,9 +35,11 @@ export class GatewayHarness {
         readonly gateway: RunningGateway,
         readonly tokens: TokenService,
         readonly keyDir: string,
+        readonly adapters: AdapterHost,
+        readonly reconciler: Reconciler,
     ) {}
 
-    static async start(options: Readonly<{ rateLimitPerMinute?: number; bodyLimitBytes?: number; webhookBackoffSeconds?: number; webhookMaxAttempts?: number; proofKeyFrom?: GatewayHarness }> = {}): Promise<GatewayHarness> {
+    static async start(options: Readonly<{ rateLimitPerMinute?: number; bodyLimitBytes?: number; webhookBackoffSeconds?: number; webhookMaxAttempts?: number; proofKeyFrom?: GatewayHarness; adapters?: readonly AdapterConfig[] }> = {}): Promise<GatewayHarness> {
         const database = await freshDatabase('gateway');
         const ledger = await EmbeddedLedger.open({ pool: database.pool });
         const keyDir = await mkdtemp(join(tmpdir(), 'counterfoil-keys-'));
@@ -45,19 +48,23 @@ export class GatewayHarness {
         const reconciler = await Reconciler.create({
             ledger, pool: database.pool, logger: pino({ level: 'silent' }), identity: () => (services as Services).identities.identityFor(RECONCILER),
         });
+        const adapters = await AdapterHost.create({
+            configs: options.adapters ?? [], ledger, pool: database.pool, logger: pino({ level: process.env.COUNTERFOIL_TEST_LOG_LEVEL ?? 'silent' }),
+            services: () => services as Services,
+        });
         const gateway = await startGateway({
             pool: database.pool, ledger, tokenKeyFile, proofKeyFile: join(options.proofKeyFrom?.keyDir ?? keyDir, 'proof.pem'), port: 0, host: '127.0.0.1', logger: pino({ level: process.env.COUNTERFOIL_TEST_LOG_LEVEL ?? 'silent' }),
             rateLimitPerMinute: options.rateLimitPerMinute, bodyLimitBytes: options.bodyLimitBytes,
             extraRoutes: (api, running) => {
                 services = running;
                 pushRoutes(api, running);
-                api.add(...reconciliationRoutes(reconciler, running));
+                api.add(...reconciliationRoutes(reconciler, running), ...adapters.routes());
             },
             workers: (running) => [...pushWorkers(running, pino({ level: 'silent' }), {
                 idleMs: 50, backoffBaseSeconds: options.webhookBackoffSeconds ?? 0.05, maxAttempts: options.webhookMaxAttempts ?? 4,
-            }), { stop: () => reconciler.stop() }],
+            }), { stop: () => reconciler.stop() }, { stop: () => adapters.stop() }],
         });
-        return new GatewayHarness(database, ledger, gateway, await TokenService.open(tokenKeyFile), keyDir);
+        return new GatewayHarness(database, ledger, gateway, await TokenService.open(tokenKeyFile), keyDir, adapters, reconciler);
     }
 
     get url(): string {

@@ -1,0 +1,328 @@
+import { createHash } from 'node:crypto';
+import cron, { type ScheduledTask } from 'node-cron';
+import type { Pool } from 'pg';
+import type { Logger } from 'pino';
+import { LedgerError, type Ledger, type SigningIdentity } from '../gateway/ledger';
+import type { AdapterConfig } from './config';
+import type { Delivery, HandoffItem, InboxEvent, OutboxItem, Transport } from './feed-contract';
+
+export interface AdapterHealth {
+    readonly name: string;
+    readonly organisation: string;
+    readonly mode: string;
+    readonly lastAttemptAt: string | null;
+    readonly lastSuccessAt: string | null;
+    /** Seconds since the last poll that went through, or null before the first. */
+    readonly lagSeconds: number | null;
+    readonly lastError: string | null;
+    readonly consecutiveFailures: number;
+    readonly errors: number;
+    readonly quarantined: number;
+}
+
+export interface TickReport {
+    readonly recorded: number;
+    readonly delivered: number;
+    readonly confirmed: number;
+    readonly retransmitted: number;
+    readonly quarantined: number;
+}
+
+const BATCH = 200;
+
+/** A refusal that retrying cannot change: the record is quarantined and its batch goes on. */
+function isPermanent(error: unknown): error is LedgerError {
+    return error instanceof LedgerError && ['INVALID_ARGUMENT', 'NOT_FOUND', 'FORBIDDEN', 'CONFLICT', 'FAILED_PRECONDITION'].includes(error.code);
+}
+
+/**
+ * One agency system's adapter. Each run: records on the ledger what the agency sent (documents and
+ * handoffs, payloads kept for relay), delivers relayed payloads addressed to the agency and records
+ * its receipt with the hash of what it stored, records the agency's own receipts (observe mode) and
+ * decisions, and retransmits its handoffs that arrived different or not at all (relay mode,
+ * bounded). Cursors advance only after the ledger took a batch, and every ledger write is
+ * idempotent, so a crash anywhere means at-least-once delivery and exactly-once effect.
+ */
+export class Adapter {
+    private running?: Promise<TickReport>;
+    private task?: ScheduledTask;
+    private lastAttemptAt: Date | null = null;
+    private lastSuccessAt: Date | null = null;
+    private lastError: string | null = null;
+    private consecutiveFailures = 0;
+    private errors = 0;
+
+    constructor(
+        readonly config: AdapterConfig,
+        private readonly transport: Transport,
+        private readonly ledger: Ledger,
+        private readonly pool: Pool,
+        private readonly identity: () => Promise<SigningIdentity>,
+        private readonly logger: Logger,
+    ) {}
+
+    start(): void {
+        this.task = cron.schedule(this.config.schedule, async () => {
+            await this.run().catch(() => undefined);
+        }, { noOverlap: true, name: `adapter-${this.config.name}` });
+    }
+
+    async stop(): Promise<void> {
+        await this.task?.destroy();
+        await this.running?.catch(() => undefined);
+    }
+
+    /** One run; a run asked for while one is under way gets that run's report. */
+    run(): Promise<TickReport> {
+        this.running ??= this.tick().finally(() => {
+            this.running = undefined;
+        });
+        return this.running;
+    }
+
+    async health(): Promise<AdapterHealth> {
+        const quarantined = await this.pool.query<{ count: string }>('SELECT count(*) FROM adapter_quarantine WHERE adapter = $1::text', [this.config.name]);
+        return {
+            name: this.config.name, organisation: this.config.organisation, mode: this.config.mode,
+            lastAttemptAt: this.lastAttemptAt?.toISOString() ?? null, lastSuccessAt: this.lastSuccessAt?.toISOString() ?? null,
+            lagSeconds: this.lastSuccessAt ? Math.floor((Date.now() - this.lastSuccessAt.getTime()) / 1000) : null,
+            lastError: this.lastError, consecutiveFailures: this.consecutiveFailures, errors: this.errors,
+            quarantined: Number(quarantined.rows[0]?.count ?? 0),
+        };
+    }
+
+    private async tick(): Promise<TickReport> {
+        this.lastAttemptAt = new Date();
+        const report = { recorded: 0, delivered: 0, confirmed: 0, retransmitted: 0, quarantined: 0 };
+        try {
+            const identity = await this.identity();
+            await this.recordOutbox(identity, report);
+            if (this.config.mode === 'relay') {
+                await this.deliverRelayed(identity, report);
+                await this.retransmit(identity, report);
+            }
+            await this.recordInbox(identity, report);
+            this.lastSuccessAt = new Date();
+            this.lastError = null;
+            this.consecutiveFailures = 0;
+        } catch (error) {
+            this.errors++;
+            this.consecutiveFailures++;
+            this.lastError = (error as Error).message;
+            this.logger.warn({ err: error, adapter: this.config.name }, 'adapter run failed; it resumes from its cursors');
+            throw error;
+        }
+        return report;
+    }
+
+    private async recordOutbox(identity: SigningIdentity, report: { recorded: number; quarantined: number }): Promise<void> {
+        for (;;) {
+            const after = await this.cursor('outbox');
+            const page = await this.transport.outbox(after, BATCH);
+            for (const raw of page.items) {
+                try {
+                    await this.record(identity, raw);
+                    report.recorded++;
+                } catch (error) {
+                    if (!isPermanent(error) && !(error instanceof MalformedRecord)) {
+                        throw error; // transient: the cursor stays, the batch is sent again next run
+                    }
+                    await this.quarantine('outbox', raw, (error as Error).message);
+                    report.quarantined++;
+                }
+            }
+            await this.advance('outbox', page.next);
+            if (page.items.length < BATCH) {
+                return;
+            }
+        }
+    }
+
+    private async record(identity: SigningIdentity, raw: unknown): Promise<void> {
+        const item = checkOutboxItem(raw, this.config);
+        if (item.kind === 'document') {
+            const { kind: _kind, content, ...request } = item;
+            await this.ledger.submit({ identity, contract: 'documents', transaction: 'Issue', arguments: [JSON.stringify(request)], transient: { content: Buffer.from(content, 'base64') } });
+            return;
+        }
+        let payloadHash = item.payloadHash;
+        let size = item.size;
+        if (this.config.mode === 'relay') {
+            const payload = Buffer.from(item.payload as string, 'base64');
+            payloadHash = createHash('sha256').update(payload).digest('hex');
+            size = payload.length;
+            // Kept before the ledger hears of it, so a recorded handoff always has its payload to relay.
+            await this.pool.query(
+                `INSERT INTO relay_payloads (sender, message_id, recipient, subject, document_type, document_number, payload, payload_hash)
+                 VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::bytea, $8::text) ON CONFLICT (sender, message_id) DO NOTHING`,
+                [this.config.organisation, item.messageId, item.recipient, item.subject, item.document.type, item.document.number, payload, payloadHash]);
+        }
+        await this.ledger.submit({
+            identity, contract: 'handoffs', transaction: 'Send',
+            arguments: [JSON.stringify({ messageId: item.messageId, recipient: item.recipient, subject: item.subject, document: item.document, payloadHash, size })],
+        });
+    }
+
+    /** Relayed payloads addressed to this agency that it has not stored for the current attempt. */
+    private async deliverRelayed(identity: SigningIdentity, report: { delivered: number; confirmed: number }): Promise<void> {
+        const pending = await this.pool.query<{ sender: string; message_id: string; subject: string; document_type: string; document_number: string; payload: Buffer; retransmissions: number }>(
+            `SELECT r.sender, r.message_id, r.subject, r.document_type, r.document_number, r.payload, (h.record ->> 'retransmissions')::integer AS retransmissions
+               FROM relay_payloads r JOIN handoffs h ON h.sender = r.sender AND h.message_id = r.message_id
+              WHERE r.recipient = $1::text AND h.status = 'SENT'
+                -- not yet stored for the current attempt (-1: never), and not given up on for it
+                AND r.delivered_attempt < (h.record ->> 'retransmissions')::integer
+                AND r.delivery_attempts < $3::integer * ((h.record ->> 'retransmissions')::integer + 1)
+              ORDER BY r.stored_at LIMIT $2::integer`,
+            [this.config.organisation, BATCH, this.config.maxDeliveryAttempts]);
+        for (const row of pending.rows) {
+            const delivery: Delivery = {
+                sender: row.sender, messageId: row.message_id, subject: row.subject,
+                document: { type: row.document_type, number: row.document_number }, payload: row.payload.toString('base64'),
+            };
+            const answer = await this.transport.deliver(delivery);
+            if (!answer.stored || !answer.payloadHash) {
+                await this.pool.query(
+                    "UPDATE relay_payloads SET delivery_attempts = delivery_attempts + 1, last_error = 'the agency did not store it' WHERE sender = $1::text AND message_id = $2::text",
+                    [row.sender, row.message_id]);
+                continue;
+            }
+            report.delivered++;
+            await this.confirm(identity, 'RecordReceipt', { sender: row.sender, messageId: row.message_id, payloadHash: answer.payloadHash });
+            await this.pool.query(
+                'UPDATE relay_payloads SET delivered_attempt = $3::integer, delivery_attempts = delivery_attempts + 1, last_error = NULL WHERE sender = $1::text AND message_id = $2::text',
+                [row.sender, row.message_id, row.retransmissions]);
+            report.confirmed++;
+        }
+    }
+
+    /** Relay mode: retransmits this agency's handoffs that arrived different, or not by their deadline. */
+    private async retransmit(identity: SigningIdentity, report: { retransmitted: number }): Promise<void> {
+        const due = await this.pool.query<{ message_id: string; retransmissions: number }>(
+            `SELECT message_id, (record ->> 'retransmissions')::integer AS retransmissions FROM handoffs
+              WHERE sender = $1::text AND (record ->> 'retransmissions')::integer < $2::integer
+                AND (status = 'MISMATCH' OR (status = 'SENT' AND receipt_deadline < now()))
+              ORDER BY sent_at LIMIT $3::integer`,
+            [this.config.organisation, this.config.maxRetransmissions, BATCH]);
+        for (const row of due.rows) {
+            try {
+                await this.ledger.submit({ identity, contract: 'handoffs', transaction: 'Retransmit', arguments: [JSON.stringify({ messageId: row.message_id, attempt: row.retransmissions + 1 })] });
+                report.retransmitted++;
+            } catch (error) {
+                if (!isPermanent(error)) {
+                    throw error;
+                }
+                this.logger.info({ adapter: this.config.name, messageId: row.message_id, reason: (error as Error).message }, 'no retransmission');
+            }
+        }
+    }
+
+    private async recordInbox(identity: SigningIdentity, report: { confirmed: number; quarantined: number }): Promise<void> {
+        for (;;) {
+            const after = await this.cursor('inbox');
+            const page = await this.transport.inbox(after, BATCH);
+            for (const raw of page.items) {
+                try {
+                    const event = checkInboxEvent(raw);
+                    if (event.kind === 'RECEIVED') {
+                        if (this.config.mode === 'observe') {
+                            await this.confirm(identity, 'RecordReceipt', { sender: event.sender, messageId: event.messageId, payloadHash: event.payloadHash });
+                            report.confirmed++;
+                        }
+                    } else {
+                        await this.confirm(identity, 'Acknowledge', {
+                            sender: event.sender, messageId: event.messageId, decision: event.decision,
+                            ...(event.reasonCode ? { reasonCode: event.reasonCode } : {}), ...(event.text ? { text: event.text } : {}),
+                        });
+                        report.confirmed++;
+                    }
+                } catch (error) {
+                    if (!isPermanent(error) && !(error instanceof MalformedRecord)) {
+                        throw error;
+                    }
+                    await this.quarantine('inbox', raw, (error as Error).message);
+                    report.quarantined++;
+                }
+            }
+            await this.advance('inbox', page.next);
+            if (page.items.length < BATCH) {
+                return;
+            }
+        }
+    }
+
+    private async confirm(identity: SigningIdentity, transaction: 'RecordReceipt' | 'Acknowledge', request: Record<string, unknown>): Promise<void> {
+        await this.ledger.submit({ identity, contract: 'handoffs', transaction, arguments: [JSON.stringify(request)] });
+    }
+
+    private async cursor(feed: string): Promise<string> {
+        const result = await this.pool.query<{ cursor: string }>('SELECT cursor FROM adapter_cursors WHERE adapter = $1::text AND feed = $2::text', [this.config.name, feed]);
+        return result.rows[0]?.cursor ?? '';
+    }
+
+    private async advance(feed: string, cursor: string): Promise<void> {
+        await this.pool.query(
+            `INSERT INTO adapter_cursors (adapter, feed, cursor) VALUES ($1::text, $2::text, $3::text)
+             ON CONFLICT (adapter, feed) DO UPDATE SET cursor = EXCLUDED.cursor, updated_at = now()`,
+            [this.config.name, feed, cursor]);
+    }
+
+    private async quarantine(feed: string, record: unknown, reason: string): Promise<void> {
+        this.logger.warn({ adapter: this.config.name, feed, reason }, 'record quarantined');
+        await this.pool.query('INSERT INTO adapter_quarantine (adapter, feed, record, reason) VALUES ($1::text, $2::text, $3::jsonb, $4::text)',
+            [this.config.name, feed, JSON.stringify(record ?? null), reason]);
+    }
+}
+
+/** A record from an agency feed that does not have the shape of the feed contract. */
+export class MalformedRecord extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = 'MalformedRecord';
+    }
+}
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+function checkOutboxItem(raw: unknown, config: AdapterConfig): OutboxItem {
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+        throw new MalformedRecord('an outbox record must be a JSON object');
+    }
+    const item = raw as Partial<OutboxItem> & Record<string, unknown>;
+    if (item.kind === 'document') {
+        if (typeof item.content !== 'string' || item.content.length === 0 || !BASE64.test(item.content)) {
+            throw new MalformedRecord('content must be the document in base64');
+        }
+        if (!config.sends.includes(String(item.type))) {
+            throw new MalformedRecord(`type ${String(item.type)} is not among the types this adapter sends (${config.sends.join(', ')})`);
+        }
+        return item as OutboxItem;
+    }
+    if (item.kind === 'handoff') {
+        const handoff = item as Partial<HandoffItem>;
+        if (!handoff.document || !config.sends.includes(String(handoff.document.type))) {
+            throw new MalformedRecord(`document.type ${String(handoff.document?.type)} is not among the types this adapter sends (${config.sends.join(', ')})`);
+        }
+        if (config.mode === 'relay' && (typeof handoff.payload !== 'string' || handoff.payload.length === 0 || !BASE64.test(handoff.payload))) {
+            throw new MalformedRecord('payload must be the message in base64 (relay mode)');
+        }
+        if (config.mode === 'observe' && typeof handoff.payloadHash !== 'string') {
+            throw new MalformedRecord('payloadHash is required (observe mode)');
+        }
+        return item as OutboxItem;
+    }
+    throw new MalformedRecord('kind must be document or handoff');
+}
+
+function checkInboxEvent(raw: unknown): InboxEvent {
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+        throw new MalformedRecord('an inbox record must be a JSON object');
+    }
+    const event = raw as Partial<InboxEvent>;
+    if (event.kind !== 'RECEIVED' && event.kind !== 'DECIDED') {
+        throw new MalformedRecord('kind must be RECEIVED or DECIDED');
+    }
+    if (typeof event.sender !== 'string' || typeof event.messageId !== 'string') {
+        throw new MalformedRecord('sender and messageId are required');
+    }
+    return event as InboxEvent;
+}

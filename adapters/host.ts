@@ -1,0 +1,92 @@
+import type { Pool } from 'pg';
+import type { Logger } from 'pino';
+import type { Principal } from '../gateway/auth/principal';
+import type { Ledger } from '../gateway/ledger';
+import { Problem } from '../gateway/http/problem';
+import type { RouteSpec } from '../gateway/openapi/api';
+import type { Services } from '../gateway/services';
+import { migrate } from '../network/postgres';
+import { Adapter } from './adapter';
+import type { AdapterConfig } from './config';
+import { adapterSchema } from './migrations';
+import { HttpFeedTransport } from './transports/http-feed';
+
+/** The principal an adapter acts as on the ledger: an operator of its agency. */
+export function adapterPrincipal(config: AdapterConfig): Principal {
+    return { subject: `adapter-${config.name}`, org: config.organisation, role: 'operator' };
+}
+
+/** The hub's adapters: built from the configuration, scheduled, inspected and triggered through the API. */
+export class AdapterHost {
+    private constructor(readonly adapters: ReadonlyMap<string, Adapter>) {}
+
+    static async create(options: Readonly<{ configs: readonly AdapterConfig[]; ledger: Ledger; pool: Pool; logger: Logger; services: () => Services }>): Promise<AdapterHost> {
+        await migrate(options.pool, 'adapters', [adapterSchema]);
+        const adapters = new Map(options.configs.map((config) => [config.name, new Adapter(
+            config, new HttpFeedTransport(config.system), options.ledger, options.pool,
+            () => options.services().identities.identityFor(adapterPrincipal(config)), options.logger,
+        )]));
+        return new AdapterHost(adapters);
+    }
+
+    start(): void {
+        for (const adapter of this.adapters.values()) {
+            adapter.start();
+        }
+    }
+
+    async stop(): Promise<void> {
+        await Promise.all([...this.adapters.values()].map((adapter) => adapter.stop()));
+    }
+
+    routes(): RouteSpec[] {
+        const health = {
+            type: 'object', additionalProperties: false,
+            required: ['name', 'organisation', 'mode', 'lastAttemptAt', 'lastSuccessAt', 'lagSeconds', 'lastError', 'consecutiveFailures', 'errors', 'quarantined'],
+            properties: {
+                name: { type: 'string' }, organisation: { type: 'string' }, mode: { type: 'string' },
+                lastAttemptAt: { oneOf: [{ type: 'string', format: 'date-time' }, { type: 'null' }] }, lastSuccessAt: { oneOf: [{ type: 'string', format: 'date-time' }, { type: 'null' }] },
+                lagSeconds: { oneOf: [{ type: 'integer' }, { type: 'null' }] }, lastError: { oneOf: [{ type: 'string' }, { type: 'null' }] },
+                consecutiveFailures: { type: 'integer' }, errors: { type: 'integer' }, quarantined: { type: 'integer' },
+            },
+        };
+        return [
+            {
+                method: 'get', path: '/v1/adapters', tag: 'Adapters', summary: 'Health of every agency adapter: last poll, lag, errors, quarantined records',
+                responses: { 200: { description: 'One entry per adapter', schema: { type: 'array', items: health } } },
+                handler: async ({ principal }) => {
+                    if (principal.uscc) {
+                        throw new Problem('FORBIDDEN', 'adapter health is for agencies and auditors', 'authorization');
+                    }
+                    return { status: 200, body: await Promise.all([...this.adapters.values()].map((adapter) => adapter.health())) };
+                },
+            },
+            {
+                method: 'post', path: '/v1/adapters/{name}/runs', tag: 'Adapters', params: { name: { type: 'string', pattern: '^[a-z][a-z0-9-]{0,39}$' } },
+                summary: 'Run one adapter now (its agency\'s admins, or the customs admin who runs the hub)',
+                responses: {
+                    200: {
+                        description: 'What the run did', schema: {
+                            type: 'object', additionalProperties: false, required: ['recorded', 'delivered', 'confirmed', 'retransmitted', 'quarantined'],
+                            properties: { recorded: { type: 'integer' }, delivered: { type: 'integer' }, confirmed: { type: 'integer' }, retransmitted: { type: 'integer' }, quarantined: { type: 'integer' } },
+                        },
+                    },
+                },
+                handler: async ({ principal, params }) => {
+                    const adapter = this.adapters.get(params.name as string);
+                    if (!adapter) {
+                        throw new Problem('NOT_FOUND', `no adapter ${params.name}`, 'name');
+                    }
+                    if (principal.role !== 'admin' || (principal.org !== adapter.config.organisation && principal.org !== 'CustomsMSP')) {
+                        throw new Problem('FORBIDDEN', `only admins of ${adapter.config.organisation} or of the hub may run this adapter`, 'authorization');
+                    }
+                    try {
+                        return { status: 200, body: await adapter.run() };
+                    } catch (error) {
+                        throw new Problem('UNAVAILABLE', `the run failed: ${(error as Error).message}`, 'system');
+                    }
+                },
+            },
+        ];
+    }
+}

@@ -1,0 +1,46 @@
+import type { Migration } from '../network/postgres';
+
+export const adapterSchema: Migration = {
+    id: 1,
+    name: 'adapters',
+    sql: `
+-- Where each adapter is in each of its agency's feeds; advanced only after the ledger took the batch.
+CREATE TABLE adapter_cursors (
+    adapter    text NOT NULL,
+    feed       text NOT NULL,
+    cursor     text NOT NULL,
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (adapter, feed)
+);
+
+-- Relay mode: payloads the hub holds between the sender's adapter and the recipient's.
+CREATE TABLE relay_payloads (
+    sender          text NOT NULL,
+    message_id      text NOT NULL,
+    recipient       text NOT NULL,
+    subject         text NOT NULL,
+    document_type   text NOT NULL,
+    document_number text NOT NULL,
+    payload         bytea NOT NULL,
+    payload_hash    text NOT NULL,
+    stored_at       timestamptz NOT NULL DEFAULT now(),
+    -- how many retransmissions the last delivery answered (-1: never delivered)
+    delivered_attempt integer NOT NULL DEFAULT -1,
+    delivery_attempts integer NOT NULL DEFAULT 0,
+    last_error        text,
+    PRIMARY KEY (sender, message_id)
+);
+CREATE INDEX relay_payloads_pending ON relay_payloads (recipient, stored_at);
+
+-- Records an adapter could not use, with the reason; the rest of their batch went on.
+CREATE TABLE adapter_quarantine (
+    id          bigserial PRIMARY KEY,
+    adapter     text NOT NULL,
+    feed        text NOT NULL,
+    record      jsonb NOT NULL,
+    reason      text NOT NULL,
+    quarantined_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX adapter_quarantine_adapter ON adapter_quarantine (adapter, quarantined_at);
+`,
+};

@@ -1,0 +1,125 @@
+import { createHash } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Delivery, InboxEvent, OutboxItem } from '../feed-contract';
+
+/** Faults a simulated agency system can be told to have, each in percent of messages, chosen by the seed. */
+export interface Faults {
+    /** Deliveries the agency answers but never stores, every time (lost at the agency). */
+    readonly dropPercent?: number;
+    /** Outbox records the agency lists twice. */
+    readonly duplicatePercent?: number;
+    /** Deliveries the agency stores damaged on the first attempt (a different hash). */
+    readonly corruptPercent?: number;
+    /** Messages the agency rejects after storing them. */
+    readonly rejectPercent?: number;
+}
+
+/** A small deterministic choice: the same seed, message and fault always decide the same way. */
+function chance(seed: number, key: string, percent: number | undefined): boolean {
+    if (!percent) {
+        return false;
+    }
+    const digest = createHash('sha256').update(`${seed}\u0000${key}`).digest();
+    return digest.readUInt32BE(0) / 0x1_0000_0000 < percent / 100;
+}
+
+/**
+ * An agency's own system as its adapter sees it: an outbox feed of what it sent, an inbox that
+ * stores relayed payloads, and an inbox feed of what it received and decided. Deterministic
+ * from its seed; faults and an offline switch for tests and demonstrations.
+ */
+export class SimulatedAgencySystem {
+    private readonly outbox: OutboxItem[] = [];
+    private readonly inboxEvents: InboxEvent[] = [];
+    private readonly stored = new Map<string, { payload: Buffer; attempts: number }>();
+    private server?: Server;
+    /** While true, every request is answered 503, as a system down for maintenance. */
+    offline = false;
+
+    constructor(readonly organisation: string, private readonly seed: number, private readonly faults: Faults = {}) {}
+
+    /** What the agency sends: it appears in the outbox feed (twice, for duplicated ones). */
+    send(item: OutboxItem): void {
+        this.outbox.push(item);
+        const key = item.kind === 'handoff' ? item.messageId : `${item.type}/${item.number}`;
+        if (chance(this.seed, `duplicate:${key}`, this.faults.duplicatePercent)) {
+            this.outbox.push(item);
+        }
+    }
+
+    /** Puts any record, well-formed or not, in the outbox feed once: for testing what an adapter does with it. */
+    sendRaw(record: unknown): void {
+        this.outbox.push(record as OutboxItem);
+    }
+
+    /** Everything the agency holds, keyed `sender/messageId`. */
+    holdings(): ReadonlyMap<string, { payload: Buffer; attempts: number }> {
+        return this.stored;
+    }
+
+    async start(): Promise<string> {
+        this.server = createServer((request, response) => void this.handle(request, response));
+        await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
+        return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    }
+
+    async stop(): Promise<void> {
+        await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+        this.server?.closeAllConnections();
+    }
+
+    private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+        const answer = (status: number, body: unknown): void => {
+            response.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
+        };
+        if (this.offline) {
+            answer(503, { error: 'offline' });
+            return;
+        }
+        const url = new URL(request.url ?? '/', 'http://agency');
+        if (request.method === 'GET' && (url.pathname === '/feed/outbox' || url.pathname === '/feed/inbox')) {
+            const list: readonly unknown[] = url.pathname === '/feed/outbox' ? this.outbox : this.inboxEvents;
+            const after = Number(url.searchParams.get('after') || '0');
+            const limit = Math.min(Number(url.searchParams.get('limit') || '100'), 500);
+            const items = list.slice(after, after + limit);
+            answer(200, { items, next: String(after + items.length) });
+            return;
+        }
+        if (request.method === 'POST' && url.pathname === '/inbox') {
+            const chunks: Buffer[] = [];
+            for await (const chunk of request) {
+                chunks.push(chunk as Buffer);
+            }
+            const delivery = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Delivery;
+            answer(200, this.receive(delivery));
+            return;
+        }
+        answer(404, { error: 'not found' });
+    }
+
+    private receive(delivery: Delivery): { stored: boolean; payloadHash?: string } {
+        const key = `${delivery.sender}/${delivery.messageId}`;
+        if (chance(this.seed, `drop:${key}`, this.faults.dropPercent)) {
+            return { stored: false };
+        }
+        const previous = this.stored.get(key);
+        const attempts = (previous?.attempts ?? 0) + 1;
+        let payload = Buffer.from(delivery.payload, 'base64');
+        if (attempts === 1 && chance(this.seed, `corrupt:${key}`, this.faults.corruptPercent)) {
+            payload = Buffer.concat([payload.subarray(0, Math.max(0, payload.length - 1)), Buffer.from('?')]);
+        }
+        this.stored.set(key, { payload, attempts });
+        const payloadHash = createHash('sha256').update(payload).digest('hex');
+        this.inboxEvents.push({ kind: 'RECEIVED', sender: delivery.sender, messageId: delivery.messageId, payloadHash });
+        const intact = payloadHash === createHash('sha256').update(Buffer.from(delivery.payload, 'base64')).digest('hex');
+        if (intact) {
+            const rejected = chance(this.seed, `reject:${key}`, this.faults.rejectPercent);
+            this.inboxEvents.push({
+                kind: 'DECIDED', sender: delivery.sender, messageId: delivery.messageId, decision: rejected ? 'REJECTED' : 'ACCEPTED',
+                ...(rejected ? { reasonCode: 'DATA_INCOMPLETE', text: '缺少发票信息' } : {}),
+            });
+        }
+        return { stored: true, payloadHash };
+    }
+}
