@@ -19,6 +19,8 @@ export interface GatewayConfig {
     readonly logLevel: string;
     /** Cron expression of the reconciliation runs, or undefined when they run on demand only. */
     readonly reconciliationSchedule?: string;
+    /** JSON file declaring the agency adapters, or undefined for none. */
+    readonly adaptersFile?: string;
 }
 
 export class ConfigError extends Error {
@@ -76,5 +78,6 @@ export function readGatewayConfig(environment: NodeJS.ProcessEnv): GatewayConfig
         tokenKeyFile: resolve(environment.COUNTERFOIL_TOKEN_KEY_FILE ?? resolve(dataDir, 'token-signing-key.pem')),
         proofKeyFile: resolve(environment.COUNTERFOIL_PROOF_KEY_FILE ?? resolve(dataDir, 'proof-signing-key.pem')),
         bodyLimitBytes, rateLimitPerMinute, logLevel, reconciliationSchedule: schedule === 'off' ? undefined : schedule.trim(),
+        adaptersFile: environment.COUNTERFOIL_ADAPTERS_FILE ? resolve(environment.COUNTERFOIL_ADAPTERS_FILE) : undefined,
     };
 }

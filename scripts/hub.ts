@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { Pool } from 'pg';
 import pino from 'pino';
+import { AdapterConfigError, AdapterHost, readAdapterConfig } from '../adapters';
 import { RECONCILER, Reconciler, reconciliationRoutes } from '../adapters/reconciliation';
 import { ConfigError, readGatewayConfig } from '../gateway/config';
 import { pushRoutes, pushWorkers } from '../gateway/push';
@@ -23,6 +24,13 @@ export async function runHub(options: Readonly<{ welcome: boolean }>): Promise<v
         process.exit(1);
     }
     const logger = pino({ level: config.logLevel });
+    let adapterConfigs;
+    try {
+        adapterConfigs = config.adaptersFile ? await readAdapterConfig(config.adaptersFile) : [];
+    } catch (error) {
+        console.error(error instanceof AdapterConfigError ? error.message : error);
+        process.exit(1);
+    }
     let server: PostgresServer | undefined;
     if (!config.databaseUrl) {
         server = await startEmbeddedPostgres({ dataDir: join(config.dataDir, 'postgres'), port: config.postgresPort });
@@ -45,16 +53,19 @@ export async function runHub(options: Readonly<{ welcome: boolean }>): Promise<v
         identity: () => (services as Services).identities.identityFor(RECONCILER),
         onRun: (report) => logger.info(report, 'reconciliation run'),
     });
+    const adapters = await AdapterHost.create({ configs: adapterConfigs, ledger, pool, logger, services: () => services as Services });
     const gateway = await startGateway({
         pool, ledger, logger, tokenKeyFile: config.tokenKeyFile, proofKeyFile: config.proofKeyFile, port: config.port, host: config.host,
         bodyLimitBytes: config.bodyLimitBytes, rateLimitPerMinute: config.rateLimitPerMinute,
         extraRoutes: (api, running) => {
             services = running;
             pushRoutes(api, running);
-            api.add(...reconciliationRoutes(reconciler, running));
+            api.add(...reconciliationRoutes(reconciler, running), ...adapters.routes());
         },
-        workers: (running) => [...pushWorkers(running, logger), { stop: () => reconciler.stop() }],
+        workers: (running) => [...pushWorkers(running, logger), { stop: () => reconciler.stop() }, { stop: () => adapters.stop() }],
     });
+    adapters.start();
+    logger.info({ adapters: adapterConfigs.map((adapter) => adapter.name) }, 'adapters scheduled');
     if (config.reconciliationSchedule) {
         reconciler.schedule(config.reconciliationSchedule);
     }
