@@ -5,7 +5,7 @@ import type { Discrepancy, RunReport } from '../../adapters/reconciliation';
 import { caseIdFor } from '../../adapters/reconciliation';
 import { DAY, isoIn } from '../conformance/fixtures';
 import { exercised, GatewayHarness } from '../gateway/harness';
-import { EXPORTER_USCC, type Persona, PERSONAS } from '../gateway/personas';
+import { EXPORTER_USCC, type Persona } from '../gateway/personas';
 
 const sha256 = (value: string): string => createHash('sha256').update(value).digest('hex');
 const pause = (milliseconds: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, milliseconds));
@@ -13,7 +13,7 @@ const pause = (milliseconds: number): Promise<void> => new Promise((resolve) => 
 describe('reconciliation of unconfirmed transfers', function () {
     this.timeout(60_000);
     let harness: GatewayHarness;
-    const tokens = new Map<Persona, string>();
+    let tokens = new Map<Persona, string>();
     const declaration = '220120261600000001';
 
     async function as<T>(persona: Persona, method: string, path: string, body?: unknown): Promise<{ status: number; body: T; text: string }> {
@@ -42,9 +42,7 @@ describe('reconciliation of unconfirmed transfers', function () {
 
     before(async () => {
         harness = await GatewayHarness.start();
-        for (const [name, principal] of Object.entries(PERSONAS)) {
-            tokens.set(name as Persona, await harness.token(principal));
-        }
+        tokens = await harness.personaTokens();
         expect((await as('customs', 'POST', '/v1/documents', {
             type: 'EXPORT_DECLARATION', number: declaration, holder: EXPORTER_USCC, validFrom: isoIn(-DAY), validTo: isoIn(DAY), content: 'ZGF0YQ==',
         })).status).to.equal(201);

@@ -11,7 +11,7 @@ const base64 = (value: string): string => Buffer.from(value, 'utf8').toString('b
 describe('the gateway over HTTP: the exporter\'s story', function () {
     this.timeout(120_000);
     let harness: GatewayHarness;
-    const tokens = new Map<Persona, string>();
+    let tokens = new Map<Persona, string>();
     const declaration = '220120261100000001';
     const exportData = '<报关单 编号="220120261100000001"><货物>热轧钢板 400 吨</货物></报关单>';
     let licence: DocumentRecord;
@@ -25,9 +25,7 @@ describe('the gateway over HTTP: the exporter\'s story', function () {
 
     before(async () => {
         harness = await GatewayHarness.start();
-        for (const [name, principal] of Object.entries(PERSONAS)) {
-            tokens.set(name as Persona, await harness.token(principal));
-        }
+        tokens = await harness.personaTokens();
     });
 
     after(async () => {

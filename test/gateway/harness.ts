@@ -14,6 +14,7 @@ import { type AdapterConfig, AdapterHost } from '../../adapters';
 import { EmbeddedLedger } from '../../network/embedded';
 import { freshDatabase, type TestDatabase } from '../support/postgres';
 import pino from 'pino';
+import { type Persona, PERSONAS } from './personas';
 
 export interface Answer<T = unknown> {
     readonly status: number;
@@ -73,6 +74,15 @@ export class GatewayHarness {
 
     token(principal: Principal, options?: Parameters<TokenService['issue']>[1]): Promise<string> {
         return this.tokens.issue(principal, options);
+    }
+
+    /** A bearer token for every persona of the tests. */
+    async personaTokens(): Promise<Map<Persona, string>> {
+        const tokens = new Map<Persona, string>();
+        for (const [name, principal] of Object.entries(PERSONAS)) {
+            tokens.set(name as Persona, await this.token(principal));
+        }
+        return tokens;
     }
 
     async request<T = unknown>(method: string, path: string, options: Readonly<{ token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> }> = {}): Promise<Answer<T>> {

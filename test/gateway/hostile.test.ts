@@ -24,16 +24,14 @@ interface HostileCase {
 describe('the gateway refuses hostile and malformed requests, changing nothing', function () {
     this.timeout(60_000);
     let harness: GatewayHarness;
-    const tokens = new Map<Persona, string>();
+    let tokens = new Map<Persona, string>();
     const forged: Record<string, string> = {};
     const declaration = '220120261300000001';
     const forexMessage = 'HOSTILE-TO-FOREX';
 
     before(async () => {
         harness = await GatewayHarness.start({ bodyLimitBytes: 64 * 1024 });
-        for (const [name, principal] of Object.entries(PERSONAS)) {
-            tokens.set(name as Persona, await harness.token(principal));
-        }
+        tokens = await harness.personaTokens();
         const customs = tokens.get('customs') as string;
         await harness.request('POST', '/v1/documents', { token: customs, body: { type: 'EXPORT_DECLARATION', number: declaration, holder: EXPORTER_USCC, validFrom: isoIn(-DAY), validTo: isoIn(DAY), content: 'ZGF0YQ==' } });
         await harness.request('POST', '/v1/handoffs', { token: customs, body: { messageId: forexMessage, recipient: 'ForexMSP', subject: EXPORTER_USCC, document: { type: 'EXPORT_DECLARATION', number: declaration }, payloadHash: sha256('p'), size: 1 } });

@@ -69,7 +69,7 @@ async function withClaimChanged(pdf: Buffer, change: (statement: { claims: Recor
 describe('PDF proofs', function () {
     this.timeout(120_000);
     let harness: GatewayHarness;
-    const tokens = new Map<Persona, string>();
+    let tokens = new Map<Persona, string>();
     const declaration = '220120261400000001';
     const exportData = '<报关单 编号="220120261400000001"/>';
     let handoff: Handoff;
@@ -101,9 +101,7 @@ describe('PDF proofs', function () {
 
     before(async () => {
         harness = await GatewayHarness.start();
-        for (const [name, principal] of Object.entries(PERSONAS)) {
-            tokens.set(name as Persona, await harness.token(principal));
-        }
+        tokens = await harness.personaTokens();
         const licence = await as<DocumentRecord>('commerce', 'POST', '/v1/documents', { ...permitRequest({ holder: EXPORTER_USCC }), content: Buffer.from('licence').toString('base64') });
         await as('customs', 'POST', '/v1/documents', {
             type: 'EXPORT_DECLARATION', number: declaration, holder: EXPORTER_USCC, validFrom: isoIn(-DAY), validTo: isoIn(DAY),

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { DAY, isoIn } from '../conformance/fixtures';
 import { exercised, GatewayHarness } from './harness';
-import { EXPORTER_USCC, type Persona, PERSONAS } from './personas';
+import { EXPORTER_USCC, type Persona } from './personas';
 
 const sha256 = (value: string): string => createHash('sha256').update(value).digest('hex');
 
@@ -88,7 +88,7 @@ async function readEvents(url: string, token: string, count: number, lastEventId
 describe('the gateway pushes every state change', function () {
     this.timeout(60_000);
     let harness: GatewayHarness;
-    const tokens = new Map<Persona, string>();
+    let tokens = new Map<Persona, string>();
     const declaration = '220120261200000001';
     let sequence = 0;
 
@@ -104,9 +104,7 @@ describe('the gateway pushes every state change', function () {
 
     before(async () => {
         harness = await GatewayHarness.start({ webhookBackoffSeconds: 0.05, webhookMaxAttempts: 3 });
-        for (const [name, principal] of Object.entries(PERSONAS)) {
-            tokens.set(name as Persona, await harness.token(principal));
-        }
+        tokens = await harness.personaTokens();
         const answer = await harness.request('POST', '/v1/documents', {
             token: tokens.get('customs'),
             body: { type: 'EXPORT_DECLARATION', number: declaration, holder: EXPORTER_USCC, validFrom: isoIn(-DAY), validTo: isoIn(DAY), content: Buffer.from('d').toString('base64') },
