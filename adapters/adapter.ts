@@ -131,10 +131,10 @@ export class Adapter {
                     report.quarantined++;
                 }
             }
-            await this.advance('outbox', page.next);
-            if (page.items.length < BATCH) {
-                return;
+            if (page.next === after) {
+                return; // nothing new in the feed
             }
+            await this.advance('outbox', page.next);
         }
     }
 
@@ -243,10 +243,10 @@ export class Adapter {
                     report.quarantined++;
                 }
             }
-            await this.advance('inbox', page.next);
-            if (page.items.length < BATCH) {
+            if (page.next === after) {
                 return;
             }
+            await this.advance('inbox', page.next);
         }
     }
 
@@ -259,11 +259,12 @@ export class Adapter {
         return result.rows[0]?.cursor ?? '';
     }
 
-    private async advance(feed: string, cursor: string): Promise<void> {
+    private async advance(feed: 'outbox' | 'inbox', cursor: string): Promise<void> {
         await this.pool.query(
             `INSERT INTO adapter_cursors (adapter, feed, cursor) VALUES ($1::text, $2::text, $3::text)
              ON CONFLICT (adapter, feed) DO UPDATE SET cursor = EXCLUDED.cursor, updated_at = now()`,
             [this.config.name, feed, cursor]);
+        await this.transport.committed(feed, cursor);
     }
 
     private async quarantine(feed: string, record: unknown, reason: string): Promise<void> {

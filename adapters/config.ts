@@ -10,9 +10,11 @@ export interface AdapterConfig {
     readonly name: string;
     /** The agency whose system this adapter serves (it acts as that agency on the ledger). */
     readonly organisation: string;
-    readonly transport: 'http-feed';
-    /** Base URL of the agency system's feed and inbox. */
-    readonly system: string;
+    readonly transport: 'http-feed' | 'file-drop';
+    /** http-feed: base URL of the agency system's feeds and inbox. */
+    readonly system?: string;
+    /** file-drop: the folder the agency system drops files into and picks deliveries up from. */
+    readonly folder?: string;
     /** node-cron expression (six fields: the first is seconds). */
     readonly schedule: string;
     /** relay: the hub carries the payloads; observe: the agencies exchange them themselves. */
@@ -32,12 +34,16 @@ const SCHEMA = {
             type: 'array', minItems: 1,
             items: {
                 type: 'object', additionalProperties: false,
-                required: ['name', 'organisation', 'transport', 'system', 'schedule', 'mode', 'sends', 'receives'],
+                required: ['name', 'organisation', 'transport', 'schedule', 'mode', 'sends', 'receives'],
+                if: { properties: { transport: { const: 'file-drop' } } },
+                then: { required: ['folder'], not: { required: ['system'] } },
+                else: { required: ['system'], not: { required: ['folder'] } },
                 properties: {
                     name: { type: 'string', pattern: '^[a-z][a-z0-9-]{0,39}$' },
                     organisation: { type: 'string', enum: [...AGENCIES] },
-                    transport: { type: 'string', enum: ['http-feed'] },
+                    transport: { type: 'string', enum: ['http-feed', 'file-drop'] },
                     system: { type: 'string', format: 'uri', pattern: '^https?://' },
+                    folder: { type: 'string', minLength: 1, maxLength: 1000 },
                     schedule: { type: 'string', minLength: 9 },
                     mode: { type: 'string', enum: ['relay', 'observe'] },
                     sends: { type: 'array', uniqueItems: true, items: { type: 'string', enum: [...DOCUMENT_TYPES] } },

@@ -68,4 +68,6 @@ export interface Transport {
     outbox(after: string, limit: number): Promise<FeedPage<unknown>>;
     inbox(after: string, limit: number): Promise<FeedPage<unknown>>;
     deliver(delivery: Delivery): Promise<{ stored: boolean; payloadHash?: string }>;
+    /** Told once the ledger took everything up to `cursor` in a feed (e.g. to file away what was read). */
+    committed(feed: 'outbox' | 'inbox', cursor: string): Promise<void>;
 }

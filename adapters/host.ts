@@ -9,6 +9,7 @@ import { migrate } from '../network/postgres';
 import { Adapter } from './adapter';
 import type { AdapterConfig } from './config';
 import { adapterSchema } from './migrations';
+import { FileDropTransport } from './transports/file-drop';
 import { HttpFeedTransport } from './transports/http-feed';
 
 /** The principal an adapter acts as on the ledger: an operator of its agency. */
@@ -23,7 +24,7 @@ export class AdapterHost {
     static async create(options: Readonly<{ configs: readonly AdapterConfig[]; ledger: Ledger; pool: Pool; logger: Logger; services: () => Services }>): Promise<AdapterHost> {
         await migrate(options.pool, 'adapters', [adapterSchema]);
         const adapters = new Map(options.configs.map((config) => [config.name, new Adapter(
-            config, new HttpFeedTransport(config.system), options.ledger, options.pool,
+            config, config.transport === 'file-drop' ? new FileDropTransport(config.folder as string) : new HttpFeedTransport(config.system as string), options.ledger, options.pool,
             () => options.services().identities.identityFor(adapterPrincipal(config)), options.logger,
         )]));
         return new AdapterHost(adapters);

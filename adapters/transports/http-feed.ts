@@ -28,6 +28,11 @@ export class HttpFeedTransport implements Transport {
         return { stored: answer.stored, payloadHash: answer.payloadHash as string | undefined };
     }
 
+    /** The agency system keeps its own feeds; nothing to file away. */
+    async committed(): Promise<void> {
+        return undefined;
+    }
+
     private async page(path: string, after: string, limit: number): Promise<FeedPage<unknown>> {
         const body = await this.call(`${path}?after=${encodeURIComponent(after)}&limit=${limit}`, { method: 'GET' });
         const page = body as { items?: unknown; next?: unknown };
