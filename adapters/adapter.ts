@@ -145,6 +145,12 @@ export class Adapter {
             await this.ledger.submit({ identity, contract: 'documents', transaction: 'Issue', arguments: [JSON.stringify(request)], transient: { content: Buffer.from(content, 'base64') } });
             return;
         }
+        if (item.kind === 'verification') {
+            const { kind: _kind, ...request } = item;
+            // A rejected verdict is a result, not an error: it is on the ledger either way.
+            await this.ledger.submit({ identity, contract: 'verifications', transaction: 'Verify', arguments: [JSON.stringify(request)] });
+            return;
+        }
         let payloadHash = item.payloadHash;
         let size = item.size;
         if (this.config.mode === 'relay') {
@@ -311,7 +317,13 @@ function checkOutboxItem(raw: unknown, config: AdapterConfig): OutboxItem {
         }
         return item as OutboxItem;
     }
-    throw new MalformedRecord('kind must be document or handoff');
+    if (item.kind === 'verification') {
+        if (config.organisation !== 'CustomsMSP') {
+            throw new MalformedRecord('only customs verifies permits');
+        }
+        return item as OutboxItem;
+    }
+    throw new MalformedRecord('kind must be document, handoff or verification');
 }
 
 function checkInboxEvent(raw: unknown): InboxEvent {

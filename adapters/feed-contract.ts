@@ -2,7 +2,7 @@
  * What an agency system offers its adapter over HTTP (the `http-feed` transport):
  *
  *   GET  {system}/feed/outbox?after=<cursor>&limit=<n>  → { items: OutboxItem[], next: string }
- *        what the agency sent (documents it issued, handoffs it sent), oldest first
+ *        what the agency did: documents it issued, handoffs it sent, permits it verified (customs)
  *   GET  {system}/feed/inbox?after=<cursor>&limit=<n>   → { items: InboxEvent[], next: string }
  *        what the agency received and what it decided about it, oldest first
  *   POST {system}/inbox  (a Delivery)                    → { stored: boolean, payloadHash?: string }
@@ -36,7 +36,19 @@ export interface HandoffItem {
     readonly size?: number;
 }
 
-export type OutboxItem = DocumentItem | HandoffItem;
+/** Customs only: a permit quoted on a declaration, to verify (and draw down) on the ledger. */
+export interface VerificationItem {
+    readonly kind: 'verification';
+    readonly declarationNumber: string;
+    readonly permit: { readonly type: string; readonly number: string };
+    readonly holder: string;
+    readonly direction: 'IMPORT' | 'EXPORT';
+    readonly goods: readonly { readonly hsCode: string; readonly quantity: number; readonly unit: string }[];
+    readonly declaredAt: string;
+    readonly port: string;
+}
+
+export type OutboxItem = DocumentItem | HandoffItem | VerificationItem;
 
 export interface InboxEvent {
     readonly kind: 'RECEIVED' | 'DECIDED';

@@ -42,7 +42,7 @@ export class SimulatedAgencySystem {
     /** What the agency sends: it appears in the outbox feed (twice, for duplicated ones). */
     send(item: OutboxItem): void {
         this.outbox.push(item);
-        const key = item.kind === 'handoff' ? item.messageId : `${item.type}/${item.number}`;
+        const key = item.kind === 'handoff' ? item.messageId : item.kind === 'document' ? `${item.type}/${item.number}` : `${item.declarationNumber}/${item.permit.number}`;
         if (chance(this.seed, `duplicate:${key}`, this.faults.duplicatePercent)) {
             this.outbox.push(item);
         }

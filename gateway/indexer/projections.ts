@@ -6,20 +6,11 @@ import type { LedgerEvent } from '../ledger';
 export async function project(client: PoolClient, event: LedgerEvent, payload: unknown): Promise<void> {
     const block = event.blockNumber.toString();
     if (event.name.startsWith('Document')) {
-        const record = payload as DocumentRecord;
-        await client.query(
-            `INSERT INTO documents (type, number, version, issuer, holder, status, valid_from, valid_to, record, transaction_id, block_number, updated_at)
-             VALUES ($1::text, $2::text, $3::integer, $4::text, $5::text, $6::text, $7::timestamptz, $8::timestamptz, $9::jsonb, $10::text, $11::bigint, $12::timestamptz)
-             ON CONFLICT (type, number) DO UPDATE SET version = EXCLUDED.version, status = EXCLUDED.status, valid_from = EXCLUDED.valid_from,
-                valid_to = EXCLUDED.valid_to, record = EXCLUDED.record, transaction_id = EXCLUDED.transaction_id,
-                block_number = EXCLUDED.block_number, updated_at = EXCLUDED.updated_at
-             WHERE documents.block_number <= EXCLUDED.block_number`,
-            [record.type, record.number, record.version, record.issuer, record.holder, record.status, record.validFrom, record.validTo,
-                JSON.stringify(record), event.transactionId, block, record.updatedAt]);
+        await projectDocument(client, event, payload as DocumentRecord);
         return;
     }
     if (event.name.startsWith('Permit') || event.name === 'VerificationReleased') {
-        const record = payload as VerificationRecord;
+        const { permitDocument: _permit, ...record } = payload as VerificationRecord & { permitDocument?: DocumentRecord };
         await client.query(
             `INSERT INTO verifications (declaration_number, permit_number, permit_type, holder, verdict, released, verified_at, record, transaction_id, block_number)
              VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, $6::boolean, $7::timestamptz, $8::jsonb, $9::text, $10::bigint)
@@ -28,7 +19,10 @@ export async function project(client: PoolClient, event: LedgerEvent, payload: u
              WHERE verifications.block_number <= EXCLUDED.block_number`,
             [record.declarationNumber, record.permit.number, record.permit.type, record.holder, record.verdict, record.release !== undefined,
                 record.verifiedAt, JSON.stringify(record), event.transactionId, block]);
-        // A drawdown changes the permit too, but the permit's own record only moves with a document event.
+        const permit = (payload as { permitDocument?: DocumentRecord }).permitDocument;
+        if (permit) {
+            await projectDocument(client, event, permit);
+        }
         return;
     }
     if (event.name.startsWith('Handoff')) {
@@ -68,4 +62,16 @@ export async function project(client: PoolClient, event: LedgerEvent, payload: u
              WHERE cases.block_number <= EXCLUDED.block_number`,
             [record.caseId, record.status, record.reason, record.parties, record.openedAt, JSON.stringify(record), event.transactionId, block, record.updatedAt]);
     }
+}
+
+async function projectDocument(client: PoolClient, event: LedgerEvent, record: DocumentRecord): Promise<void> {
+    await client.query(
+        `INSERT INTO documents (type, number, version, issuer, holder, status, valid_from, valid_to, record, transaction_id, block_number, updated_at)
+         VALUES ($1::text, $2::text, $3::integer, $4::text, $5::text, $6::text, $7::timestamptz, $8::timestamptz, $9::jsonb, $10::text, $11::bigint, $12::timestamptz)
+         ON CONFLICT (type, number) DO UPDATE SET version = EXCLUDED.version, status = EXCLUDED.status, valid_from = EXCLUDED.valid_from,
+            valid_to = EXCLUDED.valid_to, record = EXCLUDED.record, transaction_id = EXCLUDED.transaction_id,
+            block_number = EXCLUDED.block_number, updated_at = EXCLUDED.updated_at
+         WHERE documents.block_number <= EXCLUDED.block_number`,
+        [record.type, record.number, record.version, record.issuer, record.holder, record.status, record.validFrom, record.validTo,
+            JSON.stringify(record), event.transactionId, event.blockNumber.toString(), record.updatedAt]);
 }

@@ -3,7 +3,9 @@ import { canonicalBytes } from './canonical';
 
 /**
  * Every state change emits exactly one chaincode event (Fabric keeps only the last event a
- * transaction sets). The name says what happened; the payload is the affected record.
+ * transaction sets). The name says what happened; the payload is the affected record. A
+ * verification that draws down or releases a permit changes two records: its event is the
+ * verification with the permit as it now stands in `permitDocument`.
  */
 export const EVENT_NAMES = [
     'DocumentIssued',

@@ -142,7 +142,8 @@ export class VerificationContract extends Contract {
         await writeRecord(ctx, key, record);
         await writeIndex(ctx, VERIFICATIONS_BY_PERMIT, [declaration.permitType, declaration.permitNumber, declaration.declarationNumber]);
         await writeIndex(ctx, VERIFICATIONS_BY_HOLDER, [declaration.holder, declaration.declarationNumber, declaration.permitNumber]);
-        emit(ctx, record.verdict === 'VALID' ? 'PermitVerified' : 'PermitRejected', record);
+        // One event per transaction: a drawdown changed the permit too, so the event carries it.
+        emit(ctx, record.verdict === 'VALID' ? 'PermitVerified' : 'PermitRejected', after && after !== permit ? { ...record, permitDocument: after } : record);
         return record;
     }
 
@@ -179,7 +180,7 @@ export class VerificationContract extends Contract {
             ...record, ...balanceOf(restored.permit), release: { reason, at: now, transactionId: ctx.stub.getTxID() },
         };
         await writeRecord(ctx, key, released);
-        emit(ctx, 'VerificationReleased', released);
+        emit(ctx, 'VerificationReleased', { ...released, permitDocument: restored });
         return released;
     }
 
