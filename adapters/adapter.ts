@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto';
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
-import { LedgerError, type Ledger, type SigningIdentity } from '../gateway/ledger';
+import { LedgerError } from '../gateway/ledger';
 import type { AdapterConfig } from './config';
 import type { Delivery, HandoffItem, InboxEvent, OutboxItem, Transport } from './feed-contract';
+import type { LedgerClient } from './ledger-client';
 
 export interface AdapterHealth {
     readonly name: string;
@@ -55,9 +56,8 @@ export class Adapter {
     constructor(
         readonly config: AdapterConfig,
         private readonly transport: Transport,
-        private readonly ledger: Ledger,
+        private readonly ledger: LedgerClient,
         private readonly pool: Pool,
-        private readonly identity: () => Promise<SigningIdentity>,
         private readonly logger: Logger,
     ) {}
 
@@ -95,13 +95,12 @@ export class Adapter {
         this.lastAttemptAt = new Date();
         const report = { recorded: 0, delivered: 0, confirmed: 0, retransmitted: 0, quarantined: 0 };
         try {
-            const identity = await this.identity();
-            await this.recordOutbox(identity, report);
+            await this.recordOutbox(report);
             if (this.config.mode === 'relay') {
-                await this.deliverRelayed(identity, report);
-                await this.retransmit(identity, report);
+                await this.deliverRelayed(report);
+                await this.retransmit(report);
             }
-            await this.recordInbox(identity, report);
+            await this.recordInbox(report);
             this.lastSuccessAt = new Date();
             this.lastError = null;
             this.consecutiveFailures = 0;
@@ -115,13 +114,13 @@ export class Adapter {
         return report;
     }
 
-    private async recordOutbox(identity: SigningIdentity, report: { recorded: number; quarantined: number }): Promise<void> {
+    private async recordOutbox(report: { recorded: number; quarantined: number }): Promise<void> {
         for (;;) {
             const after = await this.cursor('outbox');
             const page = await this.transport.outbox(after, BATCH);
             for (const raw of page.items) {
                 try {
-                    await this.record(identity, raw);
+                    await this.record(raw);
                     report.recorded++;
                 } catch (error) {
                     if (!isPermanent(error) && !(error instanceof MalformedRecord)) {
@@ -138,17 +137,17 @@ export class Adapter {
         }
     }
 
-    private async record(identity: SigningIdentity, raw: unknown): Promise<void> {
+    private async record(raw: unknown): Promise<void> {
         const item = checkOutboxItem(raw, this.config);
         if (item.kind === 'document') {
             const { kind: _kind, content, ...request } = item;
-            await this.ledger.submit({ identity, contract: 'documents', transaction: 'Issue', arguments: [JSON.stringify(request)], transient: { content: Buffer.from(content, 'base64') } });
+            await this.ledger.issueDocument(request, Buffer.from(content, 'base64'));
             return;
         }
         if (item.kind === 'verification') {
             const { kind: _kind, ...request } = item;
             // A rejected verdict is a result, not an error: it is on the ledger either way.
-            await this.ledger.submit({ identity, contract: 'verifications', transaction: 'Verify', arguments: [JSON.stringify(request)] });
+            await this.ledger.verify(request);
             return;
         }
         let payloadHash = item.payloadHash;
@@ -163,14 +162,11 @@ export class Adapter {
                  VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::bytea, $8::text) ON CONFLICT (sender, message_id) DO NOTHING`,
                 [this.config.organisation, item.messageId, item.recipient, item.subject, item.document.type, item.document.number, payload, payloadHash]);
         }
-        await this.ledger.submit({
-            identity, contract: 'handoffs', transaction: 'Send',
-            arguments: [JSON.stringify({ messageId: item.messageId, recipient: item.recipient, subject: item.subject, document: item.document, payloadHash, size })],
-        });
+        await this.ledger.send({ messageId: item.messageId, recipient: item.recipient, subject: item.subject, document: item.document, payloadHash, size });
     }
 
     /** Relayed payloads addressed to this agency that it has not stored for the current attempt. */
-    private async deliverRelayed(identity: SigningIdentity, report: { delivered: number; confirmed: number }): Promise<void> {
+    private async deliverRelayed(report: { delivered: number; confirmed: number }): Promise<void> {
         const pending = await this.pool.query<{ sender: string; message_id: string; subject: string; document_type: string; document_number: string; payload: Buffer; retransmissions: number }>(
             `SELECT r.sender, r.message_id, r.subject, r.document_type, r.document_number, r.payload, (h.record ->> 'retransmissions')::integer AS retransmissions
                FROM relay_payloads r JOIN handoffs h ON h.sender = r.sender AND h.message_id = r.message_id
@@ -193,7 +189,7 @@ export class Adapter {
                 continue;
             }
             report.delivered++;
-            await this.confirm(identity, 'RecordReceipt', { sender: row.sender, messageId: row.message_id, payloadHash: answer.payloadHash });
+            await this.ledger.recordReceipt({ sender: row.sender, messageId: row.message_id, payloadHash: answer.payloadHash });
             await this.pool.query(
                 'UPDATE relay_payloads SET delivered_attempt = $3::integer, delivery_attempts = delivery_attempts + 1, last_error = NULL WHERE sender = $1::text AND message_id = $2::text',
                 [row.sender, row.message_id, row.retransmissions]);
@@ -202,7 +198,7 @@ export class Adapter {
     }
 
     /** Relay mode: retransmits this agency's handoffs that arrived different, or not by their deadline. */
-    private async retransmit(identity: SigningIdentity, report: { retransmitted: number }): Promise<void> {
+    private async retransmit(report: { retransmitted: number }): Promise<void> {
         const due = await this.pool.query<{ message_id: string; retransmissions: number }>(
             `SELECT message_id, (record ->> 'retransmissions')::integer AS retransmissions FROM handoffs
               WHERE sender = $1::text AND (record ->> 'retransmissions')::integer < $2::integer
@@ -211,7 +207,7 @@ export class Adapter {
             [this.config.organisation, this.config.maxRetransmissions, BATCH]);
         for (const row of due.rows) {
             try {
-                await this.ledger.submit({ identity, contract: 'handoffs', transaction: 'Retransmit', arguments: [JSON.stringify({ messageId: row.message_id, attempt: row.retransmissions + 1 })] });
+                await this.ledger.retransmit({ sender: this.config.organisation, messageId: row.message_id, attempt: row.retransmissions + 1 });
                 report.retransmitted++;
             } catch (error) {
                 if (!isPermanent(error)) {
@@ -222,7 +218,7 @@ export class Adapter {
         }
     }
 
-    private async recordInbox(identity: SigningIdentity, report: { confirmed: number; quarantined: number }): Promise<void> {
+    private async recordInbox(report: { confirmed: number; quarantined: number }): Promise<void> {
         for (;;) {
             const after = await this.cursor('inbox');
             const page = await this.transport.inbox(after, BATCH);
@@ -231,12 +227,12 @@ export class Adapter {
                     const event = checkInboxEvent(raw);
                     if (event.kind === 'RECEIVED') {
                         if (this.config.mode === 'observe') {
-                            await this.confirm(identity, 'RecordReceipt', { sender: event.sender, messageId: event.messageId, payloadHash: event.payloadHash });
+                            await this.ledger.recordReceipt({ sender: event.sender, messageId: event.messageId, payloadHash: event.payloadHash ?? '' });
                             report.confirmed++;
                         }
                     } else {
-                        await this.confirm(identity, 'Acknowledge', {
-                            sender: event.sender, messageId: event.messageId, decision: event.decision,
+                        await this.ledger.acknowledge({
+                            sender: event.sender, messageId: event.messageId, decision: event.decision ?? '',
                             ...(event.reasonCode ? { reasonCode: event.reasonCode } : {}), ...(event.text ? { text: event.text } : {}),
                         });
                         report.confirmed++;
@@ -254,10 +250,6 @@ export class Adapter {
             }
             await this.advance('inbox', page.next);
         }
-    }
-
-    private async confirm(identity: SigningIdentity, transaction: 'RecordReceipt' | 'Acknowledge', request: Record<string, unknown>): Promise<void> {
-        await this.ledger.submit({ identity, contract: 'handoffs', transaction, arguments: [JSON.stringify(request)] });
     }
 
     private async cursor(feed: string): Promise<string> {

@@ -8,6 +8,7 @@ import type { Services } from '../gateway/services';
 import { migrate } from '../network/postgres';
 import { Adapter } from './adapter';
 import type { AdapterConfig } from './config';
+import { directLedgerClient, type LedgerClient } from './ledger-client';
 import { adapterSchema } from './migrations';
 import { FileDropTransport } from './transports/file-drop';
 import { HttpFeedTransport } from './transports/http-feed';
@@ -21,13 +22,22 @@ export function adapterPrincipal(config: AdapterConfig): Principal {
 export class AdapterHost {
     private constructor(readonly adapters: ReadonlyMap<string, Adapter>) {}
 
-    static async create(options: Readonly<{ configs: readonly AdapterConfig[]; ledger: Ledger; pool: Pool; logger: Logger; services: () => Services }>): Promise<AdapterHost> {
+    /** `ledgerFor` gives each adapter its way to the ledger: in-process, or through the gateway. */
+    static async create(options: Readonly<{ configs: readonly AdapterConfig[]; pool: Pool; logger: Logger; ledgerFor: (config: AdapterConfig) => LedgerClient }>): Promise<AdapterHost> {
         await migrate(options.pool, 'adapters', [adapterSchema]);
         const adapters = new Map(options.configs.map((config) => [config.name, new Adapter(
-            config, config.transport === 'file-drop' ? new FileDropTransport(config.folder as string) : new HttpFeedTransport(config.system as string), options.ledger, options.pool,
-            () => options.services().identities.identityFor(adapterPrincipal(config)), options.logger,
+            config, config.transport === 'file-drop' ? new FileDropTransport(config.folder as string) : new HttpFeedTransport(config.system as string),
+            options.ledgerFor(config), options.pool, options.logger,
         )]));
         return new AdapterHost(adapters);
+    }
+
+    /** Adapters in the hub's own process, each acting as its agency's adapter identity. */
+    static inProcess(options: Readonly<{ configs: readonly AdapterConfig[]; ledger: Ledger; pool: Pool; logger: Logger; services: () => Services }>): Promise<AdapterHost> {
+        return AdapterHost.create({
+            configs: options.configs, pool: options.pool, logger: options.logger,
+            ledgerFor: (config) => directLedgerClient(options.ledger, () => options.services().identities.identityFor(adapterPrincipal(config))),
+        });
     }
 
     start(): void {

@@ -8,3 +8,4 @@ export { adapterSchema } from './migrations';
 export { AdapterHost, adapterPrincipal } from './host';
 export { exportScenario, type ScenarioTotals } from './simulators/scenario';
 export { TradeData, Random, PORTS, GOODS, type Enterprise } from './simulators/trade-data';
+export { directLedgerClient, httpLedgerClient, type LedgerClient } from './ledger-client';

@@ -53,7 +53,7 @@ export async function runHub(options: Readonly<{ welcome: boolean }>): Promise<v
         identity: () => (services as Services).identities.identityFor(RECONCILER),
         onRun: (report) => logger.info(report, 'reconciliation run'),
     });
-    const adapters = await AdapterHost.create({ configs: adapterConfigs, ledger, pool, logger, services: () => services as Services });
+    const adapters = await AdapterHost.inProcess({ configs: adapterConfigs, ledger, pool, logger, services: () => services as Services });
     const gateway = await startGateway({
         pool, ledger, logger, tokenKeyFile: config.tokenKeyFile, proofKeyFile: config.proofKeyFile, port: config.port, host: config.host,
         bodyLimitBytes: config.bodyLimitBytes, rateLimitPerMinute: config.rateLimitPerMinute,

@@ -49,7 +49,7 @@ export class GatewayHarness {
         const reconciler = await Reconciler.create({
             ledger, pool: database.pool, logger: pino({ level: 'silent' }), identity: () => (services as Services).identities.identityFor(RECONCILER),
         });
-        const adapters = await AdapterHost.create({
+        const adapters = await AdapterHost.inProcess({
             configs: options.adapters ?? [], ledger, pool: database.pool, logger: pino({ level: process.env.COUNTERFOIL_TEST_LOG_LEVEL ?? 'silent' }),
             services: () => services as Services,
         });
