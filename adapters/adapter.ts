@@ -115,25 +115,36 @@ export class Adapter {
     }
 
     private async recordOutbox(report: { recorded: number; quarantined: number }): Promise<void> {
+        await this.drain('outbox', report, async (raw) => {
+            await this.record(raw);
+            report.recorded++;
+        });
+    }
+
+    /**
+     * Reads a feed from its cursor to its end, page by page. A record the ledger refuses for good,
+     * or that breaks the feed contract, is quarantined and the page goes on; anything else stops
+     * the run with the cursor where it was, so the page is read again next run.
+     */
+    private async drain(feed: 'outbox' | 'inbox', report: { quarantined: number }, handle: (raw: unknown) => Promise<void>): Promise<void> {
         for (;;) {
-            const after = await this.cursor('outbox');
-            const page = await this.transport.outbox(after, BATCH);
+            const after = await this.cursor(feed);
+            const page = feed === 'outbox' ? await this.transport.outbox(after, BATCH) : await this.transport.inbox(after, BATCH);
             for (const raw of page.items) {
                 try {
-                    await this.record(raw);
-                    report.recorded++;
+                    await handle(raw);
                 } catch (error) {
                     if (!isPermanent(error) && !(error instanceof MalformedRecord)) {
-                        throw error; // transient: the cursor stays, the batch is sent again next run
+                        throw error;
                     }
-                    await this.quarantine('outbox', raw, (error as Error).message);
+                    await this.quarantine(feed, raw, (error as Error).message);
                     report.quarantined++;
                 }
             }
             if (page.next === after) {
                 return; // nothing new in the feed
             }
-            await this.advance('outbox', page.next);
+            await this.advance(feed, page.next);
         }
     }
 
@@ -219,37 +230,21 @@ export class Adapter {
     }
 
     private async recordInbox(report: { confirmed: number; quarantined: number }): Promise<void> {
-        for (;;) {
-            const after = await this.cursor('inbox');
-            const page = await this.transport.inbox(after, BATCH);
-            for (const raw of page.items) {
-                try {
-                    const event = checkInboxEvent(raw);
-                    if (event.kind === 'RECEIVED') {
-                        if (this.config.mode === 'observe') {
-                            await this.ledger.recordReceipt({ sender: event.sender, messageId: event.messageId, payloadHash: event.payloadHash ?? '' });
-                            report.confirmed++;
-                        }
-                    } else {
-                        await this.ledger.acknowledge({
-                            sender: event.sender, messageId: event.messageId, decision: event.decision ?? '',
-                            ...(event.reasonCode ? { reasonCode: event.reasonCode } : {}), ...(event.text ? { text: event.text } : {}),
-                        });
-                        report.confirmed++;
-                    }
-                } catch (error) {
-                    if (!isPermanent(error) && !(error instanceof MalformedRecord)) {
-                        throw error;
-                    }
-                    await this.quarantine('inbox', raw, (error as Error).message);
-                    report.quarantined++;
+        await this.drain('inbox', report, async (raw) => {
+            const event = checkInboxEvent(raw);
+            if (event.kind === 'RECEIVED') {
+                if (this.config.mode === 'observe') {
+                    await this.ledger.recordReceipt({ sender: event.sender, messageId: event.messageId, payloadHash: event.payloadHash ?? '' });
+                    report.confirmed++;
                 }
-            }
-            if (page.next === after) {
                 return;
             }
-            await this.advance('inbox', page.next);
-        }
+            await this.ledger.acknowledge({
+                sender: event.sender, messageId: event.messageId, decision: event.decision ?? '',
+                ...(event.reasonCode ? { reasonCode: event.reasonCode } : {}), ...(event.text ? { text: event.text } : {}),
+            });
+            report.confirmed++;
+        });
     }
 
     private async cursor(feed: string): Promise<string> {

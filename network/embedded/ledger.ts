@@ -165,10 +165,6 @@ export class EmbeddedLedger implements Ledger {
         return { height: BigInt(this.committer.currentHeight), currentBlockHash: this.committer.currentHash };
     }
 
-    async transactionStatus(transactionId: string): Promise<{ blockNumber: number; validationCode: string } | undefined> {
-        return this.store.blockOfTransaction(transactionId);
-    }
-
     async transaction(transactionId: string): Promise<{ blockNumber: bigint; validationCode: string } | undefined> {
         const found = await this.store.blockOfTransaction(transactionId);
         return found ? { blockNumber: BigInt(found.blockNumber), validationCode: found.validationCode } : undefined;

@@ -71,8 +71,8 @@ describe('the embedded ledger after kill -9', function () {
         try {
             const customs = await ledger.issueIdentity('CustomsMSP', { name: 'after-crash', attributes: { role: 'operator' } });
             for (const entry of reported) {
-                const status = await ledger.transactionStatus(entry.transactionId);
-                expect(status, `transaction ${entry.transactionId}`).to.deep.equal({ blockNumber: entry.blockNumber, validationCode: 'VALID' });
+                const status = await ledger.transaction(entry.transactionId);
+                expect(status, `transaction ${entry.transactionId}`).to.deep.equal({ blockNumber: BigInt(entry.blockNumber), validationCode: 'VALID' });
                 const handoff = JSON.parse(Buffer.from(await ledger.evaluate({
                     identity: customs, contract: 'handoffs', transaction: 'Get', arguments: [JSON.stringify({ sender: 'CustomsMSP', messageId: entry.messageId })],
                 })).toString('utf8')) as Handoff;

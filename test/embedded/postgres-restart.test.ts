@@ -79,7 +79,7 @@ describe('the embedded ledger when PostgreSQL restarts', function () {
         expect(committed.length, 'transactions committed after the restart').to.be.at.least(before + 100);
 
         for (const entry of committed) {
-            const status = await open.transactionStatus(entry.transactionId);
+            const status = await open.transaction(entry.transactionId);
             expect(status?.validationCode, entry.messageId).to.equal('VALID');
             const handoff = JSON.parse(Buffer.from(await open.evaluate({
                 identity: customs, contract: 'handoffs', transaction: 'Get', arguments: [JSON.stringify({ sender: 'CustomsMSP', messageId: entry.messageId })],
