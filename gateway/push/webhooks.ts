@@ -18,6 +18,23 @@ export function signature(secret: string, timestamp: number, body: string): stri
     return `t=${timestamp},v1=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
 }
 
+/** A subscriber's address: an absolute http(s) URL with a host. */
+function deliveryUrl(text: string): URL {
+    let url: URL;
+    try {
+        url = new URL(text);
+    } catch {
+        throw new Problem('INVALID_ARGUMENT', 'url must be an absolute URL', 'url');
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+        throw new Problem('INVALID_ARGUMENT', 'url must be http or https', 'url');
+    }
+    if (url.hostname === '') {
+        throw new Problem('INVALID_ARGUMENT', 'url must name a host', 'url');
+    }
+    return url;
+}
+
 export function webhookRoutes(services: Services): RouteSpec[] {
     const id = { id: { type: 'string', format: 'uuid' } };
     const subscription = {
@@ -31,10 +48,7 @@ export function webhookRoutes(services: Services): RouteSpec[] {
             responses: { 201: { description: 'The subscription, with its secret (shown once)', schema: subscription } },
             handler: async ({ principal, body }) => {
                 const request = body as { url: string; events: string[]; secret?: string };
-                const url = new URL(request.url);
-                if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-                    throw new Problem('INVALID_ARGUMENT', 'url must be http or https', 'url');
-                }
+                const url = deliveryUrl(request.url);
                 const secret = request.secret ?? randomBytes(32).toString('base64url');
                 const created = await services.pool.query<{ id: string; created_at: Date }>(
                     `INSERT INTO webhooks (id, owner, party, sees_all, url, secret, events) VALUES ($1::text, $2::text, $3::text, $4::boolean, $5::text, $6::text, $7::text[])

@@ -113,6 +113,7 @@ describe('the gateway refuses hostile and malformed requests, changing nothing',
         { name: 'a trace with a USCC of the wrong check character', method: 'GET', path: `/v1/enterprises/${OTHER_USCC.slice(0, 17)}${OTHER_USCC.endsWith('0') ? '1' : '0'}/trace`, as: 'auditor', status: 400, code: 'INVALID_ARGUMENT', field: 'uscc' },
         { name: 'a garbage Last-Event-ID', method: 'GET', path: '/v1/events', as: 'customs', headers: { 'Last-Event-ID': '1; DROP TABLE ledger_events' }, status: 400, code: 'INVALID_ARGUMENT', field: 'last-event-id' },
         { name: 'a webhook to a non-HTTP URL', method: 'POST', path: '/v1/webhooks', as: 'tax', body: { url: 'file:///etc/passwd', events: ['*'] }, status: 400, code: 'INVALID_ARGUMENT', field: 'url' },
+        { name: 'a webhook to a URL without a host', method: 'POST', path: '/v1/webhooks', as: 'tax', body: { url: 'http://', events: ['*'] }, status: 400, code: 'INVALID_ARGUMENT', field: 'url' },
         { name: 'a webhook for an unknown event', method: 'POST', path: '/v1/webhooks', as: 'tax', body: { url: 'https://tax.example.cn/hook', events: ['EverythingHappened'] }, status: 400, code: 'INVALID_ARGUMENT', field: 'events[0]' },
     ];
 
