@@ -6,6 +6,7 @@ import { LedgerError } from '../gateway/ledger';
 import type { AdapterConfig } from './config';
 import type { Delivery, HandoffItem, InboxEvent, OutboxItem, Transport } from './feed-contract';
 import type { LedgerClient } from './ledger-client';
+import { inKeyOrder } from './ordered';
 
 export interface AdapterHealth {
     readonly name: string;
@@ -130,7 +131,7 @@ export class Adapter {
         for (;;) {
             const after = await this.cursor(feed);
             const page = feed === 'outbox' ? await this.transport.outbox(after, BATCH) : await this.transport.inbox(after, BATCH);
-            for (const raw of page.items) {
+            await inKeyOrder(page.items, feed === 'outbox' ? outboxKeys : inboxKeys, this.config.concurrency, async (raw) => {
                 try {
                     await handle(raw);
                 } catch (error) {
@@ -140,7 +141,7 @@ export class Adapter {
                     await this.quarantine(feed, raw, (error as Error).message);
                     report.quarantined++;
                 }
-            }
+            });
             if (page.next === after) {
                 return; // nothing new in the feed
             }
@@ -187,7 +188,7 @@ export class Adapter {
                 AND r.delivery_attempts < $3::integer * ((h.record ->> 'retransmissions')::integer + 1)
               ORDER BY r.stored_at LIMIT $2::integer`,
             [this.config.organisation, BATCH, this.config.maxDeliveryAttempts]);
-        for (const row of pending.rows) {
+        await inKeyOrder(pending.rows, (row) => [`${row.sender}/${row.message_id}`], this.config.concurrency, async (row) => {
             const delivery: Delivery = {
                 sender: row.sender, messageId: row.message_id, subject: row.subject,
                 document: { type: row.document_type, number: row.document_number }, payload: row.payload.toString('base64'),
@@ -197,7 +198,7 @@ export class Adapter {
                 await this.pool.query(
                     "UPDATE relay_payloads SET delivery_attempts = delivery_attempts + 1, last_error = 'the agency did not store it' WHERE sender = $1::text AND message_id = $2::text",
                     [row.sender, row.message_id]);
-                continue;
+                return;
             }
             report.delivered++;
             await this.ledger.recordReceipt({ sender: row.sender, messageId: row.message_id, payloadHash: answer.payloadHash });
@@ -205,7 +206,7 @@ export class Adapter {
                 'UPDATE relay_payloads SET delivered_attempt = $3::integer, delivery_attempts = delivery_attempts + 1, last_error = NULL WHERE sender = $1::text AND message_id = $2::text',
                 [row.sender, row.message_id, row.retransmissions]);
             report.confirmed++;
-        }
+        });
     }
 
     /** Relay mode: retransmits this agency's handoffs that arrived different, or not by their deadline. */
@@ -216,7 +217,7 @@ export class Adapter {
                 AND (status = 'MISMATCH' OR (status = 'SENT' AND receipt_deadline < now()))
               ORDER BY sent_at LIMIT $3::integer`,
             [this.config.organisation, this.config.maxRetransmissions, BATCH]);
-        for (const row of due.rows) {
+        await inKeyOrder(due.rows, (row) => [row.message_id], this.config.concurrency, async (row) => {
             try {
                 await this.ledger.retransmit({ sender: this.config.organisation, messageId: row.message_id, attempt: row.retransmissions + 1 });
                 report.retransmitted++;
@@ -226,7 +227,7 @@ export class Adapter {
                 }
                 this.logger.info({ adapter: this.config.name, messageId: row.message_id, reason: (error as Error).message }, 'no retransmission');
             }
-        }
+        });
     }
 
     private async recordInbox(report: { confirmed: number; quarantined: number }): Promise<void> {
@@ -265,6 +266,31 @@ export class Adapter {
         await this.pool.query('INSERT INTO adapter_quarantine (adapter, feed, record, reason) VALUES ($1::text, $2::text, $3::jsonb, $4::text)',
             [this.config.name, feed, JSON.stringify(record ?? null), reason]);
     }
+}
+
+/**
+ * What an outbox record must wait for: earlier records of the same document (a handoff carries a
+ * document issued before it), the same message, or the same permit (verifications draw it down in
+ * the order customs declared). A record without a recognisable shape waits for nothing.
+ */
+function outboxKeys(raw: unknown): string[] {
+    const item = (raw ?? {}) as Record<string, unknown>;
+    const documentKey = (reference: unknown): string => {
+        const { type, number } = (reference ?? {}) as { type?: unknown; number?: unknown };
+        return `document:${String(type)}/${String(number)}`;
+    };
+    switch (item.kind) {
+        case 'document': return [documentKey(item)];
+        case 'handoff': return [`message:${String(item.messageId)}`, documentKey(item.document)];
+        case 'verification': return [`declaration:${String(item.declarationNumber)}`, documentKey(item.permit)];
+        default: return [];
+    }
+}
+
+/** An inbox record waits for earlier records of the same message (received before decided). */
+function inboxKeys(raw: unknown): string[] {
+    const event = (raw ?? {}) as Record<string, unknown>;
+    return [`message:${String(event.sender)}/${String(event.messageId)}`];
 }
 
 /** A record from an agency feed that does not have the shape of the feed contract. */

@@ -25,6 +25,8 @@ export interface AdapterConfig {
     readonly maxDeliveryAttempts: number;
     /** Retransmissions of a handoff that arrived different or late (relay mode). */
     readonly maxRetransmissions: number;
+    /** Ledger writes in flight at once; records of one message or document stay in feed order. */
+    readonly concurrency: number;
 }
 
 const SCHEMA = {
@@ -50,6 +52,7 @@ const SCHEMA = {
                     receives: { type: 'array', uniqueItems: true, items: { type: 'string', enum: [...DOCUMENT_TYPES] } },
                     maxDeliveryAttempts: { type: 'integer', minimum: 1, maximum: 100 },
                     maxRetransmissions: { type: 'integer', minimum: 0, maximum: 20 },
+                    concurrency: { type: 'integer', minimum: 1, maximum: 64 },
                 },
             },
         },
@@ -72,7 +75,7 @@ export function parseAdapterConfig(document: unknown): AdapterConfig[] {
         const { field, rule } = describeError((validate.errors as ErrorObject[])[0] as ErrorObject, 'configuration');
         throw new AdapterConfigError(field, rule);
     }
-    const adapters = (document as { adapters: (Omit<AdapterConfig, 'maxDeliveryAttempts' | 'maxRetransmissions'> & Partial<AdapterConfig>)[] }).adapters;
+    const adapters = (document as { adapters: (Omit<AdapterConfig, 'maxDeliveryAttempts' | 'maxRetransmissions' | 'concurrency'> & Partial<AdapterConfig>)[] }).adapters;
     const names = new Set<string>();
     return adapters.map((adapter, index) => {
         if (names.has(adapter.name)) {
@@ -82,7 +85,7 @@ export function parseAdapterConfig(document: unknown): AdapterConfig[] {
         if (!cron.validate(adapter.schedule)) {
             throw new AdapterConfigError(`adapters[${index}].schedule`, 'must be a cron expression');
         }
-        return { ...adapter, maxDeliveryAttempts: adapter.maxDeliveryAttempts ?? 5, maxRetransmissions: adapter.maxRetransmissions ?? 3 };
+        return { ...adapter, maxDeliveryAttempts: adapter.maxDeliveryAttempts ?? 5, maxRetransmissions: adapter.maxRetransmissions ?? 3, concurrency: adapter.concurrency ?? 8 };
     });
 }
 

@@ -13,6 +13,8 @@ export interface Faults {
     readonly corruptPercent?: number;
     /** Messages the agency rejects after storing them. */
     readonly rejectPercent?: number;
+    /** Every answer comes this many milliseconds late (a slow system). */
+    readonly delayMs?: number;
 }
 
 /** A small deterministic choice: the same seed, message and fault always decide the same way. */
@@ -30,27 +32,43 @@ function chance(seed: number, key: string, percent: number | undefined): boolean
  * from its seed; faults and an offline switch for tests and demonstrations.
  */
 export class SimulatedAgencySystem {
-    private readonly outbox: OutboxItem[] = [];
+    /** What the agency sent, each with the time from which its feed shows it. */
+    private readonly outbox: { item: unknown; at: number }[] = [];
     private readonly inboxEvents: InboxEvent[] = [];
     private readonly stored = new Map<string, { payload: Buffer; attempts: number }>();
     private server?: Server;
+    private port = 0;
     /** While true, every request is answered 503, as a system down for maintenance. */
     offline = false;
 
     constructor(readonly organisation: string, private readonly seed: number, private readonly faults: Faults = {}) {}
 
-    /** What the agency sends: it appears in the outbox feed (twice, for duplicated ones). */
-    send(item: OutboxItem): void {
-        this.outbox.push(item);
+    /**
+     * What the agency sends: it appears in the outbox feed (twice, for duplicated ones), from `at`
+     * (epoch milliseconds; now when left out). The feed lists records in the order they were
+     * sent, so a record waits behind an earlier one not yet due.
+     */
+    send(item: OutboxItem, at = 0): void {
+        this.outbox.push({ item, at });
         const key = item.kind === 'handoff' ? item.messageId : item.kind === 'document' ? `${item.type}/${item.number}` : `${item.declarationNumber}/${item.permit.number}`;
         if (chance(this.seed, `duplicate:${key}`, this.faults.duplicatePercent)) {
-            this.outbox.push(item);
+            this.outbox.push({ item, at });
         }
     }
 
     /** Puts any record, well-formed or not, in the outbox feed once: for testing what an adapter does with it. */
     sendRaw(record: unknown): void {
-        this.outbox.push(record as OutboxItem);
+        this.outbox.push({ item: record, at: 0 });
+    }
+
+    /** Whether the agency would drop a delivery of this message (its fault knob, decided by the seed). */
+    drops(sender: string, messageId: string): boolean {
+        return chance(this.seed, `drop:${sender}/${messageId}`, this.faults.dropPercent);
+    }
+
+    /** Whether the agency rejects this message once it has it intact. */
+    rejects(sender: string, messageId: string): boolean {
+        return chance(this.seed, `reject:${sender}/${messageId}`, this.faults.rejectPercent);
     }
 
     /** Everything the agency holds, keyed `sender/messageId`. */
@@ -58,31 +76,62 @@ export class SimulatedAgencySystem {
         return this.stored;
     }
 
+    /** Listens on a free port (or, after a restart, the same one as before) and answers with its address. */
     async start(): Promise<string> {
-        this.server = createServer((request, response) => void this.handle(request, response));
-        await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
-        return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+        const server = createServer((request, response) => void this.handle(request, response));
+        this.server = server;
+        await new Promise<void>((resolve, reject) => {
+            server.once('error', reject);
+            server.listen(this.port, '127.0.0.1', () => resolve());
+        });
+        this.port = (server.address() as AddressInfo).port;
+        return `http://127.0.0.1:${this.port}`;
     }
 
     async stop(): Promise<void> {
-        await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-        this.server?.closeAllConnections();
+        const server = this.server;
+        this.server = undefined;
+        if (server) {
+            const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+            server.closeAllConnections();
+            await closed;
+        }
+    }
+
+    /**
+     * Stops answering, connections cut, and comes back at the same address after `downMs`, with
+     * everything it held (a system restarted over its own durable storage).
+     */
+    async restart(downMs = 0): Promise<void> {
+        await this.stop();
+        await new Promise((resolve) => setTimeout(resolve, downMs));
+        await this.start();
     }
 
     private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
         const answer = (status: number, body: unknown): void => {
             response.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
         };
+        if (this.faults.delayMs) {
+            await new Promise((resolve) => setTimeout(resolve, this.faults.delayMs));
+        }
         if (this.offline) {
             answer(503, { error: 'offline' });
             return;
         }
         const url = new URL(request.url ?? '/', 'http://agency');
         if (request.method === 'GET' && (url.pathname === '/feed/outbox' || url.pathname === '/feed/inbox')) {
-            const list: readonly unknown[] = url.pathname === '/feed/outbox' ? this.outbox : this.inboxEvents;
             const after = Number(url.searchParams.get('after') || '0');
             const limit = Math.min(Number(url.searchParams.get('limit') || '100'), 500);
-            const items = list.slice(after, after + limit);
+            let items: unknown[];
+            if (url.pathname === '/feed/inbox') {
+                items = this.inboxEvents.slice(after, after + limit);
+            } else {
+                const now = Date.now();
+                const due = this.outbox.slice(after, after + limit);
+                const waiting = due.findIndex((entry) => entry.at > now);
+                items = (waiting === -1 ? due : due.slice(0, waiting)).map((entry) => entry.item);
+            }
             answer(200, { items, next: String(after + items.length) });
             return;
         }
@@ -91,7 +140,13 @@ export class SimulatedAgencySystem {
             for await (const chunk of request) {
                 chunks.push(chunk as Buffer);
             }
-            const delivery = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Delivery;
+            let delivery: Delivery;
+            try {
+                delivery = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Delivery;
+            } catch {
+                answer(400, { error: 'the delivery is not JSON' });
+                return;
+            }
             answer(200, this.receive(delivery));
             return;
         }
@@ -100,7 +155,7 @@ export class SimulatedAgencySystem {
 
     private receive(delivery: Delivery): { stored: boolean; payloadHash?: string } {
         const key = `${delivery.sender}/${delivery.messageId}`;
-        if (chance(this.seed, `drop:${key}`, this.faults.dropPercent)) {
+        if (this.drops(delivery.sender, delivery.messageId)) {
             return { stored: false };
         }
         const previous = this.stored.get(key);
@@ -114,7 +169,7 @@ export class SimulatedAgencySystem {
         this.inboxEvents.push({ kind: 'RECEIVED', sender: delivery.sender, messageId: delivery.messageId, payloadHash });
         const intact = payloadHash === createHash('sha256').update(Buffer.from(delivery.payload, 'base64')).digest('hex');
         if (intact) {
-            const rejected = chance(this.seed, `reject:${key}`, this.faults.rejectPercent);
+            const rejected = this.rejects(delivery.sender, delivery.messageId);
             this.inboxEvents.push({
                 kind: 'DECIDED', sender: delivery.sender, messageId: delivery.messageId, decision: rejected ? 'REJECTED' : 'ACCEPTED',
                 ...(rejected ? { reasonCode: 'DATA_INCOMPLETE', text: '缺少发票信息' } : {}),

@@ -11,12 +11,26 @@ export interface ScenarioTotals {
     readonly drawn: ReadonlyMap<string, number>;
 }
 
+/** When each declaration's records appear in the agencies' feeds (epoch milliseconds). */
+export interface ScenarioPace {
+    /** The first licence. */
+    readonly start: number;
+    /** Between one declaration's licence and the next's. */
+    readonly everyMs: number;
+    /** From a licence to the declaration quoting it, at customs. */
+    readonly customsLagMs: number;
+}
+
 /**
  * Fills five agency systems' outboxes with a coherent flow, deterministic from a seed: commerce
- * issues export licences, inspection certificates of origin, customs records each declaration,
- * verifies the licence it quotes and sends the declaration data to tax and forex.
+ * issues export licences and sends customs a copy; inspection issues certificates of origin and
+ * sends them to customs; customs records each declaration, verifies the licence it quotes and
+ * sends the declaration data to tax and forex. Without a pace everything is in the feeds at once.
  */
-export function exportScenario(systems: Readonly<Record<'commerce' | 'inspection' | 'customs', SimulatedAgencySystem>>, options: Readonly<{ seed: number; declarations: number }>): ScenarioTotals {
+export function exportScenario(
+    systems: Readonly<Record<'commerce' | 'inspection' | 'customs', SimulatedAgencySystem>>,
+    options: Readonly<{ seed: number; declarations: number; pace?: ScenarioPace }>,
+): ScenarioTotals {
     const data = new TradeData(options.seed);
     const now = Date.now();
     const day = 86_400_000;
@@ -24,6 +38,8 @@ export function exportScenario(systems: Readonly<Record<'commerce' | 'inspection
     let certificates = 0;
     const enterprises = Array.from({ length: Math.max(2, Math.ceil(options.declarations / 3)) }, () => data.enterprise());
     for (let index = 0; index < options.declarations; index++) {
+        const issuedAt = options.pace ? options.pace.start + index * options.pace.everyMs : 0;
+        const declaredAt = options.pace ? issuedAt + options.pace.customsLagMs : 0;
         const enterprise = data.random.pick(enterprises);
         const goods = data.random.pick(GOODS);
         const quantity = data.random.integer(goods.lot[0], goods.lot[1]);
@@ -36,27 +52,36 @@ export function exportScenario(systems: Readonly<Record<'commerce' | 'inspection
             permit: { direction: 'EXPORT', goods: [{ hsCode: goods.hsCode, quantity: quantity * 2, unit: goods.unit }], useLimit: 12, bulk: 'bulk' in goods },
             content: Buffer.from(`出口许可证 ${licence} ${enterprise.name} ${goods.name} ${quantity * 2} ${goods.unit}`).toString('base64'),
         };
-        systems.commerce.send(licenceItem);
+        systems.commerce.send(licenceItem, issuedAt);
+        systems.commerce.send({
+            kind: 'handoff', messageId: `LIC-${licence}`, recipient: 'CustomsMSP', subject: enterprise.uscc,
+            document: { type: 'LICENCE', number: licence }, payload: licenceItem.content,
+        }, issuedAt);
         if (data.random.next() < 0.5) {
             certificates++;
-            systems.inspection.send({
+            const certificate: DocumentItem = {
                 kind: 'document', type: 'ORIGIN_CERT', number: `CO${licence.replace(/-/g, '')}`, holder: enterprise.uscc,
                 validFrom: new Date(now - day).toISOString(), validTo: new Date(now + 90 * day).toISOString(), summary: { holderName: enterprise.name },
                 permit: { direction: 'EXPORT', goods: [{ hsCode: goods.hsCode, quantity, unit: goods.unit }], useLimit: 1 },
-                content: Buffer.from(`原产地证书 ${enterprise.name}`).toString('base64'),
-            });
+                content: Buffer.from(`原产地证书 ${enterprise.name} ${goods.name}`).toString('base64'),
+            };
+            systems.inspection.send(certificate, issuedAt);
+            systems.inspection.send({
+                kind: 'handoff', messageId: `COO-${certificate.number}`, recipient: 'CustomsMSP', subject: enterprise.uscc,
+                document: { type: 'ORIGIN_CERT', number: certificate.number }, payload: certificate.content,
+            }, issuedAt);
         }
         const declaration = data.declarationNumber(port.code);
         systems.customs.send({
             kind: 'document', type: 'EXPORT_DECLARATION', number: declaration, holder: enterprise.uscc,
             validFrom: new Date(now - day).toISOString(), validTo: new Date(now + 365 * day).toISOString(),
             summary: { exporter: enterprise.name, port: port.name }, content: Buffer.from(`报关单 ${declaration}`).toString('base64'),
-        });
+        }, declaredAt);
         const verification: VerificationItem = {
             kind: 'verification', declarationNumber: declaration, permit: { type: 'LICENCE', number: licence }, holder: enterprise.uscc,
             direction: 'EXPORT', goods: [{ hsCode: goods.hsCode, quantity, unit: goods.unit }], declaredAt: new Date(now - 60_000).toISOString(), port: port.code,
         };
-        systems.customs.send(verification);
+        systems.customs.send(verification, declaredAt);
         drawn.set(licence, quantity);
         for (const recipient of ['TaxMSP', 'ForexMSP']) {
             const payload = `<报关单 编号="${declaration}" 经营单位="${enterprise.name}" 商品编码="${goods.hsCode}" 数量="${quantity}" 单位="${goods.unit}"/>`;
@@ -64,8 +89,8 @@ export function exportScenario(systems: Readonly<Record<'commerce' | 'inspection
                 kind: 'handoff', messageId: `EXP-${declaration}-${recipient}`, recipient, subject: enterprise.uscc,
                 document: { type: 'EXPORT_DECLARATION', number: declaration }, payload: Buffer.from(payload).toString('base64'),
             };
-            systems.customs.send(handoff);
+            systems.customs.send(handoff, declaredAt);
         }
     }
-    return { licences: options.declarations, declarations: options.declarations, certificates, handoffs: options.declarations * 2, drawn };
+    return { licences: options.declarations, declarations: options.declarations, certificates, handoffs: options.declarations * 3 + certificates, drawn };
 }

@@ -58,6 +58,7 @@ export interface Enterprise {
 export class TradeData {
     readonly random: Random;
     private serial = 0;
+    private licences = 0;
 
     constructor(seed: number) {
         this.random = new Random(seed);
@@ -78,7 +79,10 @@ export class TradeData {
         return `${port}2026${String(++this.serial).padStart(10, '0')}`;
     }
 
+    /** `26-AA-123456`: a series, then six digits that never repeat within one generator (up to 900,000 licences). */
     licenceNumber(): string {
-        return `26-${this.random.pick(['AA', 'AB', 'CC', 'JL'])}-${String(this.random.integer(100_000, 999_999))}`;
+        // 7919 is prime to 900,000, so stepping by it visits every six-digit number once.
+        const digits = 100_000 + ((++this.licences * 7919) % 900_000);
+        return `26-${this.random.pick(['AA', 'AB', 'CC', 'JL'])}-${digits}`;
     }
 }

@@ -26,11 +26,12 @@ describe('five agencies exchanging through their adapters', function () {
     before(async () => {
         const organisation = { commerce: 'CommerceMSP', inspection: 'InspectionMSP', customs: 'CustomsMSP', tax: 'TaxMSP', forex: 'ForexMSP' } as const;
         const sends = { commerce: ['LICENCE'], inspection: ['ORIGIN_CERT'], customs: ['EXPORT_DECLARATION'], tax: [], forex: [] };
+        const receives = { commerce: [], inspection: [], customs: ['LICENCE', 'ORIGIN_CERT'], tax: ['EXPORT_DECLARATION'], forex: ['EXPORT_DECLARATION'] };
         const adapters = [];
         for (const name of ORDER) {
             adapters.push({
                 name, organisation: organisation[name], transport: 'http-feed', system: await systems[name].start(), schedule: '*/5 * * * * *', mode: 'relay',
-                sends: sends[name], receives: ['EXPORT_DECLARATION'], maxDeliveryAttempts: 2, maxRetransmissions: 2,
+                sends: sends[name], receives: receives[name], maxDeliveryAttempts: 2, maxRetransmissions: 2,
             });
         }
         harness = await GatewayHarness.start({ adapters: parseAdapterConfig({ adapters }) });
