@@ -20,6 +20,7 @@ export interface AdapterHealth {
     readonly consecutiveFailures: number;
     readonly errors: number;
     readonly quarantined: number;
+    readonly parked: number;
 }
 
 export interface TickReport {
@@ -28,9 +29,21 @@ export interface TickReport {
     readonly confirmed: number;
     readonly retransmitted: number;
     readonly quarantined: number;
+    /** Records waiting for what they name to reach the ledger. */
+    readonly parked: number;
 }
 
 const BATCH = 200;
+
+type Feed = 'outbox' | 'inbox';
+type Report = { recorded: number; delivered: number; confirmed: number; retransmitted: number; quarantined: number; parked: number };
+/** The handoff a parked record waits for. */
+type Parked = { sender: string; messageId: string; recipient: string; subject: string | null };
+
+/** Why a record was set aside: the ledger's code and rule (`NOT_FOUND: messageId: …`), or what was wrong with it. */
+function reasonOf(error: unknown): string {
+    return error instanceof LedgerError ? `${error.code}: ${error.message}` : (error as Error).message;
+}
 
 /** A refusal that retrying cannot change: the record is quarantined and its batch goes on. */
 function isPermanent(error: unknown): error is LedgerError {
@@ -53,6 +66,8 @@ export class Adapter {
     private lastError: string | null = null;
     private consecutiveFailures = 0;
     private errors = 0;
+    /** Whether this adapter may have parked records (checked at the start of each run). */
+    private parking = false;
 
     constructor(
         readonly config: AdapterConfig,
@@ -82,20 +97,26 @@ export class Adapter {
     }
 
     async health(): Promise<AdapterHealth> {
-        const quarantined = await this.pool.query<{ count: string }>('SELECT count(*) FROM adapter_quarantine WHERE adapter = $1::text', [this.config.name]);
+        const counts = await this.pool.query<{ quarantined: string; parked: string }>(
+            `SELECT (SELECT count(*) FROM adapter_quarantine WHERE adapter = $1::text) AS quarantined,
+                    (SELECT count(*) FROM adapter_parked WHERE adapter = $1::text) AS parked`, [this.config.name]);
         return {
             name: this.config.name, organisation: this.config.organisation, mode: this.config.mode,
             lastAttemptAt: this.lastAttemptAt?.toISOString() ?? null, lastSuccessAt: this.lastSuccessAt?.toISOString() ?? null,
             lagSeconds: this.lastSuccessAt ? Math.floor((Date.now() - this.lastSuccessAt.getTime()) / 1000) : null,
             lastError: this.lastError, consecutiveFailures: this.consecutiveFailures, errors: this.errors,
-            quarantined: Number(quarantined.rows[0]?.count ?? 0),
+            quarantined: Number(counts.rows[0]?.quarantined ?? 0), parked: Number(counts.rows[0]?.parked ?? 0),
         };
     }
 
     private async tick(): Promise<TickReport> {
         this.lastAttemptAt = new Date();
-        const report = { recorded: 0, delivered: 0, confirmed: 0, retransmitted: 0, quarantined: 0 };
+        const report = { recorded: 0, delivered: 0, confirmed: 0, retransmitted: 0, quarantined: 0, parked: 0 };
         try {
+            this.parking = (await this.pool.query('SELECT 1 FROM adapter_parked WHERE adapter = $1::text LIMIT 1', [this.config.name])).rowCount !== 0;
+            if (this.parking) {
+                await this.retryParked(report);
+            }
             await this.recordOutbox(report);
             if (this.config.mode === 'relay') {
                 await this.deliverRelayed(report);
@@ -115,11 +136,13 @@ export class Adapter {
         return report;
     }
 
-    private async recordOutbox(report: { recorded: number; quarantined: number }): Promise<void> {
-        await this.drain('outbox', report, async (raw) => {
-            await this.record(raw);
-            report.recorded++;
-        });
+    private async recordOutbox(report: Report): Promise<void> {
+        await this.drain('outbox', report, (raw) => this.applyOutbox(raw, report));
+    }
+
+    private async applyOutbox(raw: unknown, report: Report): Promise<void> {
+        await this.record(raw);
+        report.recorded++;
     }
 
     /**
@@ -127,18 +150,30 @@ export class Adapter {
      * or that breaks the feed contract, is quarantined and the page goes on; anything else stops
      * the run with the cursor where it was, so the page is read again next run.
      */
-    private async drain(feed: 'outbox' | 'inbox', report: { quarantined: number }, handle: (raw: unknown) => Promise<void>): Promise<void> {
+    private async drain(feed: Feed, report: Report, handle: (raw: unknown) => Promise<void>): Promise<void> {
         for (;;) {
             const after = await this.cursor(feed);
             const page = feed === 'outbox' ? await this.transport.outbox(after, BATCH) : await this.transport.inbox(after, BATCH);
             await inKeyOrder(page.items, feed === 'outbox' ? outboxKeys : inboxKeys, this.config.concurrency, async (raw) => {
+                const waitingFor = this.awaitedOnLedger(feed, raw);
                 try {
+                    if (waitingFor && this.parking && await this.isParked(waitingFor)) {
+                        // Behind an earlier record of the same message that is waiting: keep their order.
+                        await this.park(feed, raw, waitingFor, 'an earlier record of this message is waiting for the ledger');
+                        report.parked++;
+                        return;
+                    }
                     await handle(raw);
                 } catch (error) {
+                    if (waitingFor && error instanceof LedgerError && error.code === 'NOT_FOUND') {
+                        await this.park(feed, raw, waitingFor, reasonOf(error));
+                        report.parked++;
+                        return;
+                    }
                     if (!isPermanent(error) && !(error instanceof MalformedRecord)) {
                         throw error;
                     }
-                    await this.quarantine(feed, raw, (error as Error).message);
+                    await this.quarantine(feed, raw, reasonOf(error));
                     report.quarantined++;
                 }
             });
@@ -230,22 +265,94 @@ export class Adapter {
         });
     }
 
-    private async recordInbox(report: { confirmed: number; quarantined: number }): Promise<void> {
-        await this.drain('inbox', report, async (raw) => {
-            const event = checkInboxEvent(raw);
-            if (event.kind === 'RECEIVED') {
-                if (this.config.mode === 'observe') {
-                    await this.ledger.recordReceipt({ sender: event.sender, messageId: event.messageId, payloadHash: event.payloadHash ?? '' });
-                    report.confirmed++;
-                }
-                return;
+    private async recordInbox(report: Report): Promise<void> {
+        await this.drain('inbox', report, (raw) => this.applyInbox(raw, report));
+    }
+
+    private async applyInbox(raw: unknown, report: Report): Promise<void> {
+        const event = checkInboxEvent(raw);
+        if (event.kind === 'RECEIVED') {
+            if (this.config.mode === 'observe') {
+                await this.ledger.recordReceipt({ sender: event.sender, messageId: event.messageId, payloadHash: event.payloadHash ?? '' });
+                report.confirmed++;
             }
-            await this.ledger.acknowledge({
-                sender: event.sender, messageId: event.messageId, decision: event.decision ?? '',
-                ...(event.reasonCode ? { reasonCode: event.reasonCode } : {}), ...(event.text ? { text: event.text } : {}),
-            });
-            report.confirmed++;
+            return;
+        }
+        await this.ledger.acknowledge({
+            sender: event.sender, messageId: event.messageId, decision: event.decision ?? '',
+            ...(event.reasonCode ? { reasonCode: event.reasonCode } : {}), ...(event.text ? { text: event.text } : {}),
         });
+        report.confirmed++;
+    }
+
+    /**
+     * The handoff a record names, when the ledger may simply not have it yet: a handoff (whose
+     * document another agency may not have issued on the ledger yet) or a recipient's receipt or
+     * decision (read before the sender's adapter recorded the send). Such a record refused with
+     * NOT_FOUND is parked and tried again, not quarantined.
+     */
+    private awaitedOnLedger(feed: Feed, raw: unknown): Parked | undefined {
+        const record = (raw ?? {}) as Record<string, unknown>;
+        if (typeof record.messageId !== 'string') {
+            return undefined;
+        }
+        if (feed === 'outbox') {
+            return record.kind === 'handoff' && typeof record.recipient === 'string'
+                ? { sender: this.config.organisation, messageId: record.messageId, recipient: record.recipient, subject: typeof record.subject === 'string' ? record.subject : null }
+                : undefined;
+        }
+        return typeof record.sender === 'string' ? { sender: record.sender, messageId: record.messageId, recipient: this.config.organisation, subject: null } : undefined;
+    }
+
+    private async isParked(key: Parked): Promise<boolean> {
+        const found = await this.pool.query('SELECT 1 FROM adapter_parked WHERE adapter = $1::text AND sender = $2::text AND message_id = $3::text LIMIT 1',
+            [this.config.name, key.sender, key.messageId]);
+        return found.rowCount !== 0;
+    }
+
+    private async park(feed: Feed, raw: unknown, key: Parked, reason: string): Promise<void> {
+        this.parking = true;
+        await this.pool.query(
+            `INSERT INTO adapter_parked (adapter, organisation, feed, sender, message_id, recipient, subject, record, reason)
+             VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text, $8::jsonb, $9::text)`,
+            [this.config.name, this.config.organisation, feed, key.sender, key.messageId, key.recipient, key.subject, JSON.stringify(raw), reason]);
+    }
+
+    /**
+     * Tries parked records again, oldest first, once the ledger has what they name (the handoff,
+     * or the handoff's document). A record that goes through leaves the lot; one refused for good
+     * is quarantined; one still missing its handoff holds back the later records of its message.
+     */
+    private async retryParked(report: Report): Promise<void> {
+        const ready = await this.pool.query<{ id: string; feed: Feed; sender: string; message_id: string; record: unknown }>(
+            `SELECT p.id, p.feed, p.sender, p.message_id, p.record FROM adapter_parked p
+              WHERE p.adapter = $1::text
+                AND CASE WHEN p.feed = 'inbox' THEN EXISTS (SELECT 1 FROM handoffs h WHERE h.sender = p.sender AND h.message_id = p.message_id)
+                         ELSE EXISTS (SELECT 1 FROM documents d WHERE d.type = p.record -> 'document' ->> 'type' AND d.number = p.record -> 'document' ->> 'number') END
+              ORDER BY p.id LIMIT $2::integer`,
+            [this.config.name, BATCH]);
+        const held = new Set<string>();
+        for (const row of ready.rows) {
+            const message = `${row.sender}/${row.message_id}`;
+            if (held.has(message)) {
+                continue;
+            }
+            try {
+                await (row.feed === 'outbox' ? this.applyOutbox(row.record, report) : this.applyInbox(row.record, report));
+            } catch (error) {
+                if (error instanceof LedgerError && error.code === 'NOT_FOUND') {
+                    held.add(message);
+                    await this.pool.query('UPDATE adapter_parked SET attempts = attempts + 1, reason = $2::text WHERE id = $1::bigint', [row.id, reasonOf(error)]);
+                    continue;
+                }
+                if (!isPermanent(error) && !(error instanceof MalformedRecord)) {
+                    throw error;
+                }
+                await this.quarantine(row.feed, row.record, reasonOf(error));
+                report.quarantined++;
+            }
+            await this.pool.query('DELETE FROM adapter_parked WHERE id = $1::bigint', [row.id]);
+        }
     }
 
     private async cursor(feed: string): Promise<string> {
@@ -253,7 +360,7 @@ export class Adapter {
         return result.rows[0]?.cursor ?? '';
     }
 
-    private async advance(feed: 'outbox' | 'inbox', cursor: string): Promise<void> {
+    private async advance(feed: Feed, cursor: string): Promise<void> {
         await this.pool.query(
             `INSERT INTO adapter_cursors (adapter, feed, cursor) VALUES ($1::text, $2::text, $3::text)
              ON CONFLICT (adapter, feed) DO UPDATE SET cursor = EXCLUDED.cursor, updated_at = now()`,
@@ -263,8 +370,8 @@ export class Adapter {
 
     private async quarantine(feed: string, record: unknown, reason: string): Promise<void> {
         this.logger.warn({ adapter: this.config.name, feed, reason }, 'record quarantined');
-        await this.pool.query('INSERT INTO adapter_quarantine (adapter, feed, record, reason) VALUES ($1::text, $2::text, $3::jsonb, $4::text)',
-            [this.config.name, feed, JSON.stringify(record ?? null), reason]);
+        await this.pool.query('INSERT INTO adapter_quarantine (adapter, organisation, feed, record, reason) VALUES ($1::text, $2::text, $3::text, $4::jsonb, $5::text)',
+            [this.config.name, this.config.organisation, feed, JSON.stringify(record ?? null), reason]);
     }
 }
 

@@ -9,7 +9,7 @@ import { migrate } from '../network/postgres';
 import { Adapter } from './adapter';
 import type { AdapterConfig } from './config';
 import { directLedgerClient, type LedgerClient } from './ledger-client';
-import { adapterSchema } from './migrations';
+import { adapterSchema, agencyRecordsSchema } from './migrations';
 import { FileDropTransport } from './transports/file-drop';
 import { HttpFeedTransport } from './transports/http-feed';
 
@@ -24,7 +24,7 @@ export class AdapterHost {
 
     /** `ledgerFor` gives each adapter its way to the ledger: in-process, or through the gateway. */
     static async create(options: Readonly<{ configs: readonly AdapterConfig[]; pool: Pool; logger: Logger; ledgerFor: (config: AdapterConfig) => LedgerClient }>): Promise<AdapterHost> {
-        await migrate(options.pool, 'adapters', [adapterSchema]);
+        await migrate(options.pool, 'adapters', [adapterSchema, agencyRecordsSchema]);
         const adapters = new Map(options.configs.map((config) => [config.name, new Adapter(
             config, config.transport === 'file-drop' ? new FileDropTransport(config.folder as string) : new HttpFeedTransport(config.system as string),
             options.ledgerFor(config), options.pool, options.logger,
@@ -53,12 +53,13 @@ export class AdapterHost {
     routes(): RouteSpec[] {
         const health = {
             type: 'object', additionalProperties: false,
-            required: ['name', 'organisation', 'mode', 'lastAttemptAt', 'lastSuccessAt', 'lagSeconds', 'lastError', 'consecutiveFailures', 'errors', 'quarantined'],
+            required: ['name', 'organisation', 'mode', 'lastAttemptAt', 'lastSuccessAt', 'lagSeconds', 'lastError', 'consecutiveFailures', 'errors', 'quarantined', 'parked'],
             properties: {
                 name: { type: 'string' }, organisation: { type: 'string' }, mode: { type: 'string' },
                 lastAttemptAt: { oneOf: [{ type: 'string', format: 'date-time' }, { type: 'null' }] }, lastSuccessAt: { oneOf: [{ type: 'string', format: 'date-time' }, { type: 'null' }] },
                 lagSeconds: { oneOf: [{ type: 'integer' }, { type: 'null' }] }, lastError: { oneOf: [{ type: 'string' }, { type: 'null' }] },
                 consecutiveFailures: { type: 'integer' }, errors: { type: 'integer' }, quarantined: { type: 'integer' },
+                parked: { type: 'integer', description: 'records waiting for the handoff or document they name to reach the ledger' },
             },
         };
         return [
@@ -78,8 +79,8 @@ export class AdapterHost {
                 responses: {
                     200: {
                         description: 'What the run did', schema: {
-                            type: 'object', additionalProperties: false, required: ['recorded', 'delivered', 'confirmed', 'retransmitted', 'quarantined'],
-                            properties: { recorded: { type: 'integer' }, delivered: { type: 'integer' }, confirmed: { type: 'integer' }, retransmitted: { type: 'integer' }, quarantined: { type: 'integer' } },
+                            type: 'object', additionalProperties: false, required: ['recorded', 'delivered', 'confirmed', 'retransmitted', 'quarantined', 'parked'],
+                            properties: { recorded: { type: 'integer' }, delivered: { type: 'integer' }, confirmed: { type: 'integer' }, retransmitted: { type: 'integer' }, quarantined: { type: 'integer' }, parked: { type: 'integer' } },
                         },
                     },
                 },

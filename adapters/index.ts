@@ -4,8 +4,8 @@ export type { Delivery, DocumentItem, FeedPage, HandoffItem, InboxEvent, OutboxI
 export { HttpFeedTransport, TransportError } from './transports/http-feed';
 export { FileDropTransport, parseCsv } from './transports/file-drop';
 export { type Faults, SimulatedAgencySystem } from './simulators/agency-system';
-export { adapterSchema } from './migrations';
+export { adapterSchema, agencyRecordsSchema } from './migrations';
 export { AdapterHost, adapterPrincipal } from './host';
-export { exportScenario, type ScenarioTotals } from './simulators/scenario';
+export { exportScenario, type ScenarioPace, type ScenarioTotals, type Transfer } from './simulators/scenario';
 export { TradeData, Random, PORTS, GOODS, type Enterprise } from './simulators/trade-data';
 export { directLedgerClient, httpLedgerClient, type LedgerClient } from './ledger-client';

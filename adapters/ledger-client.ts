@@ -26,6 +26,8 @@ export function directLedgerClient(ledger: Ledger, identity: () => Promise<Signi
     };
 }
 
+const RATE_LIMITED_ATTEMPTS = 5;
+
 const CODES: readonly LedgerErrorCode[] = ['INVALID_ARGUMENT', 'NOT_FOUND', 'FORBIDDEN', 'CONFLICT', 'FAILED_PRECONDITION', 'UNAUTHENTICATED', 'ABORTED', 'UNAVAILABLE'];
 
 /**
@@ -36,20 +38,29 @@ const CODES: readonly LedgerErrorCode[] = ['INVALID_ARGUMENT', 'NOT_FOUND', 'FOR
 export function httpLedgerClient(gatewayUrl: string, token: () => Promise<string>, timeoutMs = 30_000): LedgerClient {
     const post = async (path: string, body: unknown): Promise<void> => {
         let response: Response;
-        try {
-            response = await fetch(`${gatewayUrl}${path}`, {
-                method: 'POST', body: JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs),
-                headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${await token()}` },
-            });
-        } catch (error) {
-            throw new LedgerError({ code: 'UNAVAILABLE', message: `the gateway is unreachable: ${(error as Error).message}`, cause: error });
+        for (let attempt = 1; ; attempt++) {
+            try {
+                response = await fetch(`${gatewayUrl}${path}`, {
+                    method: 'POST', body: JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs),
+                    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${await token()}` },
+                });
+            } catch (error) {
+                throw new LedgerError({ code: 'UNAVAILABLE', message: `the gateway is unreachable: ${(error as Error).message}`, cause: error });
+            }
+            // Over the gateway's rate limit: wait as long as it says, a few times, before giving the run up.
+            if (response.status !== 429 || attempt === RATE_LIMITED_ATTEMPTS) {
+                break;
+            }
+            await response.body?.cancel();
+            const seconds = Math.min(Number(response.headers.get('retry-after')) || 1, 30);
+            await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
         }
         if (response.ok) {
             await response.body?.cancel();
             return;
         }
         const problem = await response.json().catch(() => ({})) as { code?: string; detail?: string; field?: string };
-        const code = CODES.includes(problem.code as LedgerErrorCode) ? problem.code as LedgerErrorCode : response.status >= 500 ? 'UNAVAILABLE' : 'INTERNAL';
+        const code = CODES.includes(problem.code as LedgerErrorCode) ? problem.code as LedgerErrorCode : response.status >= 500 || response.status === 429 ? 'UNAVAILABLE' : 'INTERNAL';
         throw new LedgerError({ code, field: problem.field, message: problem.detail ?? `the gateway answered ${response.status}` });
     };
     const handoff = (sender: string, messageId: string, step: string): string => `/v1/handoffs/${encodeURIComponent(sender)}/${encodeURIComponent(messageId)}/${step}`;

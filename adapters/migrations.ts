@@ -44,3 +44,33 @@ CREATE TABLE adapter_quarantine (
 CREATE INDEX adapter_quarantine_adapter ON adapter_quarantine (adapter, quarantined_at);
 `,
 };
+
+export const agencyRecordsSchema: Migration = {
+    id: 2,
+    name: 'agency-records',
+    sql: `
+-- Which agency each quarantined record came from.
+ALTER TABLE adapter_quarantine ADD COLUMN organisation text;
+
+-- Records that name a handoff or document the ledger does not have yet: a recipient's receipt
+-- read before the sender's adapter recorded the send, a handoff of a document another agency has
+-- not yet issued on the ledger. Tried again each run; the ones still waiting after a grace period
+-- are discrepancies (recorded by the recipient only, or sent but never recorded).
+CREATE TABLE adapter_parked (
+    id           bigserial PRIMARY KEY,
+    adapter      text NOT NULL,
+    organisation text NOT NULL,
+    feed         text NOT NULL,
+    sender       text NOT NULL,
+    message_id   text NOT NULL,
+    recipient    text,
+    subject      text,
+    record       jsonb NOT NULL,
+    reason       text NOT NULL,
+    parked_at    timestamptz NOT NULL DEFAULT now(),
+    attempts     integer NOT NULL DEFAULT 1
+);
+CREATE INDEX adapter_parked_adapter ON adapter_parked (adapter, id);
+CREATE INDEX adapter_parked_message ON adapter_parked (sender, message_id);
+`,
+};

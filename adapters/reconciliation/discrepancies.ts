@@ -1,13 +1,21 @@
-import type { Handoff } from '@counterfoil/chaincode';
 import type { Pool } from 'pg';
 
 /**
- * What can be wrong with a transfer, as the ledger shows it. (Discrepancies that need the agency
- * systems' own records — sent but never recorded, recorded by the recipient only — come from the
- * adapters' feeds.)
+ * What can be wrong with a transfer. The first four are seen on the ledger; the last two by
+ * comparing the ledger with the agency systems' own records, as their adapters read them: the
+ * sender's system sent it but the ledger never recorded the send, or the recipient's system
+ * received it but the sender's side never reached the ledger.
  */
-export const DISCREPANCY_CLASSES = ['NOT_DELIVERED', 'NOT_ACKNOWLEDGED', 'CONTENT_MISMATCH', 'REJECTED'] as const;
+export const DISCREPANCY_CLASSES = ['NOT_DELIVERED', 'NOT_ACKNOWLEDGED', 'CONTENT_MISMATCH', 'REJECTED', 'NEVER_RECORDED', 'RECIPIENT_ONLY'] as const;
 export type DiscrepancyClass = (typeof DISCREPANCY_CLASSES)[number];
+/** The classes with no handoff on the ledger to open a case against. */
+export const OFF_LEDGER_CLASSES: readonly DiscrepancyClass[] = ['NEVER_RECORDED', 'RECIPIENT_ONLY'];
+
+/**
+ * How long an agency's record may wait for its counterpart on the ledger (adapters of different
+ * agencies run at their own pace) before it is a discrepancy.
+ */
+export const OFF_LEDGER_GRACE_SECONDS = 300;
 
 /** The class of a handoff's status, or undefined when nothing is owed any more. */
 export const CLASS_OF_STATUS: Readonly<Record<string, DiscrepancyClass | undefined>> = {
@@ -19,8 +27,11 @@ export interface Discrepancy {
     readonly sender: string;
     readonly messageId: string;
     readonly recipient: string;
-    readonly subject: string;
+    /** The enterprise, or null when only the recipient's system knows of the transfer. */
+    readonly subject: string | null;
+    /** The handoff's status on the ledger; NOT_ON_LEDGER for the off-ledger classes. */
     readonly status: string;
+    /** When it was sent (off the ledger: when the adapter read the agency's record). */
     readonly sentAt: string;
     /** The deadline the transfer is waiting on (for REJECTED: the rejection time). */
     readonly deadline: string;
@@ -28,6 +39,8 @@ export interface Discrepancy {
     /** Seconds since the transfer was sent. */
     readonly ageSeconds: number;
     readonly retransmissions: number;
+    /** Off the ledger: why the ledger does not have it. */
+    readonly reason?: string;
 }
 
 export interface DiscrepancyFilter {
@@ -39,37 +52,67 @@ export interface DiscrepancyFilter {
     readonly minAgeSeconds?: number;
     readonly limit: number;
     readonly afterKey?: readonly [string, string, string];
+    /** Seconds an agency's record may wait for the ledger before it is overdue (OFF_LEDGER_GRACE_SECONDS). */
+    readonly graceSeconds?: number;
 }
 
-/** Every unconfirmed transfer matching the filter, oldest first, with its class and whether it is overdue. */
+/**
+ * Every unconfirmed transfer matching the filter, oldest first, with its class and whether it is
+ * overdue: handoffs on the ledger still owed a receipt or a decision, or rejected; and the agency
+ * records the adapters hold that name a handoff the ledger lacks (refused for good, or still
+ * waiting for it).
+ */
 export async function unconfirmedTransfers(pool: Pool, filter: DiscrepancyFilter): Promise<Discrepancy[]> {
-    const result = await pool.query<{ record: Handoff; sent_at: Date; deadline: Date; overdue: boolean; age: number }>(
-        `SELECT record, sent_at,
-                CASE WHEN status IN ('SENT', 'MISMATCH') THEN receipt_deadline
-                     WHEN status = 'RECEIVED' THEN acknowledgement_deadline ELSE updated_at END AS deadline,
-                CASE WHEN status IN ('SENT', 'MISMATCH') THEN receipt_deadline < now()
-                     WHEN status = 'RECEIVED' THEN acknowledgement_deadline < now() ELSE true END AS overdue,
-                extract(epoch FROM now() - sent_at)::float8 AS age
-           FROM handoffs
-          WHERE status IN ('SENT', 'RECEIVED', 'MISMATCH', 'REJECTED')
-            AND ($1::text IS NULL OR sender = $1::text) AND ($2::text IS NULL OR recipient = $2::text)
-            AND ($3::text IS NULL OR subject = $3::text)
-            AND ($4::text[] IS NULL OR status = ANY ($4::text[]))
-            AND ($5::float8 IS NULL OR sent_at <= now() - make_interval(secs => $5::float8))
-            AND (NOT $6::boolean OR (status IN ('SENT', 'MISMATCH') AND receipt_deadline < now())
-                 OR (status = 'RECEIVED' AND acknowledgement_deadline < now()) OR status = 'REJECTED')
-            AND ($7::timestamptz IS NULL OR (sent_at, sender, message_id) > ($7::timestamptz, $8::text, $9::text))
-          ORDER BY sent_at, sender, message_id
-          LIMIT $10::integer`,
-        [filter.sender ?? null, filter.recipient ?? null, filter.subject ?? null,
-            filter.class ? Object.entries(CLASS_OF_STATUS).filter(([, value]) => value === filter.class).map(([status]) => status) : null,
+    const result = await pool.query<{
+        class: DiscrepancyClass; sender: string; message_id: string; recipient: string; subject: string | null; status: string;
+        sent_at: Date; deadline: Date; overdue: boolean; age: number; retransmissions: number; reason: string | null;
+    }>(
+        `WITH transfers AS (
+            SELECT CASE status WHEN 'SENT' THEN 'NOT_DELIVERED' WHEN 'RECEIVED' THEN 'NOT_ACKNOWLEDGED'
+                               WHEN 'MISMATCH' THEN 'CONTENT_MISMATCH' ELSE 'REJECTED' END AS class,
+                   sender, message_id, recipient, subject, status, sent_at,
+                   CASE WHEN status IN ('SENT', 'MISMATCH') THEN receipt_deadline
+                        WHEN status = 'RECEIVED' THEN acknowledgement_deadline ELSE updated_at END AS deadline,
+                   (record ->> 'retransmissions')::integer AS retransmissions, NULL::text AS reason
+              FROM handoffs
+             WHERE status IN ('SENT', 'RECEIVED', 'MISMATCH', 'REJECTED')
+            UNION ALL
+            -- Sent by the agency's system, refused by the ledger for good: overdue at once.
+            SELECT 'NEVER_RECORDED', q.organisation, q.record ->> 'messageId', q.record ->> 'recipient', q.record ->> 'subject', 'NOT_ON_LEDGER',
+                   q.quarantined_at, q.quarantined_at, 0, q.reason
+              FROM adapter_quarantine q
+             WHERE q.feed = 'outbox' AND q.record ->> 'kind' = 'handoff' AND q.organisation IS NOT NULL
+               AND NOT EXISTS (SELECT 1 FROM handoffs h WHERE h.sender = q.organisation AND h.message_id = q.record ->> 'messageId')
+            UNION ALL
+            -- Waiting for the ledger: the sender's handoff (its document missing), or the recipient's
+            -- receipt or decision (the send missing). One row per message, its oldest record.
+            SELECT * FROM (
+                SELECT DISTINCT ON (p.sender, p.message_id)
+                       CASE p.feed WHEN 'outbox' THEN 'NEVER_RECORDED' ELSE 'RECIPIENT_ONLY' END, p.sender, p.message_id, p.recipient, p.subject, 'NOT_ON_LEDGER',
+                       p.parked_at, p.parked_at + make_interval(secs => $11::float8), 0, p.reason
+                  FROM adapter_parked p
+                 WHERE NOT EXISTS (SELECT 1 FROM handoffs h WHERE h.sender = p.sender AND h.message_id = p.message_id)
+                 ORDER BY p.sender, p.message_id, p.id) AS parked
+        )
+        SELECT class, sender, message_id, recipient, subject, status, sent_at, deadline, retransmissions, reason,
+               deadline < now() OR class = 'REJECTED' AS overdue, extract(epoch FROM now() - sent_at)::float8 AS age
+          FROM transfers
+         WHERE ($1::text IS NULL OR sender = $1::text) AND ($2::text IS NULL OR recipient = $2::text)
+           AND ($3::text IS NULL OR subject = $3::text)
+           AND ($4::text IS NULL OR class = $4::text)
+           AND ($5::float8 IS NULL OR sent_at <= now() - make_interval(secs => $5::float8))
+           AND (NOT $6::boolean OR deadline < now() OR class = 'REJECTED')
+           AND ($7::timestamptz IS NULL OR (sent_at, sender, message_id) > ($7::timestamptz, $8::text, $9::text))
+         ORDER BY sent_at, sender, message_id
+         LIMIT $10::integer`,
+        [filter.sender ?? null, filter.recipient ?? null, filter.subject ?? null, filter.class ?? null,
             filter.minAgeSeconds ?? null, filter.overdueOnly ?? false,
-            filter.afterKey?.[0] ?? null, filter.afterKey?.[1] ?? null, filter.afterKey?.[2] ?? null, filter.limit],
+            filter.afterKey?.[0] ?? null, filter.afterKey?.[1] ?? null, filter.afterKey?.[2] ?? null, filter.limit,
+            filter.graceSeconds ?? OFF_LEDGER_GRACE_SECONDS],
     );
     return result.rows.map((row) => ({
-        class: CLASS_OF_STATUS[row.record.status] as DiscrepancyClass,
-        sender: row.record.sender, messageId: row.record.messageId, recipient: row.record.recipient, subject: row.record.subject,
-        status: row.record.status, sentAt: row.sent_at.toISOString(), deadline: row.deadline.toISOString(), overdue: row.overdue,
-        ageSeconds: Math.floor(row.age), retransmissions: row.record.retransmissions,
+        class: row.class, sender: row.sender, messageId: row.message_id, recipient: row.recipient, subject: row.subject,
+        status: row.status, sentAt: row.sent_at.toISOString(), deadline: row.deadline.toISOString(), overdue: row.overdue,
+        ageSeconds: Math.floor(row.age), retransmissions: row.retransmissions, ...(row.reason === null ? {} : { reason: row.reason }),
     }));
 }

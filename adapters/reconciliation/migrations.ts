@@ -30,3 +30,12 @@ CREATE TABLE reconciliation_runs (
 );
 `,
 };
+
+export const offLedgerCounts: Migration = {
+    id: 2,
+    name: 'off-ledger-counts',
+    sql: `
+-- Overdue discrepancies a run found with no handoff on the ledger (never recorded, recipient only).
+ALTER TABLE reconciliation_runs ADD COLUMN off_ledger integer NOT NULL DEFAULT 0;
+`,
+};

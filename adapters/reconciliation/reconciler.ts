@@ -5,10 +5,10 @@ import type { Logger } from 'pino';
 import type { CaseReason } from '@counterfoil/chaincode';
 import { LedgerError, type Ledger, type SigningIdentity } from '../../gateway/ledger';
 import { migrate } from '../../network/postgres';
-import { CLASS_OF_STATUS, type Discrepancy, type DiscrepancyClass, unconfirmedTransfers } from './discrepancies';
-import { reconciliationSchema } from './migrations';
+import { CLASS_OF_STATUS, type Discrepancy, type DiscrepancyClass, OFF_LEDGER_CLASSES, unconfirmedTransfers } from './discrepancies';
+import { offLedgerCounts, reconciliationSchema } from './migrations';
 
-const CASE_REASON: Readonly<Record<DiscrepancyClass, CaseReason>> = {
+const CASE_REASON: Readonly<Partial<Record<DiscrepancyClass, CaseReason>>> = {
     NOT_DELIVERED: 'NOT_RECEIVED', NOT_ACKNOWLEDGED: 'OTHER', CONTENT_MISMATCH: 'CONTENT_MISMATCH', REJECTED: 'DATA_ERROR',
 };
 
@@ -23,6 +23,11 @@ export interface RunReport {
     readonly opened: number;
     readonly closed: number;
     readonly failures: number;
+    /**
+     * Overdue discrepancies the ledger has no handoff for (never recorded, recipient only): listed
+     * among the unconfirmed transfers, with no case, as a case needs its handoff on the ledger.
+     */
+    readonly offLedger: number;
 }
 
 /** One case per discrepancy: the id is derived from the class and the handoff, so opening it again is harmless. */
@@ -52,7 +57,7 @@ export class Reconciler {
     private constructor(private readonly options: ReconcilerOptions) {}
 
     static async create(options: ReconcilerOptions): Promise<Reconciler> {
-        await migrate(options.pool, 'reconciliation', [reconciliationSchema]);
+        await migrate(options.pool, 'reconciliation', [reconciliationSchema, offLedgerCounts]);
         return new Reconciler(options);
     }
 
@@ -84,11 +89,16 @@ export class Reconciler {
         let examined = 0;
         let opened = 0;
         let failures = 0;
+        let offLedger = 0;
         let after: readonly [string, string, string] | undefined;
         for (;;) {
             const page = await unconfirmedTransfers(this.options.pool, { overdueOnly: true, limit: PAGE, afterKey: after });
             for (const discrepancy of page) {
                 examined++;
+                if (OFF_LEDGER_CLASSES.includes(discrepancy.class)) {
+                    offLedger++;
+                    continue;
+                }
                 try {
                     opened += (await this.openCase(identity, discrepancy)) ? 1 : 0;
                 } catch (error) {
@@ -104,11 +114,11 @@ export class Reconciler {
         }
         const { closed, failed } = await this.closeSettled(identity);
         failures += failed;
-        const report: RunReport = { trigger, startedAt, finishedAt: new Date().toISOString(), examined, opened, closed, failures };
+        const report: RunReport = { trigger, startedAt, finishedAt: new Date().toISOString(), examined, opened, closed, failures, offLedger };
         await this.options.pool.query(
-            `INSERT INTO reconciliation_runs (trigger, started_at, finished_at, examined, opened, closed, failures)
-             VALUES ($1::text, $2::timestamptz, $3::timestamptz, $4::integer, $5::integer, $6::integer, $7::integer)`,
-            [trigger, startedAt, report.finishedAt, examined, opened, closed, failures]);
+            `INSERT INTO reconciliation_runs (trigger, started_at, finished_at, examined, opened, closed, failures, off_ledger)
+             VALUES ($1::text, $2::timestamptz, $3::timestamptz, $4::integer, $5::integer, $6::integer, $7::integer, $8::integer)`,
+            [trigger, startedAt, report.finishedAt, examined, opened, closed, failures, offLedger]);
         this.options.onRun?.(report);
         return report;
     }
@@ -122,7 +132,7 @@ export class Reconciler {
         }
         await this.options.ledger.submit({
             identity, contract: 'cases', transaction: 'Open',
-            arguments: [JSON.stringify({ caseId, subject: { kind: 'HANDOFF', sender: discrepancy.sender, messageId: discrepancy.messageId }, reason: CASE_REASON[discrepancy.class] })],
+            arguments: [JSON.stringify({ caseId, subject: { kind: 'HANDOFF', sender: discrepancy.sender, messageId: discrepancy.messageId }, reason: CASE_REASON[discrepancy.class] ?? 'OTHER' })],
         });
         // Recorded after the ledger accepted it; a crash in between only means Open is sent again, harmlessly.
         await this.options.pool.query(

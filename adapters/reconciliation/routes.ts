@@ -12,16 +12,19 @@ const DISCREPANCY = {
     required: ['class', 'sender', 'messageId', 'recipient', 'subject', 'status', 'sentAt', 'deadline', 'overdue', 'ageSeconds', 'retransmissions'],
     properties: {
         class: { type: 'string', enum: [...DISCREPANCY_CLASSES] }, sender: { type: 'string' }, messageId: { type: 'string' }, recipient: { type: 'string' },
-        subject: { type: 'string' }, status: { type: 'string' }, sentAt: { type: 'string', format: 'date-time' }, deadline: { type: 'string', format: 'date-time' },
+        subject: { type: ['string', 'null'], description: 'null when only the recipient\'s system knows of the transfer' },
+        status: { type: 'string', description: 'the handoff\'s status on the ledger, or NOT_ON_LEDGER' }, sentAt: { type: 'string', format: 'date-time' }, deadline: { type: 'string', format: 'date-time' },
         overdue: { type: 'boolean' }, ageSeconds: { type: 'integer' }, retransmissions: { type: 'integer' },
+        reason: { type: 'string', description: 'off the ledger: why the ledger does not have it' },
     },
 };
 
 const RUN = {
-    type: 'object', additionalProperties: false, required: ['trigger', 'startedAt', 'finishedAt', 'examined', 'opened', 'closed', 'failures'],
+    type: 'object', additionalProperties: false, required: ['trigger', 'startedAt', 'finishedAt', 'examined', 'opened', 'closed', 'failures', 'offLedger'],
     properties: {
         trigger: { type: 'string' }, startedAt: { type: 'string', format: 'date-time' }, finishedAt: { type: 'string', format: 'date-time' },
         examined: { type: 'integer' }, opened: { type: 'integer' }, closed: { type: 'integer' }, failures: { type: 'integer' },
+        offLedger: { type: 'integer', description: 'overdue discrepancies with no handoff on the ledger to open a case against' },
     },
 };
 
@@ -35,7 +38,7 @@ export function reconciliationRoutes(reconciler: Reconciler, services: Services)
                 minAgeSeconds: { type: 'string', pattern: '^[0-9]{1,9}$', description: 'sent at least this long ago' },
                 cursor: PARAMETERS.cursor, limit: PARAMETERS.limit,
             },
-            summary: 'Unconfirmed transfers: every handoff still owed a receipt or a decision, or rejected, oldest first',
+            summary: 'Unconfirmed transfers: every handoff still owed a receipt or a decision, or rejected, and every agency record naming a handoff the ledger lacks, oldest first',
             responses: { 200: { description: 'A page of discrepancies', schema: { type: 'object', additionalProperties: false, required: ['items', 'nextCursor'], properties: { items: { type: 'array', items: DISCREPANCY }, nextCursor: { oneOf: [{ type: 'string' }, { type: 'null' }] } } } } },
             handler: async ({ principal, query }) => {
                 if (principal.uscc && query.subject !== undefined && query.subject !== principal.uscc) {

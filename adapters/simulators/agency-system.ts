@@ -38,6 +38,7 @@ export class SimulatedAgencySystem {
     private readonly stored = new Map<string, { payload: Buffer; attempts: number }>();
     private server?: Server;
     private port = 0;
+    private listedTwice = 0;
     /** While true, every request is answered 503, as a system down for maintenance. */
     offline = false;
 
@@ -53,7 +54,13 @@ export class SimulatedAgencySystem {
         const key = item.kind === 'handoff' ? item.messageId : item.kind === 'document' ? `${item.type}/${item.number}` : `${item.declarationNumber}/${item.permit.number}`;
         if (chance(this.seed, `duplicate:${key}`, this.faults.duplicatePercent)) {
             this.outbox.push({ item, at });
+            this.listedTwice++;
         }
+    }
+
+    /** How many outbox records the agency listed twice. */
+    duplicated(): number {
+        return this.listedTwice;
     }
 
     /** Puts any record, well-formed or not, in the outbox feed once: for testing what an adapter does with it. */
@@ -153,7 +160,11 @@ export class SimulatedAgencySystem {
         answer(404, { error: 'not found' });
     }
 
-    private receive(delivery: Delivery): { stored: boolean; payloadHash?: string } {
+    /**
+     * The agency takes a message in, relayed by the hub or over its own channel (observe mode):
+     * it stores it (unless its faults drop it), lists the receipt in its inbox feed, and decides.
+     */
+    receive(delivery: Delivery): { stored: boolean; payloadHash?: string } {
         const key = `${delivery.sender}/${delivery.messageId}`;
         if (this.drops(delivery.sender, delivery.messageId)) {
             return { stored: false };

@@ -9,6 +9,14 @@ export interface ScenarioTotals {
     readonly handoffs: number;
     /** Declared quantity per licence number, what a valid verification draws. */
     readonly drawn: ReadonlyMap<string, number>;
+    /** Every handoff the scenario has an agency send. */
+    readonly transfers: readonly Transfer[];
+}
+
+export interface Transfer {
+    readonly sender: string;
+    readonly messageId: string;
+    readonly recipient: string;
 }
 
 /** When each declaration's records appear in the agencies' feeds (epoch milliseconds). */
@@ -35,6 +43,11 @@ export function exportScenario(
     const now = Date.now();
     const day = 86_400_000;
     const drawn = new Map<string, number>();
+    const transfers: Transfer[] = [];
+    const handOff = (system: SimulatedAgencySystem, handoff: HandoffItem, at: number): void => {
+        system.send(handoff, at);
+        transfers.push({ sender: system.organisation, messageId: handoff.messageId, recipient: handoff.recipient });
+    };
     let certificates = 0;
     const enterprises = Array.from({ length: Math.max(2, Math.ceil(options.declarations / 3)) }, () => data.enterprise());
     for (let index = 0; index < options.declarations; index++) {
@@ -53,7 +66,7 @@ export function exportScenario(
             content: Buffer.from(`出口许可证 ${licence} ${enterprise.name} ${goods.name} ${quantity * 2} ${goods.unit}`).toString('base64'),
         };
         systems.commerce.send(licenceItem, issuedAt);
-        systems.commerce.send({
+        handOff(systems.commerce, {
             kind: 'handoff', messageId: `LIC-${licence}`, recipient: 'CustomsMSP', subject: enterprise.uscc,
             document: { type: 'LICENCE', number: licence }, payload: licenceItem.content,
         }, issuedAt);
@@ -66,7 +79,7 @@ export function exportScenario(
                 content: Buffer.from(`原产地证书 ${enterprise.name} ${goods.name}`).toString('base64'),
             };
             systems.inspection.send(certificate, issuedAt);
-            systems.inspection.send({
+            handOff(systems.inspection, {
                 kind: 'handoff', messageId: `COO-${certificate.number}`, recipient: 'CustomsMSP', subject: enterprise.uscc,
                 document: { type: 'ORIGIN_CERT', number: certificate.number }, payload: certificate.content,
             }, issuedAt);
@@ -89,8 +102,8 @@ export function exportScenario(
                 kind: 'handoff', messageId: `EXP-${declaration}-${recipient}`, recipient, subject: enterprise.uscc,
                 document: { type: 'EXPORT_DECLARATION', number: declaration }, payload: Buffer.from(payload).toString('base64'),
             };
-            systems.customs.send(handoff, declaredAt);
+            handOff(systems.customs, handoff, declaredAt);
         }
     }
-    return { licences: options.declarations, declarations: options.declarations, certificates, handoffs: options.declarations * 3 + certificates, drawn };
+    return { licences: options.declarations, declarations: options.declarations, certificates, handoffs: transfers.length, drawn, transfers };
 }
