@@ -40,6 +40,24 @@ type Report = { recorded: number; delivered: number; confirmed: number; retransm
 /** The handoff a parked record waits for. */
 type Parked = { sender: string; messageId: string; recipient: string; subject: string | null };
 
+/** Health of the named adapter, or of every adapter that has registered, wherever it runs. */
+export async function adapterHealth(pool: Pool, name?: string): Promise<AdapterHealth[]> {
+    const result = await pool.query<{
+        adapter: string; organisation: string; mode: string; last_attempt_at: Date | null; last_success_at: Date | null; lag: number | null;
+        last_error: string | null; consecutive_failures: number; errors: string; quarantined: string; parked: string;
+    }>(
+        `SELECT h.*, extract(epoch FROM now() - h.last_success_at)::float8 AS lag,
+                (SELECT count(*) FROM adapter_quarantine q WHERE q.adapter = h.adapter) AS quarantined,
+                (SELECT count(*) FROM adapter_parked p WHERE p.adapter = h.adapter) AS parked
+           FROM adapter_health h WHERE $1::text IS NULL OR h.adapter = $1::text ORDER BY h.adapter`, [name ?? null]);
+    return result.rows.map((row) => ({
+        name: row.adapter, organisation: row.organisation, mode: row.mode,
+        lastAttemptAt: row.last_attempt_at?.toISOString() ?? null, lastSuccessAt: row.last_success_at?.toISOString() ?? null,
+        lagSeconds: row.lag === null ? null : Math.max(0, Math.floor(row.lag)), lastError: row.last_error,
+        consecutiveFailures: row.consecutive_failures, errors: Number(row.errors), quarantined: Number(row.quarantined), parked: Number(row.parked),
+    }));
+}
+
 /** Why a record was set aside: the ledger's code and rule (`NOT_FOUND: messageId: …`), or what was wrong with it. */
 function reasonOf(error: unknown): string {
     return error instanceof LedgerError ? `${error.code}: ${error.message}` : (error as Error).message;
@@ -61,11 +79,6 @@ function isPermanent(error: unknown): error is LedgerError {
 export class Adapter {
     private running?: Promise<TickReport>;
     private task?: ScheduledTask;
-    private lastAttemptAt: Date | null = null;
-    private lastSuccessAt: Date | null = null;
-    private lastError: string | null = null;
-    private consecutiveFailures = 0;
-    private errors = 0;
     /** Whether this adapter may have parked records (checked at the start of each run). */
     private parking = false;
 
@@ -97,20 +110,12 @@ export class Adapter {
     }
 
     async health(): Promise<AdapterHealth> {
-        const counts = await this.pool.query<{ quarantined: string; parked: string }>(
-            `SELECT (SELECT count(*) FROM adapter_quarantine WHERE adapter = $1::text) AS quarantined,
-                    (SELECT count(*) FROM adapter_parked WHERE adapter = $1::text) AS parked`, [this.config.name]);
-        return {
-            name: this.config.name, organisation: this.config.organisation, mode: this.config.mode,
-            lastAttemptAt: this.lastAttemptAt?.toISOString() ?? null, lastSuccessAt: this.lastSuccessAt?.toISOString() ?? null,
-            lagSeconds: this.lastSuccessAt ? Math.floor((Date.now() - this.lastSuccessAt.getTime()) / 1000) : null,
-            lastError: this.lastError, consecutiveFailures: this.consecutiveFailures, errors: this.errors,
-            quarantined: Number(counts.rows[0]?.quarantined ?? 0), parked: Number(counts.rows[0]?.parked ?? 0),
-        };
+        const [health] = await adapterHealth(this.pool, this.config.name);
+        return health as AdapterHealth;
     }
 
     private async tick(): Promise<TickReport> {
-        this.lastAttemptAt = new Date();
+        const attemptedAt = new Date();
         const report = { recorded: 0, delivered: 0, confirmed: 0, retransmitted: 0, quarantined: 0, parked: 0 };
         try {
             this.parking = (await this.pool.query('SELECT 1 FROM adapter_parked WHERE adapter = $1::text LIMIT 1', [this.config.name])).rowCount !== 0;
@@ -123,16 +128,17 @@ export class Adapter {
                 await this.retransmit(report);
             }
             await this.recordInbox(report);
-            this.lastSuccessAt = new Date();
-            this.lastError = null;
-            this.consecutiveFailures = 0;
         } catch (error) {
-            this.errors++;
-            this.consecutiveFailures++;
-            this.lastError = (error as Error).message;
             this.logger.warn({ err: error, adapter: this.config.name }, 'adapter run failed; it resumes from its cursors');
+            await this.pool.query(
+                `UPDATE adapter_health SET last_attempt_at = $2::timestamptz, last_error = $3::text,
+                        consecutive_failures = consecutive_failures + 1, errors = errors + 1 WHERE adapter = $1::text`,
+                [this.config.name, attemptedAt, (error as Error).message]).catch(() => undefined); // the database may be what failed
             throw error;
         }
+        await this.pool.query(
+            'UPDATE adapter_health SET last_attempt_at = $2::timestamptz, last_success_at = now(), last_error = NULL, consecutive_failures = 0 WHERE adapter = $1::text',
+            [this.config.name, attemptedAt]);
         return report;
     }
 

@@ -1,10 +1,10 @@
-export { Adapter, type AdapterHealth, type TickReport, MalformedRecord } from './adapter';
+export { Adapter, adapterHealth, type AdapterHealth, type TickReport, MalformedRecord } from './adapter';
 export { type AdapterConfig, AdapterConfigError, parseAdapterConfig, readAdapterConfig } from './config';
 export type { Delivery, DocumentItem, FeedPage, HandoffItem, InboxEvent, OutboxItem, Transport, VerificationItem } from './feed-contract';
 export { HttpFeedTransport, TransportError } from './transports/http-feed';
 export { FileDropTransport, parseCsv } from './transports/file-drop';
 export { type Faults, SimulatedAgencySystem } from './simulators/agency-system';
-export { adapterSchema, agencyRecordsSchema } from './migrations';
+export { adapterHealthSchema, adapterSchema, agencyRecordsSchema } from './migrations';
 export { AdapterHost, adapterPrincipal } from './host';
 export { exportScenario, type ScenarioPace, type ScenarioTotals, type Transfer } from './simulators/scenario';
 export { TradeData, Random, PORTS, GOODS, type Enterprise } from './simulators/trade-data';

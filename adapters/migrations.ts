@@ -74,3 +74,22 @@ CREATE INDEX adapter_parked_adapter ON adapter_parked (adapter, id);
 CREATE INDEX adapter_parked_message ON adapter_parked (sender, message_id);
 `,
 };
+
+export const adapterHealthSchema: Migration = {
+    id: 3,
+    name: 'adapter-health',
+    sql: `
+-- Each adapter's health, wherever it runs (in the hub's process or beside it): written after each
+-- run, so the hub's API and metrics show adapters in every process, across restarts.
+CREATE TABLE adapter_health (
+    adapter              text PRIMARY KEY,
+    organisation         text NOT NULL,
+    mode                 text NOT NULL,
+    last_attempt_at      timestamptz,
+    last_success_at      timestamptz,
+    last_error           text,
+    consecutive_failures integer NOT NULL DEFAULT 0,
+    errors               bigint NOT NULL DEFAULT 0
+);
+`,
+};

@@ -19,8 +19,8 @@ export type AppOptions = Readonly<{
     logger: Logger;
     bodyLimitBytes: number;
     rateLimitPerMinute: number;
-    /** Extra routes (server-sent events, webhooks, proofs) mounted with the same rules. */
-    extraRoutes?: (api: Api) => void;
+    /** Extra routes (server-sent events, webhooks, proofs) mounted with the same rules, and their metrics. */
+    extraRoutes?: (api: Api, metrics: GatewayMetrics) => void;
 }>;
 
 /** The express application: every route from the API list, behind one error and logging policy. */
@@ -33,7 +33,7 @@ export function createApp(options: AppOptions): { app: Express; api: Api; metric
         ...systemRoutes(services, metrics, () => api.document(info)),
         ...documentRoutes(services), ...verificationRoutes(services), ...handoffRoutes(services), ...caseRoutes(services), ...traceRoutes(services),
     );
-    options.extraRoutes?.(api);
+    options.extraRoutes?.(api, metrics);
     const limiter = new RateLimiter(options.rateLimitPerMinute);
 
     const app = express();

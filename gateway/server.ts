@@ -12,6 +12,7 @@ import { gatewaySchema } from './indexer/migrations/001_gateway';
 import type { Api } from './openapi/api';
 import { StatementSigner } from './pdf/statement';
 import { proofRoutes } from './routes/proofs';
+import type { GatewayMetrics } from './metrics';
 import type { Services } from './services';
 
 export type GatewayOptions = Readonly<{
@@ -25,8 +26,8 @@ export type GatewayOptions = Readonly<{
     bodyLimitBytes?: number;
     rateLimitPerMinute?: number;
     logger?: Logger;
-    /** Mounts routes that need the running services (events, webhooks, proofs). */
-    extraRoutes?: (api: Api, services: Services) => void;
+    /** Mounts routes that need the running services (events, webhooks, proofs), and their metrics. */
+    extraRoutes?: (api: Api, services: Services, metrics: GatewayMetrics) => void;
     /** Background workers started with the gateway and stopped before the ledger closes. */
     workers?: (services: Services) => { stop(): Promise<void> }[];
 }>;
@@ -54,9 +55,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         services, logger,
         bodyLimitBytes: options.bodyLimitBytes ?? 2 * 1024 * 1024,
         rateLimitPerMinute: options.rateLimitPerMinute ?? 6000,
-        extraRoutes: (routes) => {
+        extraRoutes: (routes, metrics) => {
             routes.add(...proofRoutes(services, signer));
-            options.extraRoutes?.(routes, services);
+            options.extraRoutes?.(routes, services, metrics);
         },
     });
     const server: Server = createServer(app);

@@ -57,10 +57,11 @@ export async function runHub(options: Readonly<{ welcome: boolean }>): Promise<v
     const gateway = await startGateway({
         pool, ledger, logger, tokenKeyFile: config.tokenKeyFile, proofKeyFile: config.proofKeyFile, port: config.port, host: config.host,
         bodyLimitBytes: config.bodyLimitBytes, rateLimitPerMinute: config.rateLimitPerMinute,
-        extraRoutes: (api, running) => {
+        extraRoutes: (api, running, metrics) => {
             services = running;
             pushRoutes(api, running);
             api.add(...reconciliationRoutes(reconciler, running), ...adapters.routes());
+            adapters.registerMetrics(metrics.registry);
         },
         workers: (running) => [...pushWorkers(running, logger), { stop: () => reconciler.stop() }, { stop: () => adapters.stop() }],
     });

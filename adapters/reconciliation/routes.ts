@@ -80,13 +80,13 @@ export function reconciliationRoutes(reconciler: Reconciler, services: Services)
                 if (principal.uscc) {
                     throw new Problem('FORBIDDEN', 'reconciliation runs are for agencies and auditors', 'authorization');
                 }
-                const result = await services.pool.query<{ trigger: string; started_at: Date; finished_at: Date; examined: number; opened: number; closed: number; failures: number }>(
-                    'SELECT trigger, started_at, finished_at, examined, opened, closed, failures FROM reconciliation_runs ORDER BY id DESC LIMIT 50');
+                const result = await services.pool.query<{ trigger: string; started_at: Date; finished_at: Date; examined: number; opened: number; closed: number; failures: number; off_ledger: number }>(
+                    'SELECT trigger, started_at, finished_at, examined, opened, closed, failures, off_ledger FROM reconciliation_runs ORDER BY id DESC LIMIT 50');
                 return {
                     status: 200,
                     body: result.rows.map((row) => ({
                         trigger: row.trigger, startedAt: row.started_at.toISOString(), finishedAt: row.finished_at.toISOString(),
-                        examined: row.examined, opened: row.opened, closed: row.closed, failures: row.failures,
+                        examined: row.examined, opened: row.opened, closed: row.closed, failures: row.failures, offLedger: row.off_ledger,
                     })),
                 };
             },

@@ -3,10 +3,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { SimulatedAgencySystem } from '../../adapters';
+import { type AdapterHealth, SimulatedAgencySystem } from '../../adapters';
 import { DAY, isoIn } from '../conformance/fixtures';
 import { GatewayHarness } from '../gateway/harness';
-import { EXPORTER_USCC } from '../gateway/personas';
+import { EXPORTER_USCC, PERSONAS } from '../gateway/personas';
 
 const HANDOFFS = 150;
 
@@ -95,6 +95,15 @@ describe('adapters killed with kill -9 mid-batch', function () {
         expect(await count('HandoffAccepted'), 'decisions recorded once each').to.equal(HANDOFFS);
         expect(await count('HandoffMismatch')).to.equal(0);
         expect(tax.holdings().size, 'the agency holds every message').to.equal(HANDOFFS);
+        // The hub knows the health of adapters running beside it, through the database.
+        const admin = await harness.token(PERSONAS.customsAdmin);
+        const health = await harness.request<AdapterHealth[]>('GET', '/v1/adapters', { token: admin });
+        expect(health.body.map((entry) => [entry.name, entry.organisation, entry.consecutiveFailures, entry.quarantined, entry.parked]))
+            .to.deep.equal([['customs', 'CustomsMSP', 0, 0, 0], ['tax', 'TaxMSP', 0, 0, 0]]);
+        expect(health.body.every((entry) => entry.lastSuccessAt !== null && (entry.lagSeconds ?? 99) < 60)).to.equal(true);
+        const metrics = await (await fetch(`${harness.url}/metrics`)).text();
+        expect(metrics).to.match(/^counterfoil_adapter_lag_seconds\{adapter="customs",organisation="CustomsMSP"\} \d+$/m);
+        expect(metrics).to.match(/^counterfoil_adapter_quarantined_records\{adapter="tax",organisation="TaxMSP"\} 0$/m);
         const redelivered = [...tax.holdings().values()].filter((held) => held.attempts > 1).length;
         console.log(`      tally: ${HANDOFFS} handoffs, each recorded, received and accepted once across two kill -9; ${redelivered} delivered to the agency more than once (at-least-once delivery)`);
     });

@@ -56,10 +56,11 @@ export class GatewayHarness {
         const gateway = await startGateway({
             pool: database.pool, ledger, tokenKeyFile, proofKeyFile: join(options.proofKeyFrom?.keyDir ?? keyDir, 'proof.pem'), port: 0, host: '127.0.0.1', logger: pino({ level: process.env.COUNTERFOIL_TEST_LOG_LEVEL ?? 'silent' }),
             rateLimitPerMinute: options.rateLimitPerMinute, bodyLimitBytes: options.bodyLimitBytes,
-            extraRoutes: (api, running) => {
+            extraRoutes: (api, running, metrics) => {
                 services = running;
                 pushRoutes(api, running);
                 api.add(...reconciliationRoutes(reconciler, running), ...adapters.routes());
+                adapters.registerMetrics(metrics.registry);
             },
             workers: (running) => [...pushWorkers(running, pino({ level: 'silent' }), {
                 idleMs: 50, backoffBaseSeconds: options.webhookBackoffSeconds ?? 0.05, maxAttempts: options.webhookMaxAttempts ?? 4,
