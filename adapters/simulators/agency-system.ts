@@ -63,6 +63,15 @@ export class SimulatedAgencySystem {
         return this.listedTwice;
     }
 
+    /** Goes offline now and comes back by itself after `ms`; resolves when it is back. */
+    offlineFor(ms: number): Promise<void> {
+        this.offline = true;
+        return new Promise((resolve) => setTimeout(() => {
+            this.offline = false;
+            resolve();
+        }, ms));
+    }
+
     /** Puts any record, well-formed or not, in the outbox feed once: for testing what an adapter does with it. */
     sendRaw(record: unknown): void {
         this.outbox.push({ item: record, at: 0 });

@@ -178,12 +178,7 @@ describe(`chaos: ${TARGET.toLocaleString('en')} handoffs through crashes, outage
         await killAdapters();
         await reached(0.25);
         mark('forex offline for 30 s');
-        systems.forex.offline = true;
-        const backOnline = new Promise<void>((resolve) => setTimeout(() => {
-            systems.forex.offline = false;
-            mark('forex back online');
-            resolve();
-        }, OFFLINE_MS));
+        const backOnline = systems.forex.offlineFor(OFFLINE_MS).then(() => mark('forex back online'));
         await reached(0.4);
         mark('PostgreSQL stopped');
         await postgres?.stop();
