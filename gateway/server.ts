@@ -12,6 +12,7 @@ import { gatewaySchema } from './indexer/migrations/001_gateway';
 import type { Api } from './openapi/api';
 import { StatementSigner } from './pdf/statement';
 import { proofRoutes } from './routes/proofs';
+import { AuditService, auditRoutes, auditSchema } from './audit/routes';
 import type { GatewayMetrics } from './metrics';
 import type { Services } from './services';
 
@@ -44,19 +45,22 @@ export interface RunningGateway {
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
     const logger = options.logger ?? pino({ level: 'silent' });
     await migrate(options.pool, 'gateway', [gatewaySchema]);
+    await migrate(options.pool, 'audit', [auditSchema]);
     const tokens = await TokenService.open(options.tokenKeyFile);
     const signer = await StatementSigner.open(options.proofKeyFile);
     const identities = new EmbeddedIdentityProvider(options.ledger, options.pool);
     const indexer = new Indexer(options.ledger, options.pool, (error) => logger.error({ err: error }, 'indexer failed; retrying'));
     const services: Services = { ledger: options.ledger, pool: options.pool, identities, indexer, tokens };
     await indexer.start();
+    const audits = new AuditService(options.ledger.ledgerStore, options.pool, logger);
+    await audits.recover();
     const workers = options.workers?.(services) ?? [];
     const { app, api } = createApp({
         services, logger,
         bodyLimitBytes: options.bodyLimitBytes ?? 2 * 1024 * 1024,
         rateLimitPerMinute: options.rateLimitPerMinute ?? 6000,
         extraRoutes: (routes, metrics) => {
-            routes.add(...proofRoutes(services, signer));
+            routes.add(...proofRoutes(services, signer), ...auditRoutes(audits, options.ledger.ledgerStore));
             options.extraRoutes?.(routes, services, metrics);
         },
     });

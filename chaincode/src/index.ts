@@ -1,9 +1,12 @@
-import { CaseContract } from './cases/contract';
+import { CASE, CASE_MESSAGE, CaseContract } from './cases/contract';
 import { CanonicalJsonSerializer } from './common/canonical';
 import { DocumentContract } from './documents/contract';
+import { DOCUMENT, DOCUMENT_HEAD } from './documents/records';
 import { HandoffContract } from './handoffs/contract';
+import { CONFIRMATION, HANDOFF } from './handoffs/records';
 import { PolicyContract } from './policies/contract';
-import { VerificationContract } from './verifications/contract';
+import { DEADLINE_POLICY } from './policies/deadlines';
+import { VERIFICATION, VerificationContract } from './verifications/contract';
 
 /** What `fabric-chaincode-node` loads: the contracts and the serializer they answer with. */
 export const contracts = [DocumentContract, VerificationContract, HandoffContract, CaseContract, PolicyContract];
@@ -28,3 +31,16 @@ export type { Handoff, HandoffStatus } from './handoffs/records';
 export type { CaseRecord, CaseMessage, CaseReason, CaseStatus, CaseSubject } from './cases/contract';
 export type { DeadlinePolicy, Deadlines } from './policies/deadlines';
 export { DEFAULT_DEADLINES } from './policies/deadlines';
+
+/**
+ * The world state's object types (the first part of each composite key), for readers of the
+ * ledger's blocks and state such as auditors; `combineHandoff` makes one record of a handoff's
+ * two halves, as the chaincode answers it.
+ */
+export const OBJECT_TYPES = {
+    document: DOCUMENT, documentHead: DOCUMENT_HEAD, verification: VERIFICATION, handoff: HANDOFF, confirmation: CONFIRMATION,
+    case: CASE, caseMessage: CASE_MESSAGE, deadlinePolicy: DEADLINE_POLICY,
+} as const;
+export { combine as combineHandoff, type Confirmation, type Dispatch } from './handoffs/records';
+export { versionKeyPart } from './documents/records';
+export { balanceOf } from './verifications/contract';

@@ -141,6 +141,11 @@ export const SCHEMAS: Record<string, Schema> = {
         secret: string({ minLength: 16, maxLength: 200 }),
     }, ['url', 'events']),
 
+    AuditReplayRequest: object({
+        toBlock: { type: 'integer', minimum: 0, maximum: 1_000_000_000_000 },
+        asOf: string({ format: 'date-time', maxLength: 40 }),
+    }, []),
+
     Health: object({ status: string({ enum: ['ok', 'unavailable'] }), checks: { type: 'object' } }, ['status']),
 };
 

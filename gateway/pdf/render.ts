@@ -122,6 +122,11 @@ export function contentDigest(document: PDFDocument): string {
     return sha256Hex(Buffer.concat(parts));
 }
 
+/** Renders the PDF as it is, unsigned (reports whose reader checks them against their own copy of the ledger). */
+export async function renderPlain(content: PdfContent): Promise<Uint8Array> {
+    return (await layout(content)).save({ useObjectStreams: false });
+}
+
 /**
  * Renders the PDF, then signs a statement that includes the digest of its pages and stores the
  * statement and signature in the document information dictionary.

@@ -108,20 +108,28 @@ export class MembershipAuthority {
 
     /** Why a certificate is not a valid member of this organisation at `time`, or undefined. */
     problemWith(certificatePem: string, time: Date): string | undefined {
-        let certificate: X509Certificate;
-        try {
-            certificate = new X509Certificate(certificatePem);
-        } catch {
-            return 'the certificate is not a readable X.509 certificate';
-        }
-        if (!certificate.checkIssued(this.root) || !certificate.verify(this.root.publicKey)) {
-            return `the certificate was not issued by the certificate authority of ${this.mspId}`;
-        }
-        if (time < new Date(certificate.validFrom) || time > new Date(certificate.validTo)) {
-            return `the certificate is not valid at ${time.toISOString()} (valid ${certificate.validFrom} to ${certificate.validTo})`;
-        }
-        return undefined;
+        return memberCertificateProblem(this.root, this.mspId, certificatePem, time);
     }
+}
+
+/**
+ * Why a certificate is not a member of the organisation whose root certificate is `root` at
+ * `time` (not issued and signed by that root, or outside its validity), or undefined.
+ */
+export function memberCertificateProblem(root: X509Certificate, mspId: string, certificatePem: string, time: Date): string | undefined {
+    let certificate: X509Certificate;
+    try {
+        certificate = new X509Certificate(certificatePem);
+    } catch {
+        return 'the certificate is not a readable X.509 certificate';
+    }
+    if (!certificate.checkIssued(root) || !certificate.verify(root.publicKey)) {
+        return `the certificate was not issued by the certificate authority of ${mspId}`;
+    }
+    if (time < new Date(certificate.validFrom) || time > new Date(certificate.validTo)) {
+        return `the certificate is not valid at ${time.toISOString()} (valid ${certificate.validFrom} to ${certificate.validTo})`;
+    }
+    return undefined;
 }
 
 function serialNumber(): string {

@@ -48,8 +48,8 @@ export interface CaseMessage {
     readonly transactionId: string;
 }
 
-const CASE = 'case';
-const CASE_MESSAGE = 'case-message';
+export const CASE = 'case';
+export const CASE_MESSAGE = 'case-message';
 const BY_PARTY = 'case~party-status';
 const BY_SUBJECT = 'case~subject';
 const CASE_ID = IDENTIFIER_RULE;

@@ -43,7 +43,7 @@ export interface VerificationRecord {
     readonly release?: { readonly reason: string; readonly at: string; readonly transactionId: string };
 }
 
-const VERIFICATION = 'verification';
+export const VERIFICATION = 'verification';
 const VERIFICATIONS_BY_PERMIT = 'verification~permit';
 const VERIFICATIONS_BY_HOLDER = 'verification~holder';
 /** How far ahead of the transaction time a declaration may be dated (clock skew between systems). */
@@ -74,7 +74,8 @@ function readDeclaration(fields: Fields, now: string): Declaration {
     return { declarationNumber, permitType, permitNumber, holder, direction, goods, declaredAt, port };
 }
 
-function balanceOf(terms: PermitTerms | undefined): { balance: Balance[]; usesRemaining: number } {
+/** What a permit has left: per goods line, and uses. */
+export function balanceOf(terms: PermitTerms | undefined): { balance: Balance[]; usesRemaining: number } {
     if (!terms) {
         return { balance: [], usesRemaining: 0 };
     }

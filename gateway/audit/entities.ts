@@ -1,0 +1,238 @@
+import {
+    balanceOf, canonicalJson, type CaseMessage, type CaseRecord, combineHandoff, type Confirmation, type Dispatch, type DocumentRecord, type Handoff,
+    OBJECT_TYPES, type VerificationRecord, versionKeyPart,
+} from '@counterfoil/chaincode';
+import type { Pool } from 'pg';
+import type { ReplayResult } from '../../network/embedded';
+import { createCompositeKey, splitCompositeKey } from '../../network/embedded/composite-keys';
+
+/** The entities an auditor asks about, and how each is named. */
+export type EntityRef =
+    | { readonly kind: 'document'; readonly type: string; readonly number: string }
+    | { readonly kind: 'handoff'; readonly sender: string; readonly messageId: string }
+    | { readonly kind: 'case'; readonly caseId: string }
+    | { readonly kind: 'verification'; readonly declarationNumber: string; readonly permitNumber: string };
+
+/** A replayed world state read as Counterfoil's records (one namespace). */
+export class ReplayedState {
+    constructor(private readonly replay: Pick<ReplayResult, 'state'>, readonly namespace: string) {}
+
+    value<T>(objectType: string, attributes: readonly string[]): T | undefined {
+        const entry = this.replay.state.get(`${this.namespace}\u0001${createCompositeKey(objectType, attributes)}`);
+        return entry ? JSON.parse(Buffer.from(entry.value, 'base64').toString('utf8')) as T : undefined;
+    }
+
+    /** Every record of one object type, with its key's attributes. */
+    *all<T>(objectType: string): Generator<{ attributes: string[]; record: T }> {
+        const prefix = `${this.namespace}\u0001${createCompositeKey(objectType, [])}`;
+        for (const [id, entry] of this.replay.state) {
+            if (id.startsWith(prefix)) {
+                const { attributes } = splitCompositeKey(id.slice(this.namespace.length + 1));
+                yield { attributes, record: JSON.parse(Buffer.from(entry.value, 'base64').toString('utf8')) as T };
+            }
+        }
+    }
+
+    document(type: string, number: string): DocumentRecord | undefined {
+        const head = this.value<{ version: number }>(OBJECT_TYPES.documentHead, [type, number]);
+        return head ? this.value<DocumentRecord>(OBJECT_TYPES.document, [type, number, versionKeyPart(head.version)]) : undefined;
+    }
+
+    handoff(sender: string, messageId: string): Handoff | undefined {
+        const dispatch = this.value<Dispatch>(OBJECT_TYPES.handoff, [sender, messageId]);
+        return dispatch ? combineHandoff(dispatch, this.value<Confirmation>(OBJECT_TYPES.confirmation, [sender, messageId])) : undefined;
+    }
+
+    caseRecord(caseId: string): CaseRecord | undefined {
+        return this.value<CaseRecord>(OBJECT_TYPES.case, [caseId]);
+    }
+
+    verification(declarationNumber: string, permitNumber: string): VerificationRecord | undefined {
+        return this.value<VerificationRecord>(OBJECT_TYPES.verification, [declarationNumber, permitNumber]);
+    }
+
+    /** The entity as the replayed state has it, with a permit's balance and a case's messages. */
+    entity(ref: EntityRef): Record<string, unknown> | undefined {
+        switch (ref.kind) {
+            case 'document': {
+                const record = this.document(ref.type, ref.number);
+                return record && { record, ...(record.permit ? balanceOf(record.permit) : {}) };
+            }
+            case 'handoff': {
+                const record = this.handoff(ref.sender, ref.messageId);
+                return record && { record };
+            }
+            case 'case': {
+                const record = this.caseRecord(ref.caseId);
+                const messages = [...this.all<CaseMessage>(OBJECT_TYPES.caseMessage)].filter((entry) => entry.attributes[0] === ref.caseId).map((entry) => entry.record);
+                return record && { record, messages };
+            }
+            case 'verification': {
+                const record = this.verification(ref.declarationNumber, ref.permitNumber);
+                return record && { record };
+            }
+        }
+    }
+}
+
+/** Whether a state key belongs to the entity (for its history). */
+export function keyOfEntity(ref: EntityRef): (key: string) => boolean {
+    return (key) => {
+        const { objectType, attributes } = splitCompositeKey(key);
+        switch (ref.kind) {
+            case 'document':
+                return (objectType === OBJECT_TYPES.document || objectType === OBJECT_TYPES.documentHead) && attributes[0] === ref.type && attributes[1] === ref.number;
+            case 'handoff':
+                return (objectType === OBJECT_TYPES.handoff || objectType === OBJECT_TYPES.confirmation) && attributes[0] === ref.sender && attributes[1] === ref.messageId;
+            case 'case':
+                return (objectType === OBJECT_TYPES.case || objectType === OBJECT_TYPES.caseMessage) && attributes[0] === ref.caseId;
+            case 'verification':
+                return objectType === OBJECT_TYPES.verification && attributes[0] === ref.declarationNumber && attributes[1] === ref.permitNumber;
+        }
+    };
+}
+
+/** One transaction that changed an entity: who, when, which call, and what each of its keys became. */
+export interface EntityChange {
+    readonly blockNumber: number;
+    readonly txIndex: number;
+    readonly transactionId: string;
+    readonly timestamp: string;
+    readonly mspId: string;
+    readonly creator: string;
+    readonly call: string;
+    readonly writes: readonly { readonly key: string[]; readonly isDelete: boolean; readonly value?: string }[];
+}
+
+/** An entity's changes, oldest first, one per transaction. */
+export function historyOf(replay: Pick<ReplayResult, 'changes'>): EntityChange[] {
+    const byTransaction = new Map<string, EntityChange & { writes: EntityChange['writes'][number][] }>();
+    for (const [id, list] of replay.changes) {
+        const { objectType, attributes } = splitCompositeKey(id.slice(id.indexOf('\u0001') + 1));
+        for (const change of list) {
+            const { isDelete, value, ...transaction } = change;
+            const entry = byTransaction.get(change.transactionId) ?? { ...transaction, writes: [] };
+            entry.writes.push({ key: [objectType, ...attributes], isDelete, ...(value === undefined ? {} : { value }) });
+            byTransaction.set(change.transactionId, entry);
+        }
+    }
+    return [...byTransaction.values()].sort((left, right) => left.blockNumber - right.blockNumber || left.txIndex - right.txIndex);
+}
+
+export interface Tally {
+    readonly documents: Readonly<Record<string, number>>;
+    readonly verifications: Readonly<Record<string, number>>;
+    readonly handoffs: Readonly<Record<string, number>>;
+    /** Handoffs past the deadline they wait on, at `at`. */
+    readonly overdue: number;
+    readonly cases: Readonly<Record<string, number>>;
+}
+
+/** Counts of the replayed records; overdue as of `at` (the last replayed transaction's time). */
+export function tally(state: ReplayedState, at: Date): Tally {
+    const count = (into: Record<string, number>, key: string): void => {
+        into[key] = (into[key] ?? 0) + 1;
+    };
+    const documents: Record<string, number> = {};
+    for (const { attributes } of state.all(OBJECT_TYPES.documentHead)) {
+        count(documents, attributes[0] ?? '');
+    }
+    const verifications: Record<string, number> = {};
+    for (const { record } of state.all<VerificationRecord>(OBJECT_TYPES.verification)) {
+        count(verifications, record.verdict);
+    }
+    const handoffs: Record<string, number> = {};
+    let overdue = 0;
+    for (const { attributes } of state.all<Dispatch>(OBJECT_TYPES.handoff)) {
+        const handoff = state.handoff(attributes[0] ?? '', attributes[1] ?? '') as Handoff;
+        count(handoffs, handoff.status);
+        const waitingOn = handoff.status === 'SENT' || handoff.status === 'MISMATCH' ? handoff.receiptDeadline
+            : handoff.status === 'RECEIVED' ? handoff.acknowledgementDeadline : undefined;
+        if (waitingOn && new Date(waitingOn) < at) {
+            overdue++;
+        }
+    }
+    const cases: Record<string, number> = {};
+    for (const { record } of state.all<CaseRecord>(OBJECT_TYPES.case)) {
+        count(cases, record.status);
+    }
+    return { documents, verifications, handoffs, overdue, cases };
+}
+
+/** A row of the gateway's query tables that does not match the replayed ledger. */
+export interface IndexDivergence {
+    readonly table: string;
+    readonly key: string;
+    readonly problem: 'missing' | 'unexpected' | 'differs';
+    /** The block and transaction the row says it came from. */
+    readonly blockNumber?: number;
+    readonly transactionId?: string;
+}
+
+/**
+ * Compares the gateway's query tables (documents, verifications, handoffs, cases, case messages)
+ * with the records in the replayed state, row by row: each row's record must equal the ledger's,
+ * and every record must have its row. (EXPIRED is never stored: it is read as the stored status.)
+ */
+export async function indexDivergences(pool: Pool, state: ReplayedState): Promise<IndexDivergence[]> {
+    const divergences: IndexDivergence[] = [];
+    const compare = async <T>(table: string, sql: string, keyOf: (row: Record<string, unknown>) => string, expected: Map<string, T>, column = 'record'): Promise<void> => {
+        const rows = await pool.query<Record<string, unknown>>(sql);
+        const seen = new Set<string>();
+        for (const row of rows.rows) {
+            const key = keyOf(row);
+            seen.add(key);
+            const where = { blockNumber: Number(row.block_number), transactionId: String(row.transaction_id) };
+            const ledger = expected.get(key);
+            if (ledger === undefined) {
+                divergences.push({ table, key, problem: 'unexpected', ...where });
+            } else if (!sameJson(row[column], ledger)) {
+                divergences.push({ table, key, problem: 'differs', ...where });
+            }
+        }
+        for (const key of expected.keys()) {
+            if (!seen.has(key)) {
+                divergences.push({ table, key, problem: 'missing' });
+            }
+        }
+    };
+    const documents = new Map<string, DocumentRecord>();
+    for (const { attributes } of state.all(OBJECT_TYPES.documentHead)) {
+        const record = state.document(attributes[0] ?? '', attributes[1] ?? '');
+        if (record) {
+            documents.set(`${record.type}/${record.number}`, record);
+        }
+    }
+    await compare('documents', 'SELECT type, number, record, block_number, transaction_id FROM documents', (row) => `${String(row.type)}/${String(row.number)}`, documents);
+    const verifications = new Map<string, VerificationRecord>();
+    for (const { record } of state.all<VerificationRecord>(OBJECT_TYPES.verification)) {
+        verifications.set(`${record.declarationNumber}/${record.permit.number}`, record);
+    }
+    await compare('verifications', 'SELECT declaration_number, permit_number, record, block_number, transaction_id FROM verifications',
+        (row) => `${String(row.declaration_number)}/${String(row.permit_number)}`, verifications);
+    const handoffs = new Map<string, Handoff>();
+    for (const { attributes } of state.all<Dispatch>(OBJECT_TYPES.handoff)) {
+        const record = state.handoff(attributes[0] ?? '', attributes[1] ?? '') as Handoff;
+        handoffs.set(`${record.sender}/${record.messageId}`, record);
+    }
+    await compare('handoffs', 'SELECT sender, message_id, record, block_number, transaction_id FROM handoffs', (row) => `${String(row.sender)}/${String(row.message_id)}`, handoffs);
+    const handoffStatuses = new Map([...handoffs].map(([key, record]) => [key, record.status]));
+    await compare('handoffs.status', 'SELECT sender, message_id, status, block_number, transaction_id FROM handoffs',
+        (row) => `${String(row.sender)}/${String(row.message_id)}`, handoffStatuses, 'status');
+    const cases = new Map<string, CaseRecord>();
+    for (const { record } of state.all<CaseRecord>(OBJECT_TYPES.case)) {
+        cases.set(record.caseId, record);
+    }
+    await compare('cases', 'SELECT case_id, record, block_number, transaction_id FROM cases', (row) => String(row.case_id), cases);
+    const messages = new Map<string, CaseMessage>();
+    for (const { record } of state.all<CaseMessage>(OBJECT_TYPES.caseMessage)) {
+        messages.set(`${record.caseId}/${record.sequence}`, record);
+    }
+    await compare('case_messages', 'SELECT case_id, sequence, record, block_number, transaction_id FROM case_messages', (row) => `${String(row.case_id)}/${String(row.sequence)}`, messages);
+    return divergences;
+}
+
+/** Equal as JSON values, whatever the order of object members (jsonb reorders them). */
+function sameJson(left: unknown, right: unknown): boolean {
+    return canonicalJson(left) === canonicalJson(right);
+}

@@ -1,0 +1,168 @@
+import type { Pool } from 'pg';
+import {
+    type Finding, type LedgerStore, parseBlockData, replayLedger, type ReplayProgress, stateDivergences, type StateDivergence,
+} from '../../network/embedded';
+import { renderPlain, type Section } from '../pdf/render';
+import { type EntityRef, historyOf, indexDivergences, type IndexDivergence, keyOfEntity, ReplayedState, tally, type Tally } from './entities';
+
+/** A state divergence with where its key was last written, as the replay or the stored state has it. */
+export interface LocatedStateDivergence extends StateDivergence {
+    readonly blockNumber?: number;
+    readonly transactionId?: string;
+}
+
+export interface AuditReport {
+    readonly ledger: { readonly kind: 'embedded'; readonly channel: string; readonly chaincode: string };
+    readonly scope: { readonly fromBlock: 0; readonly toBlock: number; readonly asOf: string | null; readonly reachedTip: boolean; readonly lastTransactionAt: string | null };
+    readonly generatedAt: string;
+    readonly blocks: number;
+    readonly transactions: { readonly total: number; readonly valid: number; readonly invalid: number; readonly byCode: Readonly<Record<string, number>> };
+    readonly chain: { readonly verified: boolean; readonly problems: readonly Finding[] };
+    readonly signatures: { readonly checked: number; readonly failed: number; readonly problems: readonly Finding[] };
+    readonly validationCodes: { readonly checked: number; readonly problems: readonly Finding[] };
+    /** Live world state against the replay (only when the replay reached the tip). */
+    readonly worldState: { readonly compared: boolean; readonly divergences: readonly LocatedStateDivergence[] };
+    /** The gateway's query tables against the replay (only when the replay reached the tip). */
+    readonly queryTables: { readonly compared: boolean; readonly divergences: readonly IndexDivergence[] };
+    readonly records: Tally;
+    /** Hash of the last block checked: two auditors whose reports show the same hash saw the same ledger. */
+    readonly lastBlockHash: string;
+    readonly verdict: 'CLEAN' | 'PROBLEMS';
+    readonly durationMs: number;
+    readonly transactionsPerSecond: number;
+}
+
+export type AuditOptions = Readonly<{ toBlock?: number; asOf?: Date; onProgress?: (progress: ReplayProgress) => void }>;
+
+/** At most this many divergences are located (block and transaction) one by one. */
+const LOCATE_LIMIT = 200;
+
+/**
+ * Replays the ledger from block 0 (to a block or a time, or to the tip), checks everything the
+ * replay checks, and — when it reached the tip — compares the rebuilt state with the live world
+ * state and the gateway's query tables.
+ */
+export async function auditLedger(store: LedgerStore, pool: Pool, options: AuditOptions = {}): Promise<AuditReport> {
+    const started = Date.now();
+    const replay = await replayLedger(store, { toBlock: options.toBlock, asOf: options.asOf, onProgress: options.onProgress });
+    const state = new ReplayedState(replay, replay.chaincode);
+    const worldState = replay.reachedTip ? await locate(store, stateDivergences(replay.state, await store.allState()), replay.state) : [];
+    const queryTables = replay.reachedTip ? await indexDivergences(pool, state) : [];
+    const valid = replay.byCode.VALID ?? 0;
+    const durationMs = Date.now() - started;
+    const clean = replay.chain.length === 0 && replay.signatures.length === 0 && replay.validation.length === 0 && worldState.length === 0 && queryTables.length === 0;
+    return {
+        ledger: { kind: 'embedded', channel: replay.channel, chaincode: replay.chaincode },
+        scope: { fromBlock: 0, toBlock: replay.lastBlock, asOf: options.asOf?.toISOString() ?? null, reachedTip: replay.reachedTip, lastTransactionAt: replay.lastTime },
+        generatedAt: new Date().toISOString(),
+        blocks: replay.blocks,
+        transactions: { total: replay.transactions, valid, invalid: replay.transactions - valid, byCode: replay.byCode },
+        chain: { verified: replay.chain.length === 0, problems: replay.chain },
+        signatures: { checked: replay.signaturesChecked, failed: replay.signatures.length, problems: replay.signatures },
+        validationCodes: { checked: replay.validationChecked, problems: replay.validation },
+        worldState: { compared: replay.reachedTip, divergences: worldState },
+        queryTables: { compared: replay.reachedTip, divergences: queryTables },
+        records: tally(state, new Date(options.asOf ?? replay.lastTime ?? Date.now())),
+        lastBlockHash: replay.lastHash,
+        verdict: clean ? 'CLEAN' : 'PROBLEMS',
+        durationMs,
+        transactionsPerSecond: Math.round(replay.transactions / Math.max(durationMs / 1000, 0.001)),
+    };
+}
+
+/** Adds to each divergence the block and transaction that last wrote its key (replayed, or else stored). */
+async function locate(
+    store: LedgerStore, divergences: readonly StateDivergence[], replayed: ReadonlyMap<string, { version: { blockNumber: number; txIndex: number } }>,
+): Promise<LocatedStateDivergence[]> {
+    const stored = await store.allState();
+    const located: LocatedStateDivergence[] = [];
+    for (const [index, divergence] of divergences.entries()) {
+        const id = `${divergence.namespace}\u0001${divergence.key}`;
+        const version = replayed.get(id)?.version ?? stored.get(id)?.version;
+        if (!version || index >= LOCATE_LIMIT) {
+            located.push(divergence);
+            continue;
+        }
+        const [block] = await store.blocks(version.blockNumber, 1);
+        let transactionId: string | undefined;
+        try {
+            const data = block && block.number === version.blockNumber ? parseBlockData(block.data) : undefined;
+            transactionId = data?.kind === 'transactions' ? data.transactions[version.txIndex]?.transactionId : undefined;
+        } catch {
+            transactionId = undefined;
+        }
+        located.push({ ...divergence, blockNumber: version.blockNumber, ...(transactionId ? { transactionId } : {}) });
+    }
+    return located;
+}
+
+/** An entity as of a block or a time, with every change to it up to then. */
+export async function entityAsOf(store: LedgerStore, ref: EntityRef, options: Readonly<{ toBlock?: number; asOf?: Date }>): Promise<{
+    readonly asOfBlock: number; readonly asOfTime: string | null; readonly lastBlockHash: string;
+    readonly state: Record<string, unknown> | null; readonly history: ReturnType<typeof historyOf>;
+}> {
+    const belongs = keyOfEntity(ref);
+    const replay = await replayLedger(store, {
+        toBlock: options.toBlock, asOf: options.asOf, signatures: false, validation: false, watch: (_namespace, key) => belongs(key),
+    });
+    return {
+        asOfBlock: replay.lastBlock, asOfTime: replay.lastTime, lastBlockHash: replay.lastHash,
+        state: new ReplayedState(replay, replay.chaincode).entity(ref) ?? null,
+        history: historyOf(replay),
+    };
+}
+
+/** The report as a PDF for the file: what was checked, what was found, and the last block's hash. */
+export function auditReportPdf(report: AuditReport): Promise<Uint8Array> {
+    const counts = (values: Readonly<Record<string, number>>): string => Object.entries(values).map(([key, value]) => `${key} ${value}`).join(', ') || 'none';
+    const findings = (list: readonly { blockNumber?: number; transactionId?: string; problem: string }[], none: string): (readonly [string, string])[] =>
+        list.length === 0 ? [['Result', none]] : list.slice(0, 60).map((finding) => [`Block ${finding.blockNumber ?? '?'}`, `${finding.problem}${finding.transactionId ? ` (transaction ${finding.transactionId})` : ''}`]);
+    const sections: Section[] = [
+        {
+            heading: 'Scope', rows: [
+                ['Ledger', `${report.ledger.kind}, channel ${report.ledger.channel}, chaincode ${report.ledger.chaincode}`],
+                ['Blocks', `0 to ${report.scope.toBlock}${report.scope.reachedTip ? ' (the tip)' : ''}`],
+                ['As of', report.scope.asOf ?? 'the tip'],
+                ['Last transaction', report.scope.lastTransactionAt ?? '—'],
+                ['Last block hash', report.lastBlockHash],
+                ['Verdict', report.verdict === 'CLEAN' ? 'Clean: every check passed' : 'Problems found: see below'],
+            ],
+        },
+        {
+            heading: 'Transactions', rows: [
+                ['Checked', `${report.transactions.total} in ${report.blocks} blocks, ${report.transactionsPerSecond} a second`],
+                ['Valid', String(report.transactions.valid)],
+                ['Invalid', `${report.transactions.invalid} (${counts(report.transactions.byCode)})`],
+                ['Signatures', `${report.signatures.checked} checked, ${report.signatures.failed} failed`],
+            ],
+        },
+        { heading: 'Hash chain', rows: findings(report.chain.problems, 'every block hashes to its header and names the one before it') },
+        { heading: 'Creators and signatures', rows: findings(report.signatures.problems, 'every creator is a member of its organisation and signed its proposal') },
+        { heading: 'Validation codes', rows: findings(report.validationCodes.problems, 'every validation code is what the replay derives') },
+        {
+            heading: 'World state', rows: !report.worldState.compared ? [['Result', 'not compared: the replay stopped before the tip']]
+                : report.worldState.divergences.length === 0 ? [['Result', 'the live world state equals the replay']]
+                    : report.worldState.divergences.slice(0, 60).map((divergence) => [divergence.problem, `${divergence.key.replace(/\u0000/g, '·')} (block ${divergence.blockNumber ?? '?'}${divergence.transactionId ? `, transaction ${divergence.transactionId}` : ''})`]),
+        },
+        {
+            heading: 'Query tables', rows: !report.queryTables.compared ? [['Result', 'not compared: the replay stopped before the tip']]
+                : report.queryTables.divergences.length === 0 ? [['Result', 'every row matches the replayed ledger']]
+                    : report.queryTables.divergences.slice(0, 60).map((divergence) => [divergence.problem, `${divergence.table} ${divergence.key}${divergence.blockNumber === undefined ? '' : ` (row from block ${divergence.blockNumber})`}`]),
+        },
+        {
+            heading: 'Records', rows: [
+                ['Documents', counts(report.records.documents)],
+                ['Verifications', counts(report.records.verifications)],
+                ['Handoffs', counts(report.records.handoffs)],
+                ['Overdue', String(report.records.overdue)],
+                ['Cases', counts(report.records.cases)],
+            ],
+        },
+    ];
+    return renderPlain({
+        title: 'Counterfoil ledger audit',
+        subtitle: `Replayed from block 0 on ${report.generatedAt}. Two auditors whose reports show the same last block hash audited the same ledger.`,
+        sections,
+        footer: `Audit of ${report.ledger.channel} to block ${report.scope.toBlock} · last block ${report.lastBlockHash.slice(0, 16)}…`,
+    });
+}

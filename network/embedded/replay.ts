@@ -1,0 +1,278 @@
+import { verify as verifySignature, X509Certificate } from 'node:crypto';
+import { memberCertificateProblem } from './authorities';
+import {
+    type BlockTransaction, type ChannelConfig, compareVersions, headerHash, proposalDigest, sha256Hex, transactionIdOf, type ValidationCode, type Version,
+} from './blocks';
+import { compareKeys } from './composite-keys';
+import { type LedgerStore, parseBlockData, type StoredBlock } from './store';
+
+/** Something wrong with a block or one of its transactions, where it is. */
+export interface Finding {
+    readonly blockNumber: number;
+    readonly transactionId?: string;
+    readonly problem: string;
+}
+
+export interface ReplayProgress {
+    /** The last block replayed. */
+    readonly blockNumber: number;
+    /** Blocks on the ledger when the replay started. */
+    readonly height: number;
+    readonly transactions: number;
+}
+
+/** One write to a key, with who made it and when. */
+export interface KeyChange {
+    readonly blockNumber: number;
+    readonly txIndex: number;
+    readonly transactionId: string;
+    readonly timestamp: string;
+    readonly mspId: string;
+    /** The subject of the creator's certificate. */
+    readonly creator: string;
+    readonly call: string;
+    readonly isDelete: boolean;
+    /** The value written (utf8), absent for a delete. */
+    readonly value?: string;
+}
+
+export type ReplayOptions = Readonly<{
+    /** The last block to replay (inclusive); the tip when left out. */
+    toBlock?: number;
+    /** Replays the blocks whose transactions were all proposed by this time (block 0 always). */
+    asOf?: Date;
+    /** Check each transaction's creator, certificate and signature (default true). */
+    signatures?: boolean;
+    /** Re-derive each transaction's validation code from the replayed state (default true). */
+    validation?: boolean;
+    /** Keeps every change to the keys it accepts, for histories. */
+    watch?: (namespace: string, key: string) => boolean;
+    onProgress?: (progress: ReplayProgress) => void;
+    /** Blocks between two progress reports (default 500). */
+    progressEvery?: number;
+}>;
+
+export interface ReplayResult {
+    readonly channel: string;
+    readonly chaincode: string;
+    /** Blocks replayed (0 to lastBlock). */
+    readonly blocks: number;
+    readonly lastBlock: number;
+    /** Hash of the last block replayed: two auditors with the same value saw the same ledger. */
+    readonly lastHash: string;
+    /** When the last replayed block's last transaction was proposed (block 0: null). */
+    readonly lastTime: string | null;
+    readonly transactions: number;
+    readonly byCode: Readonly<Record<string, number>>;
+    readonly chain: readonly Finding[];
+    readonly signaturesChecked: number;
+    readonly signatures: readonly Finding[];
+    readonly validationChecked: number;
+    readonly validation: readonly Finding[];
+    /** World state rebuilt from the write sets of valid transactions: `namespace \u0001 key`. */
+    readonly state: ReadonlyMap<string, { value: string; version: Version }>;
+    readonly changes: ReadonlyMap<string, KeyChange[]>;
+    /** Whether the replay reached the ledger's last block. */
+    readonly reachedTip: boolean;
+}
+
+export const stateId = (namespace: string, key: string): string => `${namespace}\u0001${key}`;
+
+function splitStateId(id: string): [string, string] {
+    const at = id.indexOf('\u0001');
+    return [id.slice(0, at), id.slice(at + 1)];
+}
+
+const PAGE = 200;
+
+/**
+ * Replays the embedded ledger from block 0, trusting nothing it has not checked: each block's
+ * data hash, header hash and link to the block before; each transaction's creator (a member of
+ * an organisation in the channel configuration of block 0, its certificate valid when it
+ * proposed), its signature over the proposal, and its id; and each validation code, derived
+ * again from the state as replayed (duplicate ids, stale reads, phantom ranges). The world state
+ * is rebuilt from the write sets of valid transactions only.
+ */
+export async function replayLedger(store: LedgerStore, options: ReplayOptions = {}): Promise<ReplayResult> {
+    const checkSignatures = options.signatures ?? true;
+    const checkValidation = options.validation ?? true;
+    const every = options.progressEvery ?? 500;
+    const height = ((await store.lastBlock())?.number ?? -1) + 1;
+    const last = Math.min(options.toBlock ?? height - 1, height - 1);
+    const chain: Finding[] = [];
+    const signatures: Finding[] = [];
+    const validation: Finding[] = [];
+    const state = new Map<string, { value: string; version: Version }>();
+    const changes = new Map<string, KeyChange[]>();
+    const seen = new Set<string>();
+    const byCode: Record<string, number> = {};
+    const roots = new Map<string, X509Certificate>();
+    let config: ChannelConfig | undefined;
+    let expected = 0;
+    let previousHash = '';
+    let transactions = 0;
+    let signaturesChecked = 0;
+    let validationChecked = 0;
+    let lastTime: string | null = null;
+    let stopped = false;
+
+    const checkBlock = (block: StoredBlock): void => {
+        if (block.number !== expected) {
+            chain.push({ blockNumber: expected, problem: `block ${expected} is missing; the next stored block is ${block.number}` });
+        }
+        if (sha256Hex(block.data) !== block.dataHash.toString('hex')) {
+            chain.push({ blockNumber: block.number, problem: 'the block data does not match its data hash' });
+        }
+        const header = { number: block.number, previousHash: block.previousHash.toString('hex'), dataHash: block.dataHash.toString('hex') };
+        if (headerHash(header) !== block.headerHash.toString('hex')) {
+            chain.push({ blockNumber: block.number, problem: 'the block header does not match its hash' });
+        }
+        if (header.previousHash !== previousHash) {
+            chain.push({ blockNumber: block.number, problem: 'the block does not name the hash of the block before it' });
+        }
+    };
+
+    const checkCreator = (blockNumber: number, transaction: BlockTransaction): void => {
+        signaturesChecked++;
+        const { proposal } = transaction;
+        const root = roots.get(proposal.creator.mspId);
+        const problem = !root
+            ? `the creator's organisation ${proposal.creator.mspId} is not in the channel configuration`
+            : memberCertificateProblem(root, proposal.creator.mspId, proposal.creator.certificate, new Date(proposal.timestamp))
+                ?? (transactionIdOf(proposal.nonce, proposal.creator) !== transaction.transactionId ? 'the transaction id is not derived from the proposal\'s nonce and creator' : undefined)
+                ?? (config && (proposal.channel !== config.channel || proposal.chaincode !== config.chaincode) ? `the proposal names channel ${proposal.channel} and chaincode ${proposal.chaincode}, not this ledger's` : undefined)
+                ?? (signatureMatches(transaction) ? undefined : 'the creator\'s signature does not match the proposal');
+        if (problem) {
+            signatures.push({ blockNumber, transactionId: transaction.transactionId, problem });
+        }
+    };
+
+    /** The validation code the transaction should have, given the state replayed before it. */
+    const expectedCode = (transaction: BlockTransaction): ValidationCode => {
+        if (seen.has(transaction.transactionId)) {
+            return 'DUPLICATE_TXID';
+        }
+        const { reads, rangeReads } = transaction.readWriteSet;
+        if (!reads.every((read) => compareVersions(read.version, state.get(stateId(read.namespace, read.key))?.version ?? null))) {
+            return 'MVCC_READ_CONFLICT';
+        }
+        for (const range of rangeReads) {
+            const inRange = [...state.entries()]
+                .map(([id, entry]) => [...splitStateId(id), entry.version] as const)
+                .filter(([namespace, key]) => namespace === range.namespace && compareKeys(key, range.startKey) >= 0 && (range.endKey === '' || compareKeys(key, range.endKey) < 0))
+                .sort(([, left], [, right]) => compareKeys(left, right));
+            const compared = range.exhausted ? inRange : inRange.slice(0, range.results.length);
+            if (compared.length !== range.results.length
+                || compared.some(([, key, version], index) => range.results[index]?.key !== key || !compareVersions(range.results[index]?.version, version))) {
+                return 'PHANTOM_READ_CONFLICT';
+            }
+        }
+        return 'VALID';
+    };
+
+    for (let next = 0; next <= last && !stopped;) {
+        const page = await store.blocks(next, Math.min(PAGE, last - next + 1));
+        if (page.length === 0) {
+            break;
+        }
+        for (const block of page) {
+            if (block.number > last) {
+                stopped = true;
+                break;
+            }
+            let data;
+            try {
+                data = parseBlockData(block.data);
+            } catch {
+                checkBlock(block);
+                chain.push({ blockNumber: block.number, problem: 'the block data is not readable' });
+                previousHash = block.headerHash.toString('hex');
+                expected = block.number + 1;
+                continue;
+            }
+            if (data.kind === 'transactions' && options.asOf && data.transactions.some((transaction) => new Date(transaction.proposal.timestamp) > (options.asOf as Date))) {
+                stopped = true;
+                break;
+            }
+            checkBlock(block);
+            if (data.kind === 'config') {
+                config = data.config;
+                for (const organisation of data.config.organisations) {
+                    roots.set(organisation.mspId, new X509Certificate(organisation.rootCertificate));
+                }
+            } else {
+                for (const [txIndex, transaction] of data.transactions.entries()) {
+                    transactions++;
+                    byCode[transaction.validationCode] = (byCode[transaction.validationCode] ?? 0) + 1;
+                    lastTime = transaction.proposal.timestamp;
+                    if (checkSignatures) {
+                        checkCreator(block.number, transaction);
+                    }
+                    if (checkValidation) {
+                        validationChecked++;
+                        const code = expectedCode(transaction);
+                        if (code !== transaction.validationCode) {
+                            validation.push({ blockNumber: block.number, transactionId: transaction.transactionId, problem: `marked ${transaction.validationCode}, but replay finds it ${code}` });
+                        }
+                    }
+                    seen.add(transaction.transactionId);
+                    if (transaction.validationCode !== 'VALID') {
+                        continue;
+                    }
+                    for (const write of transaction.readWriteSet.writes) {
+                        const id = stateId(write.namespace, write.key);
+                        const value = write.value ?? '';
+                        if (write.isDelete) {
+                            state.delete(id);
+                        } else {
+                            state.set(id, { value, version: { blockNumber: block.number, txIndex } });
+                        }
+                        if (options.watch?.(write.namespace, write.key)) {
+                            const list = changes.get(id) ?? [];
+                            list.push({
+                                blockNumber: block.number, txIndex, transactionId: transaction.transactionId, timestamp: transaction.proposal.timestamp,
+                                mspId: transaction.proposal.creator.mspId, creator: subjectOf(transaction.proposal.creator.certificate),
+                                call: `${transaction.proposal.contract}:${transaction.proposal.transaction}`, isDelete: write.isDelete,
+                                ...(write.isDelete ? {} : { value: Buffer.from(value, 'base64').toString('utf8') }),
+                            });
+                            changes.set(id, list);
+                        }
+                    }
+                }
+            }
+            previousHash = block.headerHash.toString('hex');
+            expected = block.number + 1;
+            if (options.onProgress && (block.number % every === 0 || block.number === last)) {
+                options.onProgress({ blockNumber: block.number, height, transactions });
+            }
+        }
+        next = expected;
+    }
+    return {
+        channel: config?.channel ?? '', chaincode: config?.chaincode ?? '', blocks: expected, lastBlock: expected - 1, lastHash: previousHash, lastTime,
+        transactions, byCode, chain, signaturesChecked, signatures, validationChecked, validation, state, changes, reachedTip: expected === height,
+    };
+}
+
+function signatureMatches(transaction: BlockTransaction): boolean {
+    try {
+        return verifySignature(null, proposalDigest(transaction.proposal), transaction.proposal.creator.certificate, Buffer.from(transaction.signature, 'base64'));
+    } catch {
+        return false;
+    }
+}
+
+const subjects = new Map<string, string>();
+
+function subjectOf(certificatePem: string): string {
+    let subject = subjects.get(certificatePem);
+    if (subject === undefined) {
+        try {
+            subject = new X509Certificate(certificatePem).subject.replace(/\n/g, ', ');
+        } catch {
+            subject = '(unreadable certificate)';
+        }
+        subjects.set(certificatePem, subject);
+    }
+    return subject;
+}
