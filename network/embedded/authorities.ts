@@ -117,6 +117,12 @@ export class MembershipAuthority {
  * `time` (not issued and signed by that root, or outside its validity), or undefined.
  */
 export function memberCertificateProblem(root: X509Certificate, mspId: string, certificatePem: string, time: Date): string | undefined {
+    const issued = issuedBy(root, mspId, certificatePem);
+    return typeof issued === 'string' ? issued : validityProblem(issued, time);
+}
+
+/** The certificate, when `root` issued and signed it; otherwise why not. */
+export function issuedBy(root: X509Certificate, mspId: string, certificatePem: string): X509Certificate | string {
     let certificate: X509Certificate;
     try {
         certificate = new X509Certificate(certificatePem);
@@ -126,6 +132,11 @@ export function memberCertificateProblem(root: X509Certificate, mspId: string, c
     if (!certificate.checkIssued(root) || !certificate.verify(root.publicKey)) {
         return `the certificate was not issued by the certificate authority of ${mspId}`;
     }
+    return certificate;
+}
+
+/** Why the certificate is not valid at `time`, or undefined. */
+export function validityProblem(certificate: X509Certificate, time: Date): string | undefined {
     if (time < new Date(certificate.validFrom) || time > new Date(certificate.validTo)) {
         return `the certificate is not valid at ${time.toISOString()} (valid ${certificate.validFrom} to ${certificate.validTo})`;
     }

@@ -1,5 +1,5 @@
 import { verify as verifySignature, X509Certificate } from 'node:crypto';
-import { memberCertificateProblem } from './authorities';
+import { issuedBy, validityProblem } from './authorities';
 import {
     type BlockTransaction, type ChannelConfig, compareVersions, headerHash, proposalDigest, sha256Hex, transactionIdOf, type ValidationCode, type Version,
 } from './blocks';
@@ -107,6 +107,7 @@ export async function replayLedger(store: LedgerStore, options: ReplayOptions = 
     const seen = new Set<string>();
     const byCode: Record<string, number> = {};
     const roots = new Map<string, X509Certificate>();
+    const certificates = new Map<string, X509Certificate | string>();
     let config: ChannelConfig | undefined;
     let expected = 0;
     let previousHash = '';
@@ -136,9 +137,16 @@ export async function replayLedger(store: LedgerStore, options: ReplayOptions = 
         signaturesChecked++;
         const { proposal } = transaction;
         const root = roots.get(proposal.creator.mspId);
-        const problem = !root
+        // A certificate signs many transactions: whether its root issued it is checked once.
+        const cacheKey = `${proposal.creator.mspId}\u0000${proposal.creator.certificate}`;
+        let issued = certificates.get(cacheKey);
+        if (issued === undefined && root) {
+            issued = issuedBy(root, proposal.creator.mspId, proposal.creator.certificate);
+            certificates.set(cacheKey, issued);
+        }
+        const problem = !root || issued === undefined
             ? `the creator's organisation ${proposal.creator.mspId} is not in the channel configuration`
-            : memberCertificateProblem(root, proposal.creator.mspId, proposal.creator.certificate, new Date(proposal.timestamp))
+            : (typeof issued === 'string' ? issued : validityProblem(issued, new Date(proposal.timestamp)))
                 ?? (transactionIdOf(proposal.nonce, proposal.creator) !== transaction.transactionId ? 'the transaction id is not derived from the proposal\'s nonce and creator' : undefined)
                 ?? (config && (proposal.channel !== config.channel || proposal.chaincode !== config.chaincode) ? `the proposal names channel ${proposal.channel} and chaincode ${proposal.chaincode}, not this ledger's` : undefined)
                 ?? (signatureMatches(transaction) ? undefined : 'the creator\'s signature does not match the proposal');
