@@ -84,6 +84,8 @@ function splitStateId(id: string): [string, string] {
 }
 
 const PAGE = 200;
+/** Transactions replayed between two turns of the event loop. */
+const YIELD_EVERY = 500;
 
 /**
  * Replays the embedded ledger from block 0, trusting nothing it has not checked: each block's
@@ -116,6 +118,7 @@ export async function replayLedger(store: LedgerStore, options: ReplayOptions = 
     let validationChecked = 0;
     let lastTime: string | null = null;
     let stopped = false;
+    let lastYield = 0;
 
     const checkBlock = (block: StoredBlock): void => {
         if (block.number !== expected) {
@@ -203,6 +206,11 @@ export async function replayLedger(store: LedgerStore, options: ReplayOptions = 
                 break;
             }
             checkBlock(block);
+            if (transactions - lastYield >= YIELD_EVERY) {
+                // A replay in the gateway's process lets requests through now and then.
+                lastYield = transactions;
+                await new Promise((resolve) => setImmediate(resolve));
+            }
             if (data.kind === 'config') {
                 config = data.config;
                 for (const organisation of data.config.organisations) {
