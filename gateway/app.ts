@@ -5,6 +5,8 @@ import type { Principal } from './auth/principal';
 import { Problem, problemResponder } from './http/problem';
 import { RateLimiter } from './http/rate-limit';
 import { GatewayMetrics } from './metrics';
+import { overviewRoutes } from './routes/overview';
+import { type ConsolePersona, mountConsole } from './console/serve';
 import { Api } from './openapi/api';
 import { caseRoutes } from './routes/cases';
 import { documentRoutes } from './routes/documents';
@@ -21,6 +23,8 @@ export type AppOptions = Readonly<{
     rateLimitPerMinute: number;
     /** Extra routes (server-sent events, webhooks, proofs) mounted with the same rules, and their metrics. */
     extraRoutes?: (api: Api, metrics: GatewayMetrics) => void;
+    /** Personas the console offers to sign in as (while simulated agencies run). */
+    consolePersonas?: () => Promise<ConsolePersona[]>;
 }>;
 
 /** The express application: every route from the API list, behind one error and logging policy. */
@@ -31,7 +35,7 @@ export function createApp(options: AppOptions): { app: Express; api: Api; metric
     const info = { title: 'Counterfoil', version: '0.1.0', description: 'Inter-agency document verification and reconciliation hub for cross-border trade' };
     api.add(
         ...systemRoutes(services, metrics, () => api.document(info)),
-        ...documentRoutes(services), ...verificationRoutes(services), ...handoffRoutes(services), ...caseRoutes(services), ...traceRoutes(services),
+        ...documentRoutes(services), ...verificationRoutes(services), ...handoffRoutes(services), ...caseRoutes(services), ...traceRoutes(services), ...overviewRoutes(services),
     );
     options.extraRoutes?.(api, metrics);
     const limiter = new RateLimiter(options.rateLimitPerMinute);
@@ -64,6 +68,7 @@ export function createApp(options: AppOptions): { app: Express; api: Api; metric
         }
         return services.tokens.verify(match[1] as string);
     };
+    mountConsole(app, options.consolePersonas);
     app.use(api.router(async (request) => {
         const principal = await authenticate(request);
         (request.res as Response).locals.principal = `${principal.subject}@${principal.org}`;

@@ -14,6 +14,7 @@ import { StatementSigner } from './pdf/statement';
 import { proofRoutes } from './routes/proofs';
 import { AuditService, auditRoutes, auditSchema } from './audit/routes';
 import type { GatewayMetrics } from './metrics';
+import type { ConsolePersona } from './console/serve';
 import type { Services } from './services';
 
 export type GatewayOptions = Readonly<{
@@ -29,6 +30,8 @@ export type GatewayOptions = Readonly<{
     logger?: Logger;
     /** Mounts routes that need the running services (events, webhooks, proofs), and their metrics. */
     extraRoutes?: (api: Api, services: Services, metrics: GatewayMetrics) => void;
+    /** Personas the console offers to sign in as (while simulated agencies run). */
+    consolePersonas?: (tokens: TokenService) => Promise<ConsolePersona[]>;
     /** Background workers started with the gateway and stopped before the ledger closes. */
     workers?: (services: Services) => { stop(): Promise<void> }[];
 }>;
@@ -59,6 +62,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         services, logger,
         bodyLimitBytes: options.bodyLimitBytes ?? 2 * 1024 * 1024,
         rateLimitPerMinute: options.rateLimitPerMinute ?? 6000,
+        consolePersonas: options.consolePersonas ? () => (options.consolePersonas as (tokens: TokenService) => Promise<ConsolePersona[]>)(tokens) : undefined,
         extraRoutes: (routes, metrics) => {
             routes.add(...proofRoutes(services, signer), ...auditRoutes(audits, options.ledger.ledgerStore));
             options.extraRoutes?.(routes, services, metrics);

@@ -2,6 +2,10 @@ import { join } from 'node:path';
 import { Pool } from 'pg';
 import pino from 'pino';
 import { AdapterConfigError, AdapterHost, readAdapterConfig } from '../adapters';
+import { SIMULATED_DEADLINES, SimulatedAgencies } from '../adapters/simulators/demo';
+import type { Principal } from '../gateway/auth/principal';
+import type { TokenService } from '../gateway/auth/tokens';
+import type { ConsolePersona } from '../gateway/console/serve';
 import { RECONCILER, Reconciler, reconciliationRoutes } from '../adapters/reconciliation';
 import { ConfigError, readGatewayConfig } from '../gateway/config';
 import { pushRoutes, pushWorkers } from '../gateway/push';
@@ -15,7 +19,22 @@ import { createDatabase, type PostgresServer, startEmbeddedPostgres } from '../n
  * hash chain verified from block 0 on start), and the gateway with its indexer and webhook
  * dispatcher. SIGINT or SIGTERM stops every part in order.
  */
-export async function runHub(options: Readonly<{ welcome: boolean }>): Promise<void> {
+/** The people the console offers while simulated agencies run, each with a token for a working day. */
+async function demoPersonas(tokens: TokenService, simulated: SimulatedAgencies): Promise<ConsolePersona[]> {
+    const { exporter } = simulated;
+    const people: [string, Principal][] = [
+        ['Customs officer · 海关关员', { subject: 'officer-2201', org: 'CustomsMSP', role: 'operator' }],
+        ['Hub administrator · 枢纽管理员', { subject: 'hub-admin', org: 'CustomsMSP', role: 'admin' }],
+        ['Tax refund desk · 税务退税', { subject: 'refund-desk', org: 'TaxMSP', role: 'operator' }],
+        ['Forex receipts desk · 外汇核销', { subject: 'receipts-desk', org: 'ForexMSP', role: 'operator' }],
+        ['Licensing officer · 商务发证', { subject: 'licensing-officer', org: 'CommerceMSP', role: 'operator' }],
+        [`Exporter · ${exporter.name}`, { subject: 'exporter', org: 'EnterprisesMSP', role: 'enterprise', uscc: exporter.uscc }],
+        ['Auditor · 审计员', { subject: 'auditor', org: 'CustomsMSP', role: 'auditor' }],
+    ];
+    return Promise.all(people.map(async ([label, principal]) => ({ label, token: await tokens.issue(principal, { expiresInSeconds: 8 * 3600 }) })));
+}
+
+export async function runHub(options: Readonly<{ welcome: boolean; simulators?: boolean }>): Promise<void> {
     let config;
     try {
         config = readGatewayConfig(process.env);
@@ -53,10 +72,15 @@ export async function runHub(options: Readonly<{ welcome: boolean }>): Promise<v
         identity: () => (services as Services).identities.identityFor(RECONCILER),
         onRun: (report) => logger.info(report, 'reconciliation run'),
     });
-    const adapters = await AdapterHost.inProcess({ configs: adapterConfigs, ledger, pool, logger, services: () => services as Services });
+    const simulated = options.simulators ? await SimulatedAgencies.start() : undefined;
+    const adapters = await AdapterHost.inProcess({ configs: [...adapterConfigs, ...(simulated?.adapters ?? [])], ledger, pool, logger, services: () => services as Services });
+    if (simulated) {
+        await SimulatedAgencies.resetCursors(pool);
+    }
     const gateway = await startGateway({
         pool, ledger, logger, tokenKeyFile: config.tokenKeyFile, proofKeyFile: config.proofKeyFile, port: config.port, host: config.host,
         bodyLimitBytes: config.bodyLimitBytes, rateLimitPerMinute: config.rateLimitPerMinute,
+        consolePersonas: simulated ? (tokens) => demoPersonas(tokens, simulated) : undefined,
         extraRoutes: (api, running, metrics) => {
             services = running;
             pushRoutes(api, running);
@@ -65,8 +89,15 @@ export async function runHub(options: Readonly<{ welcome: boolean }>): Promise<v
         },
         workers: (running) => [...pushWorkers(running, logger), { stop: () => reconciler.stop() }, { stop: () => adapters.stop() }],
     });
+    if (simulated) {
+        const admin = await (services as Services).identities.identityFor({ subject: 'hub-admin', org: 'CustomsMSP', role: 'admin' });
+        for (const policy of SIMULATED_DEADLINES) {
+            await ledger.submit({ identity: admin, contract: 'policies', transaction: 'SetDeadlines', arguments: [JSON.stringify(policy)] });
+        }
+        simulated.run();
+    }
     adapters.start();
-    logger.info({ adapters: adapterConfigs.map((adapter) => adapter.name) }, 'adapters scheduled');
+    logger.info({ adapters: [...adapters.adapters.keys()] }, 'adapters scheduled');
     if (config.reconciliationSchedule) {
         reconciler.schedule(config.reconciliationSchedule);
     }
@@ -74,8 +105,11 @@ export async function runHub(options: Readonly<{ welcome: boolean }>): Promise<v
     if (options.welcome) {
         console.log([
             '',
-            `Counterfoil is running at ${gateway.url} (API description: ${gateway.url}/docs).`,
-            'Get a token for a persona, e.g.:',
+            `Counterfoil is running. Console: ${gateway.url}/console/   API: ${gateway.url}/docs`,
+            simulated
+                ? `Five simulated agencies are sending a declaration every 3 s. In the console, sign in as one of: ${(await demoPersonas(gateway.services.tokens, simulated)).map((persona) => persona.label).join('; ')}.`
+                : 'No simulated agencies (--no-simulators): adapters for real agency systems come from COUNTERFOIL_ADAPTERS_FILE.',
+            'Or sign in with a token:',
             '  npm run token -- --org CustomsMSP --role operator --sub officer1',
             '  npm run token -- --org EnterprisesMSP --role enterprise --sub exporter --uscc 91350100M000100Y43',
             'Ctrl-C stops it; npm start again continues from the same data.',
@@ -91,7 +125,7 @@ export async function runHub(options: Readonly<{ welcome: boolean }>): Promise<v
         logger.info({ signal }, 'stopping');
         // Ctrl-C in a terminal reaches the embedded PostgreSQL too, which then shuts down by itself;
         // each step goes on even if the one before found the server already gone.
-        for (const step of [() => gateway.stop(), () => ledger.close(), () => pool.end(), async () => server?.stop()]) {
+        for (const step of [async () => simulated?.stop(), () => gateway.stop(), () => ledger.close(), () => pool.end(), async () => server?.stop()]) {
             await step().catch((error: unknown) => logger.warn({ err: error }, 'while stopping'));
         }
         process.exit(0);

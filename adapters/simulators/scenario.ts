@@ -1,6 +1,6 @@
 import type { DocumentItem, HandoffItem, VerificationItem } from '../feed-contract';
 import type { SimulatedAgencySystem } from './agency-system';
-import { GOODS, PORTS, TradeData } from './trade-data';
+import { type Enterprise, GOODS, PORTS, TradeData } from './trade-data';
 
 export interface ScenarioTotals {
     readonly licences: number;
@@ -29,31 +29,47 @@ export interface ScenarioPace {
     readonly customsLagMs: number;
 }
 
+type Systems = Readonly<Record<'commerce' | 'inspection' | 'customs', SimulatedAgencySystem>>;
+
 /**
- * Fills five agency systems' outboxes with a coherent flow, deterministic from a seed: commerce
- * issues export licences and sends customs a copy; inspection issues certificates of origin and
- * sends them to customs; customs records each declaration, verifies the licence it quotes and
- * sends the declaration data to tax and forex. Without a pace everything is in the feeds at once.
+ * A coherent export flow across five agency systems, one declaration at a time, deterministic from
+ * a seed: commerce issues an export licence and hands customs a copy; inspection, for about half,
+ * issues a certificate of origin and hands it to customs; customs records the declaration,
+ * verifies the licence it quotes and sends the declaration data to tax and forex.
  */
-export function exportScenario(
-    systems: Readonly<Record<'commerce' | 'inspection' | 'customs', SimulatedAgencySystem>>,
-    options: Readonly<{ seed: number; declarations: number; pace?: ScenarioPace }>,
-): ScenarioTotals {
-    const data = new TradeData(options.seed);
-    const now = Date.now();
-    const day = 86_400_000;
-    const drawn = new Map<string, number>();
-    const transfers: Transfer[] = [];
-    const handOff = (system: SimulatedAgencySystem, handoff: HandoffItem, at: number): void => {
-        system.send(handoff, at);
-        transfers.push({ sender: system.organisation, messageId: handoff.messageId, recipient: handoff.recipient });
-    };
-    let certificates = 0;
-    const enterprises = Array.from({ length: Math.max(2, Math.ceil(options.declarations / 3)) }, () => data.enterprise());
-    for (let index = 0; index < options.declarations; index++) {
-        const issuedAt = options.pace ? options.pace.start + index * options.pace.everyMs : 0;
-        const declaredAt = options.pace ? issuedAt + options.pace.customsLagMs : 0;
-        const enterprise = data.random.pick(enterprises);
+export class ExportFlow {
+    private readonly data: TradeData;
+    /** The exporters the flow trades for. */
+    readonly enterprises: readonly Enterprise[];
+    readonly drawn = new Map<string, number>();
+    readonly transfers: Transfer[] = [];
+    declarations = 0;
+    certificates = 0;
+    /** The exporter of the first declaration. */
+    firstExporter?: Enterprise;
+
+    /** `firstSerial` starts declaration and licence numbers further on (a flow that continues another). */
+    constructor(private readonly systems: Systems, options: Readonly<{ seed: number; enterprises: number; firstSerial?: number }>) {
+        this.data = new TradeData(options.seed, options.firstSerial);
+        this.enterprises = Array.from({ length: Math.max(2, options.enterprises) }, () => this.data.enterprise());
+    }
+
+    get totals(): ScenarioTotals {
+        return { licences: this.declarations, declarations: this.declarations, certificates: this.certificates, handoffs: this.transfers.length, drawn: this.drawn, transfers: this.transfers };
+    }
+
+    /** One declaration's records: the licence and certificate from `issuedAt`, customs' records from `declaredAt` (0: at once). */
+    next(issuedAt = 0, declaredAt = 0): void {
+        const { data, systems } = this;
+        const now = Date.now();
+        const day = 86_400_000;
+        const handOff = (system: SimulatedAgencySystem, handoff: HandoffItem, at: number): void => {
+            system.send(handoff, at);
+            this.transfers.push({ sender: system.organisation, messageId: handoff.messageId, recipient: handoff.recipient });
+        };
+        this.declarations++;
+        const enterprise = data.random.pick(this.enterprises);
+        this.firstExporter ??= enterprise;
         const goods = data.random.pick(GOODS);
         const quantity = data.random.integer(goods.lot[0], goods.lot[1]);
         const licence = data.licenceNumber();
@@ -71,7 +87,7 @@ export function exportScenario(
             document: { type: 'LICENCE', number: licence }, payload: licenceItem.content,
         }, issuedAt);
         if (data.random.next() < 0.5) {
-            certificates++;
+            this.certificates++;
             const certificate: DocumentItem = {
                 kind: 'document', type: 'ORIGIN_CERT', number: `CO${licence.replace(/-/g, '')}`, holder: enterprise.uscc,
                 validFrom: new Date(now - day).toISOString(), validTo: new Date(now + 90 * day).toISOString(), summary: { holderName: enterprise.name },
@@ -95,15 +111,26 @@ export function exportScenario(
             direction: 'EXPORT', goods: [{ hsCode: goods.hsCode, quantity, unit: goods.unit }], declaredAt: new Date(now - 60_000).toISOString(), port: port.code,
         };
         systems.customs.send(verification, declaredAt);
-        drawn.set(licence, quantity);
+        this.drawn.set(licence, quantity);
         for (const recipient of ['TaxMSP', 'ForexMSP']) {
             const payload = `<报关单 编号="${declaration}" 经营单位="${enterprise.name}" 商品编码="${goods.hsCode}" 数量="${quantity}" 单位="${goods.unit}"/>`;
-            const handoff: HandoffItem = {
+            handOff(systems.customs, {
                 kind: 'handoff', messageId: `EXP-${declaration}-${recipient}`, recipient, subject: enterprise.uscc,
                 document: { type: 'EXPORT_DECLARATION', number: declaration }, payload: Buffer.from(payload).toString('base64'),
-            };
-            handOff(systems.customs, handoff, declaredAt);
+            }, declaredAt);
         }
     }
-    return { licences: options.declarations, declarations: options.declarations, certificates, handoffs: transfers.length, drawn, transfers };
+}
+
+/**
+ * Fills five agency systems' outboxes with the export flow, `declarations` of them, at once or
+ * paced (customs lodging each declaration a set time after its licence).
+ */
+export function exportScenario(systems: Systems, options: Readonly<{ seed: number; declarations: number; pace?: ScenarioPace }>): ScenarioTotals {
+    const flow = new ExportFlow(systems, { seed: options.seed, enterprises: Math.ceil(options.declarations / 3) });
+    for (let index = 0; index < options.declarations; index++) {
+        const issuedAt = options.pace ? options.pace.start + index * options.pace.everyMs : 0;
+        flow.next(issuedAt, options.pace ? issuedAt + options.pace.customsLagMs : 0);
+    }
+    return flow.totals;
 }

@@ -60,8 +60,11 @@ export class TradeData {
     private serial = 0;
     private licences = 0;
 
-    constructor(seed: number) {
+    /** `firstSerial`: declaration and licence serials start after it (a generator continuing another's numbering). */
+    constructor(seed: number, firstSerial = 0) {
         this.random = new Random(seed);
+        this.serial = firstSerial;
+        this.licences = firstSerial;
     }
 
     enterprise(): Enterprise {

@@ -14,7 +14,7 @@ const POLL_MS = 2_000;
  */
 export function serverSentEventRoutes(services: Services): RouteSpec[] {
     return [{
-        method: 'get', path: '/v1/events', tag: 'Push', query: { after: { type: 'string', pattern: '^[0-9]{1,18}$', description: 'resume after this event id (as Last-Event-ID)' } },
+        method: 'get', path: '/v1/events', tag: 'Push', query: { after: { type: 'string', pattern: '^([0-9]{1,18}|latest)$', description: 'resume after this event id (as Last-Event-ID), or `latest`: only events from now on' } },
         summary: 'Server-sent events of every state change the caller may see, resumable with Last-Event-ID',
         responses: { 200: { description: 'An event stream', contentType: 'text/event-stream', schema: { type: 'string' } } },
         handler: async ({ principal, query, request, response }) => {
@@ -22,7 +22,9 @@ export function serverSentEventRoutes(services: Services): RouteSpec[] {
             if (header !== undefined && !/^[0-9]{1,18}$/.test(header)) {
                 throw new Problem('INVALID_ARGUMENT', 'Last-Event-ID must be an event id this stream sent', 'last-event-id');
             }
-            let last = Number(header ?? query.after ?? '0');
+            let last = header === undefined && query.after === 'latest'
+                ? Number((await services.pool.query<{ last: string }>('SELECT coalesce(max(sequence), 0) AS last FROM ledger_events')).rows[0]?.last ?? 0)
+                : Number(header ?? query.after ?? '0');
             response.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
             response.write(': connected\n\n');
             let closed = false;

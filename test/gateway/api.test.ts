@@ -105,6 +105,18 @@ describe('the gateway over HTTP: the exporter\'s story', function () {
         expect((await as('other', 'GET', `/v1/trace?declaration=${declaration}`)).body).to.deep.include({ handoffs: [], verifications: [] });
     });
 
+    it('shows agencies the overview of their pairs: counts by status, confirmation rate, overdue, lag', async () => {
+        const overview = await as<{ pairs: { sender: string; recipient: string; byStatus: Record<string, number>; confirmationRate: number; overdue: number; receiptSecondsMedian: number | null }[]; totals: { handoffs: number; overdue: number } }>('auditor', 'GET', '/v1/overview');
+        expect(overview.status).to.equal(200);
+        const pair = (recipient: string): (typeof overview.body.pairs)[number] | undefined => overview.body.pairs.find((entry) => entry.sender === 'CustomsMSP' && entry.recipient === recipient);
+        expect(pair('TaxMSP')).to.deep.include({ byStatus: { ACCEPTED: 1 }, confirmationRate: 1, overdue: 0 });
+        expect(pair('TaxMSP')?.receiptSecondsMedian).to.be.a('number');
+        expect(pair('ForexMSP')).to.deep.include({ byStatus: { SENT: 1 }, confirmationRate: 0, overdue: 1, receiptSecondsMedian: null });
+        const tax = await as<{ pairs: { recipient: string }[] }>('tax', 'GET', '/v1/overview');
+        expect(tax.body.pairs.map((entry) => entry.recipient), 'an agency sees its own pairs').to.deep.equal(['TaxMSP']);
+        expect((await as('exporter', 'GET', '/v1/overview')).status).to.equal(403);
+    });
+
     it('lets the exporter open a case against the silence, which the parties settle', async () => {
         const opened = await as<CaseRecord>('exporter', 'POST', '/v1/cases', {
             caseId: `NR-${toForex.messageId}`, subject: { kind: 'HANDOFF', sender: 'CustomsMSP', messageId: toForex.messageId },

@@ -1,0 +1,178 @@
+/** The console's plumbing: building elements, talking to the API, words in two languages. */
+
+type Child = Node | string | number | null | undefined | false;
+type Attributes = Record<string, string | number | boolean | EventListener | undefined>;
+
+/** `h('button', { onclick }, 'Save')`: an element with attributes, listeners and children. */
+export function h(tag: string, attributes: Attributes = {}, ...children: (Child | Child[])[]): HTMLElement {
+    const element = document.createElement(tag);
+    for (const [name, value] of Object.entries(attributes)) {
+        if (value === undefined || value === false) {
+            continue;
+        }
+        if (typeof value === 'function') {
+            element.addEventListener(name.replace(/^on/, ''), value);
+        } else {
+            element.setAttribute(name, value === true ? '' : String(value));
+        }
+    }
+    for (const child of children.flat()) {
+        if (child !== null && child !== undefined && child !== false) {
+            element.append(child instanceof Node ? child : String(child));
+        }
+    }
+    return element;
+}
+
+export type Language = 'en' | 'zh';
+
+const WORDS: Readonly<Record<string, readonly [string, string]>> = {
+    title: ['Counterfoil', '存根 · 跨部门单证核验'],
+    signIn: ['Sign in', '登录'], token: ['Bearer token', '访问令牌'], signOut: ['Sign out', '退出'], personas: ['Sign in as', '以下列身份登录'],
+    overview: ['Overview', '总览'], unconfirmed: ['Unconfirmed transfers', '未确认传递'], cases: ['Cases', '争议案件'], trace: ['Trace', '数据流向'],
+    verify: ['Verify a permit', '许可证核验'], audit: ['Audit', '审计'],
+    handoffs: ['Handoffs', '传递'], confirmed: ['Confirmed', '已确认'], overdue: ['Overdue', '逾期'], openCases: ['Open cases', '未结案件'],
+    confirmationRate: ['Confirmation rate', '确认率'], lag: ['Lag (median / max, s)', '时延（中位/最大，秒）'], sender: ['Sender', '发送方'],
+    recipient: ['Recipient', '接收方'], status: ['Status', '状态'], perMinute: ['Handoffs sent per minute (last hour)', '每分钟发送（近一小时）'],
+    adapters: ['Adapters', '适配器'], adapter: ['Adapter', '适配器'], lastSuccess: ['Last success', '最近成功'], errors: ['Errors', '错误'],
+    quarantined: ['Quarantined', '隔离'], parked: ['Waiting', '等待'], class: ['Class', '类别'], age: ['Age', '时长'], subject: ['Enterprise', '企业'],
+    message: ['Message', '报文'], deadline: ['Deadline', '期限'], any: ['(any)', '（全部）'], overdueOnly: ['Overdue only', '仅逾期'],
+    filter: ['Filter', '筛选'], openCase: ['Open a case', '立案'], retransmit: ['Retransmit', '重新发送'], resolve: ['Resolve', '结案'],
+    reason: ['Reason', '原因'], caseSubject: ['Concerning', '涉及'], parties: ['Parties', '当事方'], outcome: ['Outcome', '结果'], messages: ['Messages', '消息'],
+    declaration: ['Declaration number', '报关单号'], uscc: ['USCC', '统一社会信用代码'], search: ['Search', '查询'], proof: ['Proof (PDF)', '凭证（PDF）'],
+    documents: ['Documents', '单证'], verifications: ['Verifications', '核验'], timeline: ['Timeline per agency', '各部门时间线'],
+    permit: ['Licence number', '许可证号'], hsCode: ['HS code', '商品编码'], quantity: ['Quantity', '数量'], unit: ['Unit', '单位'], port: ['Port', '口岸'],
+    holder: ['Holder (USCC)', '持证企业'], addLine: ['Add a goods line', '增加商品行'], verdict: ['Verdict', '核验结论'], balance: ['Balance', '余量'],
+    usesRemaining: ['Uses remaining', '剩余次数'], licensed: ['Licensed', '许可数量'], drawn: ['Drawn', '已核销'], remaining: ['Remaining', '剩余'],
+    replay: ['Replay the ledger from block 0', '从创世区块重放账本'], toBlock: ['To block (optional)', '截至区块（可选）'], progress: ['Progress', '进度'],
+    report: ['Report', '报告'], downloadPdf: ['Download the PDF', '下载 PDF'], lastBlockHash: ['Last block hash', '最后区块哈希'],
+    live: ['live', '实时'], nothing: ['Nothing here.', '暂无内容。'], failed: ['Failed', '失败'], language: ['中文', 'English'],
+    signedInAs: ['Signed in as', '当前身份'], notAllowed: ['Your role cannot see this page.', '当前身份无权查看此页面。'],
+};
+
+export class Words {
+    constructor(public language: Language) {}
+
+    t(key: string): string {
+        const entry = WORDS[key];
+        return entry ? entry[this.language === 'en' ? 0 : 1] : key;
+    }
+}
+
+/** What the console knows of who is signed in (from the token's claims). */
+export interface Session {
+    readonly token: string;
+    readonly org: string;
+    readonly role: string;
+    readonly sub: string;
+    readonly uscc?: string;
+}
+
+export function sessionOf(token: string): Session | undefined {
+    try {
+        const payload = JSON.parse(atob((token.split('.')[1] ?? '').replace(/-/g, '+').replace(/_/g, '/'))) as Record<string, string>;
+        return payload.org && payload.role && payload.sub ? { token, org: payload.org, role: payload.role, sub: payload.sub, ...(payload.uscc ? { uscc: payload.uscc } : {}) } : undefined;
+    } catch {
+        return undefined;
+    }
+}
+
+export class ApiError extends Error {
+    constructor(readonly status: number, readonly problem: { title?: string; detail?: string; field?: string; code?: string }) {
+        super(problem.detail ?? problem.title ?? `HTTP ${status}`);
+    }
+}
+
+/** The REST API with the session's token. */
+export class Api {
+    constructor(private readonly session: Session) {}
+
+    async get<T>(path: string): Promise<T> {
+        return this.send<T>('GET', path);
+    }
+
+    async post<T>(path: string, body: unknown): Promise<T> {
+        return this.send<T>('POST', path, body);
+    }
+
+    /** Downloads a file the API answers (a PDF) under `name`. */
+    async download(path: string, name: string): Promise<void> {
+        const response = await fetch(path, { headers: { Authorization: `Bearer ${this.session.token}` } });
+        if (!response.ok) {
+            throw new ApiError(response.status, await response.json().catch(() => ({})) as ApiError['problem']);
+        }
+        const link = h('a', { href: URL.createObjectURL(await response.blob()), download: name }) as HTMLAnchorElement;
+        document.body.append(link);
+        link.click();
+        link.remove();
+    }
+
+    /** Reads a server-sent event stream (with the token, which EventSource cannot send) until `signal` aborts or it ends. */
+    async stream(path: string, onEvent: (event: string, data: unknown) => void, signal: AbortSignal): Promise<void> {
+        const response = await fetch(path, { headers: { Authorization: `Bearer ${this.session.token}`, Accept: 'text/event-stream' }, signal });
+        const reader = response.body?.getReader();
+        if (!reader) {
+            return;
+        }
+        const decoder = new TextDecoder();
+        let buffer = '';
+        for (;;) {
+            const { value, done } = await reader.read();
+            if (done) {
+                return;
+            }
+            buffer += decoder.decode(value, { stream: true });
+            let end: number;
+            while ((end = buffer.indexOf('\n\n')) >= 0) {
+                const block = buffer.slice(0, end);
+                buffer = buffer.slice(end + 2);
+                const name = /^event: (.*)$/m.exec(block)?.[1];
+                const data = /^data: (.*)$/m.exec(block)?.[1];
+                if (name && data) {
+                    onEvent(name, JSON.parse(data));
+                }
+            }
+        }
+    }
+
+    private async send<T>(method: string, path: string, body?: unknown): Promise<T> {
+        const response = await fetch(path, {
+            method, headers: { Authorization: `Bearer ${this.session.token}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+            ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        });
+        const answer = await response.json().catch(() => ({})) as unknown;
+        if (!response.ok) {
+            throw new ApiError(response.status, answer as ApiError['problem']);
+        }
+        return answer as T;
+    }
+}
+
+/** A table with a header row; `empty` when there are no rows. */
+export function table(headings: readonly string[], rows: readonly (readonly Child[])[], empty: string): HTMLElement {
+    if (rows.length === 0) {
+        return h('p', { class: 'empty' }, empty);
+    }
+    return h('table', {}, h('thead', {}, h('tr', {}, headings.map((heading) => h('th', { scope: 'col' }, heading)))),
+        h('tbody', {}, rows.map((row) => h('tr', {}, row.map((cell) => h('td', {}, cell))))));
+}
+
+export function errorBox(error: unknown): HTMLElement {
+    const problem = error instanceof ApiError ? `${error.status} ${error.problem.code ?? ''} ${error.problem.field ? `${error.problem.field}: ` : ''}${error.message}` : String(error);
+    return h('p', { class: 'error', role: 'alert' }, problem);
+}
+
+function span(seconds: number): string {
+    return seconds < 120 ? `${seconds} s` : seconds < 7200 ? `${Math.round(seconds / 60)} min` : `${Math.round(seconds / 3600)} h`;
+}
+
+/** How long ago: `42 s`, `3 min`, `2 h`. */
+export function since(iso: string): string {
+    return span(Math.max(0, Math.round((Date.now() - new Date(iso).getTime()) / 1000)));
+}
+
+/** How long until: `in 42 s` (or how long ago, for a time past). */
+export function until(iso: string): string {
+    const seconds = Math.round((new Date(iso).getTime() - Date.now()) / 1000);
+    return seconds >= 0 ? `+${span(seconds)}` : `−${span(-seconds)}`;
+}

@@ -1,0 +1,314 @@
+import { type Api, errorBox, h, since, table, type Session, until, type Words } from './core.js';
+
+/** What a page gets: the API, the signed-in session, words, and the route's parts after its name. */
+export interface PageContext {
+    readonly api: Api;
+    readonly session: Session;
+    readonly words: Words;
+    readonly parts: readonly string[];
+    /** Goes to another page (`#/cases/ID`). */
+    readonly go: (hash: string) => void;
+    /** Aborts when the page is left (for streams). */
+    readonly signal: AbortSignal;
+}
+
+export type Page = (context: PageContext) => Promise<HTMLElement>;
+
+interface Pair { sender: string; recipient: string; handoffs: number; byStatus: Record<string, number>; confirmed: number; confirmationRate: number; overdue: number; receiptSecondsMedian: number | null; receiptSecondsMax: number | null }
+interface Overview { pairs: Pair[]; totals: { handoffs: number; confirmed: number; overdue: number }; perMinute: { minute: string; sent: number }[]; openCases: number }
+interface Health { name: string; organisation: string; lastSuccessAt: string | null; lagSeconds: number | null; errors: number; consecutiveFailures: number; quarantined: number; parked: number; lastError: string | null }
+interface Discrepancy { class: string; sender: string; messageId: string; recipient: string; subject: string | null; status: string; sentAt: string; deadline: string; overdue: boolean; retransmissions: number; reason?: string }
+
+const agency = (mspId: string): string => mspId.replace(/MSP$/, '');
+
+function stat(label: string, value: string | number, tone = ''): HTMLElement {
+    return h('div', { class: `stat ${tone}` }, h('span', { class: 'value' }, value), h('span', { class: 'label' }, label));
+}
+
+/** Bars of handoffs sent per minute, drawn as SVG. */
+function chart(points: Overview['perMinute'], label: string): HTMLElement {
+    const width = 640;
+    const height = 120;
+    const most = Math.max(1, ...points.map((point) => point.sent));
+    const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+    svg.setAttribute('viewBox', `0 0 ${width} ${height}`);
+    svg.setAttribute('role', 'img');
+    svg.setAttribute('aria-label', label);
+    const bar = width / Math.max(points.length, 1);
+    points.forEach((point, index) => {
+        const rect = document.createElementNS('http://www.w3.org/2000/svg', 'rect');
+        const barHeight = (point.sent / most) * (height - 10);
+        rect.setAttribute('x', String(index * bar + 1));
+        rect.setAttribute('y', String(height - barHeight));
+        rect.setAttribute('width', String(Math.max(bar - 2, 1)));
+        rect.setAttribute('height', String(barHeight));
+        const title = document.createElementNS('http://www.w3.org/2000/svg', 'title');
+        title.textContent = `${new Date(point.minute).toLocaleTimeString()}: ${point.sent}`;
+        rect.append(title);
+        svg.append(rect);
+    });
+    return h('figure', { class: 'chart' }, svg, h('figcaption', {}, label));
+}
+
+export const overviewPage: Page = async ({ api, words }) => {
+    const [overview, adapters] = await Promise.all([api.get<Overview>('/v1/overview'), api.get<Health[]>('/v1/adapters')]);
+    const rate = overview.totals.handoffs === 0 ? '—' : `${Math.round((overview.totals.confirmed / overview.totals.handoffs) * 1000) / 10} %`;
+    const agencies = [...new Set(overview.pairs.flatMap((pair) => [pair.sender, pair.recipient]))].sort();
+    const pairOf = (sender: string, recipient: string): Pair | undefined => overview.pairs.find((pair) => pair.sender === sender && pair.recipient === recipient);
+    const matrix = h('table', { class: 'matrix' },
+        h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, `${words.t('sender')} \\ ${words.t('recipient')}`), agencies.map((recipient) => h('th', { scope: 'col' }, agency(recipient))))),
+        h('tbody', {}, agencies.map((sender) => h('tr', {}, h('th', { scope: 'row' }, agency(sender)), agencies.map((recipient) => {
+            const pair = pairOf(sender, recipient);
+            return h('td', { class: pair && pair.overdue > 0 ? 'warn' : '' }, pair ? `${pair.receiptSecondsMedian ?? '—'} / ${pair.receiptSecondsMax ?? '—'}` : '');
+        })))));
+    return h('section', {},
+        h('h1', {}, words.t('overview')),
+        h('div', { class: 'stats' },
+            stat(words.t('handoffs'), overview.totals.handoffs), stat(words.t('confirmationRate'), rate),
+            stat(words.t('overdue'), overview.totals.overdue, overview.totals.overdue > 0 ? 'warn' : ''), stat(words.t('openCases'), overview.openCases)),
+        h('h2', {}, words.t('handoffs')),
+        table([words.t('sender'), words.t('recipient'), words.t('handoffs'), words.t('status'), words.t('confirmationRate'), words.t('overdue')],
+            overview.pairs.map((pair) => [agency(pair.sender), agency(pair.recipient), pair.handoffs,
+                Object.entries(pair.byStatus).map(([status, count]) => `${status} ${count}`).join(' · '), `${Math.round(pair.confirmationRate * 1000) / 10} %`, pair.overdue]),
+            words.t('nothing')),
+        h('h2', {}, words.t('lag')), matrix,
+        chart(overview.perMinute, words.t('perMinute')),
+        h('h2', {}, words.t('adapters')),
+        table([words.t('adapter'), words.t('lastSuccess'), words.t('errors'), words.t('quarantined'), words.t('parked')],
+            adapters.map((adapter) => [adapter.name, adapter.lastSuccessAt ? since(adapter.lastSuccessAt) : '—',
+                adapter.consecutiveFailures > 0 ? h('span', { class: 'warn', title: adapter.lastError ?? '' }, `${adapter.errors} (${adapter.consecutiveFailures})`) : adapter.errors,
+                adapter.quarantined, adapter.parked]),
+            words.t('nothing')));
+};
+
+const CLASSES = ['NOT_DELIVERED', 'NOT_ACKNOWLEDGED', 'CONTENT_MISMATCH', 'REJECTED', 'NEVER_RECORDED', 'RECIPIENT_ONLY'];
+const AGENCIES = ['CommerceMSP', 'CustomsMSP', 'TaxMSP', 'ForexMSP', 'InspectionMSP'];
+
+export const unconfirmedPage: Page = async ({ api, session, words, go }) => {
+    const query = new URLSearchParams(location.hash.split('?')[1] ?? '');
+    // An agency sees the transfers it is party to: it names itself unless it asked for another filter.
+    if (!session.uscc && session.role !== 'auditor' && session.role !== 'reconciler' && !query.get('sender') && !query.get('recipient')) {
+        query.set('recipient', session.org);
+    }
+    const select = (name: string, options: readonly string[]): HTMLElement => h('label', {}, words.t(name),
+        h('select', { name }, h('option', { value: '' }, words.t('any')), options.map((option) => h('option', { value: option, selected: query.get(name) === option }, option))));
+    const form = h('form', {
+        class: 'filters',
+        onsubmit: (event: Event) => {
+            event.preventDefault();
+            const data = new FormData(event.target as HTMLFormElement);
+            const next = new URLSearchParams([...data.entries()].filter(([, value]) => value !== '').map(([key, value]) => [key, String(value)]));
+            go(`#/unconfirmed?${next.toString()}`);
+        },
+    },
+    select('sender', AGENCIES), select('recipient', AGENCIES), select('class', CLASSES),
+    h('label', {}, words.t('subject'), h('input', { name: 'subject', value: query.get('subject') ?? '', size: 20, pattern: '[0-9A-Z]{18}' })),
+    h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'overdue', value: 'true', checked: query.get('overdue') === 'true' }), words.t('overdueOnly')),
+    h('button', { type: 'submit' }, words.t('filter')));
+    const section = h('section', {}, h('h1', {}, words.t('unconfirmed')), form);
+    try {
+        const page = await api.get<{ items: Discrepancy[] }>(`/v1/unconfirmed?${query.toString()}`);
+        const actions = (item: Discrepancy): HTMLElement => {
+            const box = h('span', { class: 'actions' });
+            if (item.status !== 'NOT_ON_LEDGER' && !session.uscc) {
+                box.append(h('button', {
+                    onclick: async () => {
+                        const caseId = `CASE-${item.messageId}`.slice(0, 120);
+                        try {
+                            await api.post('/v1/cases', { caseId, subject: { kind: 'HANDOFF', sender: item.sender, messageId: item.messageId }, reason: item.class === 'CONTENT_MISMATCH' ? 'CONTENT_MISMATCH' : item.class === 'REJECTED' ? 'DATA_ERROR' : 'NOT_RECEIVED' });
+                            go(`#/cases/${encodeURIComponent(caseId)}`);
+                        } catch (error) {
+                            box.append(errorBox(error));
+                        }
+                    },
+                }, words.t('openCase')));
+            }
+            if (item.sender === session.org && (item.status === 'SENT' || item.status === 'MISMATCH')) {
+                box.append(h('button', {
+                    onclick: async () => {
+                        try {
+                            await api.post(`/v1/handoffs/${item.sender}/${encodeURIComponent(item.messageId)}/retransmissions`, { attempt: item.retransmissions + 1 });
+                            go(location.hash);
+                        } catch (error) {
+                            box.append(errorBox(error));
+                        }
+                    },
+                }, words.t('retransmit')));
+            }
+            return box;
+        };
+        section.append(table([words.t('class'), words.t('sender'), words.t('recipient'), words.t('message'), words.t('subject'), words.t('age'), words.t('deadline'), ''],
+            page.items.map((item) => [h('span', { class: `badge ${item.overdue ? 'warn' : ''}`, title: item.reason ?? '' }, item.class), agency(item.sender), agency(item.recipient),
+                item.messageId, item.subject ?? '—', since(item.sentAt), item.overdue ? h('strong', { class: 'warn' }, words.t('overdue')) : until(item.deadline), actions(item)]),
+            words.t('nothing')));
+    } catch (error) {
+        section.append(errorBox(error));
+    }
+    return section;
+};
+
+interface CaseRecord { caseId: string; status: string; reason: string; parties: string[]; openedBy: string; openedAt: string; subject: Record<string, string>; outcome?: { code: string; by: string; at: string } }
+
+export const casesPage: Page = async ({ api, words, parts, go }) => {
+    const id = parts[0];
+    if (!id) {
+        const page = await api.get<{ items: CaseRecord[] }>('/v1/cases?limit=100');
+        return h('section', {}, h('h1', {}, words.t('cases')),
+            table(['ID', words.t('status'), words.t('reason'), words.t('parties'), words.t('age')],
+                page.items.map((record) => [h('a', { href: `#/cases/${encodeURIComponent(record.caseId)}` }, record.caseId), record.status, record.reason, record.parties.join(', '), since(record.openedAt)]),
+                words.t('nothing')));
+    }
+    const [record, messages] = await Promise.all([
+        api.get<CaseRecord>(`/v1/cases/${encodeURIComponent(id)}`),
+        api.get<{ sequence: number; author: string; messageHash: string; at: string }[] | { items: { sequence: number; author: string; messageHash: string; at: string }[] }>(`/v1/cases/${encodeURIComponent(id)}/messages`),
+    ]);
+    const thread = Array.isArray(messages) ? messages : messages.items;
+    const section = h('section', {}, h('h1', {}, `${words.t('cases')} · ${record.caseId}`),
+        h('dl', {},
+            h('dt', {}, words.t('status')), h('dd', {}, record.status),
+            h('dt', {}, words.t('reason')), h('dd', {}, record.reason),
+            h('dt', {}, words.t('caseSubject')), h('dd', {}, Object.values(record.subject).join(' · ')),
+            h('dt', {}, words.t('parties')), h('dd', {}, record.parties.join(', ')),
+            h('dt', {}, words.t('outcome')), h('dd', {}, record.outcome ? `${record.outcome.code} (${record.outcome.by}, ${record.outcome.at})` : '—')),
+        h('h2', {}, words.t('messages')),
+        table(['#', 'Author', 'SHA-256', ''], thread.map((message) => [message.sequence, message.author, h('code', {}, message.messageHash), message.at]), words.t('nothing')));
+    if (record.status === 'OPEN') {
+        const form = h('form', {
+            onsubmit: async (event: Event) => {
+                event.preventDefault();
+                const code = String(new FormData(event.target as HTMLFormElement).get('code') ?? '');
+                try {
+                    await api.post(`/v1/cases/${encodeURIComponent(id)}/resolution`, { resolutionCode: code });
+                    go(location.hash);
+                } catch (error) {
+                    form.append(errorBox(error));
+                }
+            },
+        }, h('label', {}, words.t('outcome'), h('input', { name: 'code', required: true, pattern: '[A-Z][A-Z0-9_]{1,39}', value: 'RESENT_AND_CONFIRMED' })), h('button', { type: 'submit' }, words.t('resolve')));
+        section.append(form);
+    }
+    return section;
+};
+
+interface TraceStep { at: string; step: string; status: string; sender: string; recipient: string; messageId: string; transactionId: string; blockNumber: number; receiptDeadline: string; overdue: boolean }
+
+export const tracePage: Page = async ({ api, session, words, go }) => {
+    const query = new URLSearchParams(location.hash.split('?')[1] ?? '');
+    const form = h('form', {
+        class: 'filters',
+        onsubmit: (event: Event) => {
+            event.preventDefault();
+            const declaration = String(new FormData(event.target as HTMLFormElement).get('declaration') ?? '');
+            go(declaration ? `#/trace?declaration=${declaration}` : '#/trace');
+        },
+    }, h('label', {}, words.t('declaration'), h('input', { name: 'declaration', value: query.get('declaration') ?? '', pattern: '[0-9]{18}', size: 20 })), h('button', { type: 'submit' }, words.t('search')));
+    const section = h('section', {}, h('h1', {}, words.t('trace')), form);
+    const declaration = query.get('declaration');
+    const path = declaration ? `/v1/trace?declaration=${declaration}` : session.uscc ? `/v1/enterprises/${session.uscc}/trace` : undefined;
+    if (!path) {
+        return section;
+    }
+    try {
+        const trace = await api.get<{ documents: { type: string; number: string; status: string; issuer: string }[]; verifications: { declarationNumber: string; permit: { number: string }; verdict: string }[]; agencies: { agency: string; timeline: TraceStep[] }[] }>(path);
+        section.append(
+            h('h2', {}, words.t('documents')),
+            table(['Type', 'No.', words.t('status'), 'Issuer'], trace.documents.map((document) => [document.type, document.number, document.status, agency(document.issuer)]), words.t('nothing')),
+            h('h2', {}, words.t('timeline')),
+            ...trace.agencies.map((entry) => h('div', { class: 'timeline' }, h('h3', {}, agency(entry.agency)),
+                h('ol', {}, entry.timeline.map((step) => h('li', { class: step.overdue && step.status === 'SENT' ? 'warn' : '' },
+                    h('strong', {}, step.step), ` ${new Date(step.at).toLocaleString()} · ${step.messageId} · `,
+                    step.status === 'SENT' ? `${words.t('deadline')} ${new Date(step.receiptDeadline).toLocaleString()}${step.overdue ? ` · ${words.t('overdue')}` : ''}` : '',
+                    h('button', { class: 'link', onclick: () => void api.download(`/v1/handoffs/${step.sender}/${encodeURIComponent(step.messageId)}/proof.pdf`, `proof-${step.messageId}.pdf`) }, words.t('proof'))))))));
+    } catch (error) {
+        section.append(errorBox(error));
+    }
+    return section;
+};
+
+interface Verification { verdict: string; reasons: { code: string; detail: string }[]; balance: { hsCode: string; unit: string; licensed: number; drawn: number; remaining: number }[]; usesRemaining: number }
+
+export const verifyPage: Page = async ({ api, words }) => {
+    const result = h('div', { class: 'result', 'aria-live': 'polite' });
+    const line = (): HTMLElement => h('fieldset', { class: 'line' },
+        h('label', {}, words.t('hsCode'), h('input', { name: 'hsCode', required: true, pattern: '[0-9]{10}', size: 12 })),
+        h('label', {}, words.t('quantity'), h('input', { name: 'quantity', required: true, type: 'number', min: 1 })),
+        h('label', {}, words.t('unit'), h('input', { name: 'unit', required: true, size: 5, value: 'TNE' })));
+    const lines = h('div', {}, line());
+    const form = h('form', {
+        onsubmit: async (event: Event) => {
+            event.preventDefault();
+            const data = new FormData(event.target as HTMLFormElement);
+            const hsCodes = data.getAll('hsCode');
+            const quantities = data.getAll('quantity');
+            const units = data.getAll('unit');
+            result.replaceChildren();
+            try {
+                const verification = await api.post<Verification>('/v1/verifications', {
+                    declarationNumber: data.get('declarationNumber'), permit: { type: 'LICENCE', number: data.get('permit') }, holder: data.get('holder'),
+                    direction: 'EXPORT', port: data.get('port'), declaredAt: new Date().toISOString(),
+                    goods: hsCodes.map((hsCode, index) => ({ hsCode, quantity: Number(quantities[index]), unit: units[index] })),
+                });
+                result.append(
+                    h('p', { class: `verdict ${verification.verdict === 'VALID' ? 'ok' : 'warn'}` }, `${words.t('verdict')}: ${verification.verdict}`),
+                    h('ul', { class: 'reasons' }, verification.reasons.map((reason) => h('li', {}, `${reason.code}: ${reason.detail}`))),
+                    table([words.t('hsCode'), words.t('licensed'), words.t('drawn'), words.t('remaining')],
+                        verification.balance.map((entry) => [entry.hsCode, `${entry.licensed} ${entry.unit}`, entry.drawn, entry.remaining]), words.t('nothing')),
+                    h('p', {}, `${words.t('usesRemaining')}: ${verification.usesRemaining}`));
+            } catch (error) {
+                result.append(errorBox(error));
+            }
+        },
+    },
+    h('label', {}, words.t('declaration'), h('input', { name: 'declarationNumber', required: true, pattern: '[0-9]{18}', size: 20 })),
+    h('label', {}, words.t('permit'), h('input', { name: 'permit', required: true, size: 16 })),
+    h('label', {}, words.t('holder'), h('input', { name: 'holder', required: true, size: 20 })),
+    h('label', {}, words.t('port'), h('input', { name: 'port', required: true, pattern: '[0-9]{4}', size: 5, value: '2201' })),
+    lines,
+    h('button', { type: 'button', onclick: () => lines.append(line()) }, words.t('addLine')),
+    h('button', { type: 'submit' }, words.t('verify')));
+    return h('section', {}, h('h1', {}, words.t('verify')), form, result);
+};
+
+interface AuditReport { verdict: string; blocks: number; transactions: { total: number; valid: number; invalid: number }; signatures: { checked: number; failed: number }; lastBlockHash: string; chain: { problems: unknown[] }; worldState: { divergences: unknown[] }; queryTables: { divergences: unknown[] } }
+
+export const auditPage: Page = async ({ api, words, signal }) => {
+    const status = h('div', { class: 'result', 'aria-live': 'polite' });
+    const meter = h('progress', { max: 100, value: 0 }) as HTMLProgressElement;
+    const form = h('form', {
+        onsubmit: async (event: Event) => {
+            event.preventDefault();
+            const toBlock = String(new FormData(event.target as HTMLFormElement).get('toBlock') ?? '');
+            status.replaceChildren(meter);
+            try {
+                const started = await api.post<{ id: string }>('/v1/audit/replays', toBlock ? { toBlock: Number(toBlock) } : {});
+                await api.stream(`/v1/audit/replays/${started.id}/progress`, (name, data) => {
+                    if (name === 'progress') {
+                        const progress = data as { blockNumber: number; height: number };
+                        meter.value = Math.round(((progress.blockNumber + 1) / Math.max(progress.height, 1)) * 100);
+                    }
+                }, signal);
+                let replay = await api.get<{ status: string; report?: AuditReport }>(`/v1/audit/replays/${started.id}`);
+                for (let tries = 0; replay.status === 'RUNNING' && tries < 600; tries++) {
+                    await new Promise((resolve) => setTimeout(resolve, 200));
+                    replay = await api.get(`/v1/audit/replays/${started.id}`);
+                }
+                const report = replay.report;
+                meter.value = 100;
+                status.append(report ? h('div', {},
+                    h('p', { class: `verdict ${report.verdict === 'CLEAN' ? 'ok' : 'warn'}` }, `${words.t('report')}: ${report.verdict}`),
+                    h('dl', {},
+                        h('dt', {}, 'Blocks'), h('dd', {}, report.blocks),
+                        h('dt', {}, words.t('handoffs')), h('dd', {}, `${report.transactions.total} (${report.transactions.valid} valid, ${report.transactions.invalid} invalid)`),
+                        h('dt', {}, 'Signatures'), h('dd', {}, `${report.signatures.checked} / ${report.signatures.failed} failed`),
+                        h('dt', {}, words.t('lastBlockHash')), h('dd', {}, h('code', {}, report.lastBlockHash))),
+                    h('button', { type: 'button', onclick: () => void api.download(`/v1/audit/replays/${started.id}/report.pdf`, `audit-${started.id}.pdf`) }, words.t('downloadPdf')))
+                    : h('p', { class: 'warn' }, `${words.t('failed')}: ${replay.status}`));
+            } catch (error) {
+                status.append(errorBox(error));
+            }
+        },
+    },
+    h('label', {}, words.t('toBlock'), h('input', { name: 'toBlock', type: 'number', min: 0 })),
+    h('button', { type: 'submit' }, words.t('replay')));
+    return h('section', {}, h('h1', {}, words.t('audit')), form, status);
+};

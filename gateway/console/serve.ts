@@ -1,0 +1,27 @@
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import express, { type Express } from 'express';
+
+/** A persona the console offers to sign in as (only while simulated agencies run). */
+export interface ConsolePersona {
+    readonly label: string;
+    readonly token: string;
+}
+
+/**
+ * Serves the web console at `/console/`: its page and stylesheet from the source folder, its
+ * compiled modules from `dist/console`. Nothing is fetched from elsewhere at run time.
+ */
+export function mountConsole(app: Express, personas?: () => Promise<ConsolePersona[]>): void {
+    const root = join(__dirname, '..', '..', '..');
+    const files = { maxAge: 0, index: 'index.html', fallthrough: true } as const;
+    app.get('/', (_request, response) => response.redirect(302, '/console/'));
+    if (personas) {
+        app.get('/console/personas.json', (_request, response, next) => {
+            personas().then((list) => response.setHeader('Cache-Control', 'no-store').json(list), next);
+        });
+    }
+    const font = createRequire(__filename).resolve('@expo-google-fonts/noto-sans-sc/400Regular/NotoSansSC_400Regular.ttf');
+    app.get('/console/fonts/NotoSansSC.ttf', (_request, response) => response.setHeader('Cache-Control', 'public, max-age=86400').sendFile(font));
+    app.use('/console', express.static(join(root, 'gateway', 'console', 'static'), files), express.static(join(root, 'dist', 'console'), files));
+}

@@ -1,0 +1,209 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { access, chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { freePort } from '../support/postgres';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** Set to a folder (e.g. docs) to keep a screenshot of each page there. */
+const SCREENSHOTS = process.env.COUNTERFOIL_SCREENSHOTS;
+
+/**
+ * The console in a real browser, against the real hub: `npm start` (scripts/start.js) with its
+ * simulated agencies, PostgreSQL and embedded ledger, one flow per persona.
+ */
+describe('the web console, in Chromium, against the hub with its simulated agencies', function () {
+    this.timeout(180_000);
+    let folder: string;
+    let hub: ChildProcess;
+    let url: string;
+    let browser: Browser;
+    const output: string[] = [];
+
+    async function until(check: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
+        const deadline = Date.now() + timeoutMs;
+        while (!(await check().catch(() => false))) {
+            if (Date.now() > deadline) {
+                throw new Error(`timed out waiting for ${what}; hub output:\n${output.join('').slice(-3000)}`);
+            }
+            await new Promise((resolve) => setTimeout(resolve, 250));
+        }
+    }
+
+    async function signedInAs(persona: RegExp): Promise<Page> {
+        const page = await browser.newPage({ viewport: { width: 1280, height: 860 }, locale: 'en-GB' });
+        const problems: string[] = [];
+        page.on('pageerror', (error) => problems.push(error.message));
+        page.on('console', (message) => {
+            if (message.type() === 'error') {
+                problems.push(message.text());
+            }
+        });
+        (page as Page & { problems?: string[] }).problems = problems;
+        await page.goto(`${url}/console/`);
+        await page.getByRole('button', { name: persona }).click();
+        await page.getByRole('heading', { level: 1 }).waitFor();
+        return page;
+    }
+
+    async function keep(page: Page, name: string): Promise<void> {
+        if (SCREENSHOTS) {
+            await page.evaluate('document.fonts.ready');
+            await mkdir(SCREENSHOTS, { recursive: true });
+            await page.screenshot({ path: join(SCREENSHOTS, `console-${name}.png`), fullPage: true });
+        }
+        expect((page as Page & { problems?: string[] }).problems, 'errors in the page').to.deep.equal([]);
+    }
+
+    before(async () => {
+        await access(CHROMIUM).catch(() => {
+            throw new Error(`Chromium is not at ${CHROMIUM}: install Debian's chromium (.ci/run does) or set CHROMIUM_PATH`);
+        });
+        folder = await mkdtemp(join(tmpdir(), 'counterfoil-test-pg-console-'));
+        await chmod(folder, 0o755);
+        const port = await freePort();
+        url = `http://127.0.0.1:${port}`;
+        hub = spawn(process.execPath, [join(__dirname, '..', '..', 'scripts', 'start.js')], {
+            env: { ...process.env, DATABASE_URL: '', PORT: String(port), COUNTERFOIL_POSTGRES_PORT: String(await freePort()), COUNTERFOIL_DATA_DIR: folder, LOG_LEVEL: 'warn' },
+            stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        hub.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+        hub.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+        await until(async () => (await fetch(`${url}/readyz`)).ok, 'the hub to be ready');
+        // Wait for the simulated flow to have handed enough over, and decided some of it.
+        const personas = await (await fetch(`${url}/console/personas.json`)).json() as { label: string; token: string }[];
+        const auditor = personas.find((persona) => persona.label.startsWith('Auditor'))?.token as string;
+        await until(async () => {
+            const overview = await (await fetch(`${url}/v1/overview`, { headers: { Authorization: `Bearer ${auditor}` } })).json() as { totals: { confirmed: number } };
+            return overview.totals.confirmed >= 12;
+        }, 'twelve confirmed handoffs', 90_000);
+        browser = await chromium.launch({
+            executablePath: CHROMIUM,
+            args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+        });
+    });
+
+    after(async () => {
+        await browser?.close();
+        if (hub && hub.exitCode === null) {
+            const exited = new Promise((resolve) => hub.once('exit', resolve));
+            hub.kill('SIGINT');
+            await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 20_000))]);
+            hub.kill('SIGKILL');
+        }
+        await rm(folder, { recursive: true, force: true });
+    });
+
+    it('prints where the console is and who one may sign in as', () => {
+        const text = output.join('');
+        expect(text).to.include(`Console: ${url}/console/`);
+        expect(text).to.match(/sign in as one of: Customs officer/);
+    });
+
+    it('shows a customs officer the overview: handoffs per agency pair, lag, throughput and adapter health', async () => {
+        const page = await signedInAs(/Customs officer/);
+        await page.getByRole('heading', { name: 'Overview' }).waitFor();
+        const pairs = page.locator('table').first();
+        await expect(await pairs.locator('tbody tr').count()).to.be.greaterThan(1);
+        expect(await pairs.innerText()).to.match(/Commerce\s+Customs\s+\d+/);
+        expect(await page.getByRole('img', { name: /Handoffs sent per minute/ }).count()).to.equal(1);
+        const adapters = page.locator('table').last();
+        for (const name of ['sim-commerce', 'sim-customs', 'sim-forex', 'sim-inspection', 'sim-tax']) {
+            expect(await adapters.innerText()).to.include(name);
+        }
+        await keep(page, 'overview');
+        await page.close();
+    });
+
+    it('lets the customs officer verify a licence: the verdict, and the balance left', async () => {
+        const page = await signedInAs(/Customs officer/);
+        const token = await page.evaluate('sessionStorage.getItem("counterfoil.token")') as string;
+        const licences = await (await fetch(`${url}/v1/documents?type=LICENCE&limit=1`, { headers: { Authorization: `Bearer ${token}` } })).json() as { items: { number: string; holder: string; permit: { goods: { hsCode: string; unit: string }[] } }[] };
+        const licence = licences.items[0];
+        expect(licence, 'a licence issued by the simulated commerce agency').to.not.equal(undefined);
+        await page.getByRole('link', { name: 'Verify a permit' }).click();
+        await page.getByLabel('Declaration number').fill('220120269999000001');
+        await page.getByLabel('Licence number').fill(licence?.number as string);
+        await page.getByLabel('Holder (USCC)').fill(licence?.holder as string);
+        await page.getByLabel('HS code').fill(licence?.permit.goods[0]?.hsCode as string);
+        await page.getByLabel('Quantity').fill('1');
+        await page.getByLabel('Unit').fill(licence?.permit.goods[0]?.unit as string);
+        await page.getByRole('button', { name: 'Verify a permit' }).click();
+        await page.getByText('Verdict: VALID').waitFor();
+        expect(await page.locator('.result table').innerText()).to.match(/\d+ (TNE|KGM)\s+\d+\s+\d+/);
+        expect(await page.locator('.result').innerText()).to.match(/Uses remaining: \d+/);
+        await keep(page, 'verify');
+        await page.close();
+    });
+
+    it('shows tax the unconfirmed transfers addressed to it, and a case on one of its handoffs, which it resolves', async () => {
+        const page = await signedInAs(/Tax refund desk/);
+        await page.getByRole('link', { name: 'Unconfirmed transfers' }).click();
+        await page.getByRole('heading', { name: 'Unconfirmed transfers' }).waitFor();
+        expect(await page.locator('select[name="recipient"]').inputValue()).to.equal('TaxMSP');
+        await keep(page, 'unconfirmed');
+        // A dispute on a declaration handed to tax, opened by tax.
+        const token = await page.evaluate('sessionStorage.getItem("counterfoil.token")') as string;
+        const headers = { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' };
+        const handoffs = await (await fetch(`${url}/v1/handoffs?recipient=TaxMSP&limit=1`, { headers })).json() as { items: { sender: string; messageId: string }[] };
+        const handoff = handoffs.items[0] as { sender: string; messageId: string };
+        const opened = await fetch(`${url}/v1/cases`, { method: 'POST', headers, body: JSON.stringify({ caseId: `UI-${handoff.messageId}`, subject: { kind: 'HANDOFF', sender: handoff.sender, messageId: handoff.messageId }, reason: 'DATA_ERROR' }) });
+        expect(opened.status, await opened.text()).to.equal(201);
+        await page.getByRole('link', { name: 'Cases' }).click();
+        await page.getByRole('link', { name: `UI-${handoff.messageId}` }).click();
+        await page.getByRole('heading', { name: `Cases · UI-${handoff.messageId}` }).waitFor();
+        expect(await page.locator('dl').innerText()).to.match(/Status\s+OPEN/);
+        await keep(page, 'case');
+        await page.getByLabel('Outcome').fill('CORRECTED_AND_RESENT');
+        await page.getByRole('button', { name: 'Resolve' }).click();
+        await page.getByText(/CORRECTED_AND_RESENT \(TaxMSP/).waitFor();
+        expect(await page.locator('dl').innerText()).to.match(/Status\s+RESOLVED/);
+        await page.close();
+    });
+
+    it('shows the exporter where its data went: a timeline per agency, with proofs to download', async () => {
+        const page = await signedInAs(/Exporter/);
+        await page.getByRole('heading', { name: 'Trace' }).waitFor();
+        await page.locator('.timeline').first().waitFor();
+        const timelines = await page.locator('.timeline h3').allInnerTexts();
+        expect(timelines).to.include('Customs');
+        const download = page.waitForEvent('download');
+        await page.getByRole('button', { name: 'Proof (PDF)' }).first().click();
+        expect((await download).suggestedFilename()).to.match(/^proof-.+\.pdf$/);
+        expect(await page.getByRole('link', { name: 'Overview' }).count(), 'enterprises have no overview').to.equal(0);
+        await keep(page, 'trace');
+        await page.close();
+    });
+
+    it('lets the auditor replay the ledger with live progress, see it clean, and download the report', async () => {
+        const page = await signedInAs(/Auditor/);
+        await page.getByRole('link', { name: 'Audit' }).click();
+        await page.getByRole('button', { name: 'Replay the ledger from block 0' }).click();
+        await page.getByText('Report: CLEAN').waitFor({ timeout: 60_000 });
+        expect(await page.locator('progress').getAttribute('value')).to.equal('100');
+        expect(await page.locator('dd code').innerText()).to.match(/^[0-9a-f]{64}$/);
+        const download = page.waitForEvent('download');
+        await page.getByRole('button', { name: 'Download the PDF' }).click();
+        expect((await download).suggestedFilename()).to.match(/^audit-.+\.pdf$/);
+        await keep(page, 'audit');
+        await page.close();
+    });
+
+    it('speaks Chinese at the press of a button, and can be used with the keyboard', async () => {
+        const page = await signedInAs(/Customs officer/);
+        await page.getByRole('button', { name: '中文' }).click();
+        await page.getByRole('heading', { name: '总览' }).waitFor();
+        expect(await page.getByRole('navigation').innerText()).to.include('未确认传递');
+        expect(await page.evaluate('document.documentElement.lang')).to.equal('zh-CN');
+        // Tab from the top of the page reaches the skip link first.
+        await page.reload();
+        await page.getByRole('heading', { name: '总览' }).waitFor();
+        await page.keyboard.press('Tab');
+        expect(await page.evaluate('document.activeElement && document.activeElement.textContent')).to.equal('Skip to content');
+        await keep(page, 'overview-zh');
+        await page.getByRole('button', { name: 'English' }).click();
+        await page.close();
+    });
+});
