@@ -6,6 +6,6 @@ export { FileDropTransport, parseCsv } from './transports/file-drop';
 export { type Faults, SimulatedAgencySystem } from './simulators/agency-system';
 export { adapterHealthSchema, adapterSchema, agencyRecordsSchema } from './migrations';
 export { AdapterHost, adapterPrincipal } from './host';
-export { ExportFlow, exportScenario, type ScenarioPace, type ScenarioTotals, type Transfer } from './simulators/scenario';
+export { EXPORT_FLOW_AGENCIES, ExportFlow, exportFlowAdapters, exportScenario, type FlowAgency, type ScenarioPace, type ScenarioTotals, type Transfer } from './simulators/scenario';
 export { TradeData, Random, PORTS, GOODS, type Enterprise } from './simulators/trade-data';
 export { directLedgerClient, httpLedgerClient, type LedgerClient } from './ledger-client';

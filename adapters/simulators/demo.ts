@@ -1,19 +1,16 @@
 import type { Pool } from 'pg';
 import type { AdapterConfig } from '../config';
-import { SimulatedAgencySystem } from './agency-system';
-import { ExportFlow } from './scenario';
+import { type Faults, SimulatedAgencySystem } from './agency-system';
+import { EXPORT_FLOW_AGENCIES, ExportFlow, exportFlowAdapters, type FlowAgency } from './scenario';
 
 /** The simulated agencies' adapters are named `sim-<agency>`. */
 export const SIMULATOR_PREFIX = 'sim-';
 
-const AGENCIES = [
-    // Occasional faults, as real systems have them: lost and damaged deliveries, duplicated records, rejections.
-    { name: 'commerce', organisation: 'CommerceMSP', faults: { duplicatePercent: 1 }, sends: ['LICENCE'], receives: [] },
-    { name: 'inspection', organisation: 'InspectionMSP', faults: { duplicatePercent: 1 }, sends: ['ORIGIN_CERT'], receives: [] },
-    { name: 'customs', organisation: 'CustomsMSP', faults: { duplicatePercent: 2 }, sends: ['EXPORT_DECLARATION'], receives: ['LICENCE', 'ORIGIN_CERT'] },
-    { name: 'tax', organisation: 'TaxMSP', faults: { corruptPercent: 3, rejectPercent: 5 }, sends: [], receives: ['EXPORT_DECLARATION'] },
-    { name: 'forex', organisation: 'ForexMSP', faults: { dropPercent: 5, rejectPercent: 2 }, sends: [], receives: ['EXPORT_DECLARATION'] },
-] as const;
+/** Occasional faults, as real systems have them: lost and damaged deliveries, duplicated records, rejections. */
+const FAULTS: Readonly<Record<FlowAgency, Faults>> = {
+    commerce: { duplicatePercent: 1 }, inspection: { duplicatePercent: 1 }, customs: { duplicatePercent: 2 },
+    tax: { corruptPercent: 3, rejectPercent: 5 }, forex: { dropPercent: 5, rejectPercent: 2 },
+};
 
 /** Deadlines the simulated flow runs under, short enough that overdue transfers show within minutes. */
 export const SIMULATED_DEADLINES = [
@@ -36,21 +33,11 @@ export class SimulatedAgencies {
 
     static async start(options: Readonly<{ seed?: number }> = {}): Promise<SimulatedAgencies> {
         const seed = options.seed ?? Math.floor(Date.now() / 1000);
-        const systems: Record<string, SimulatedAgencySystem> = {};
-        const adapters: AdapterConfig[] = [];
-        for (const agency of AGENCIES) {
-            const system = new SimulatedAgencySystem(agency.organisation, seed, agency.faults);
-            systems[agency.name] = system;
-            adapters.push({
-                name: `${SIMULATOR_PREFIX}${agency.name}`, organisation: agency.organisation, transport: 'http-feed', system: await system.start(),
-                schedule: '*/2 * * * * *', mode: 'relay', sends: [...agency.sends], receives: [...agency.receives],
-                maxDeliveryAttempts: 3, maxRetransmissions: 2, concurrency: 8,
-            });
-        }
+        const systems = Object.fromEntries(EXPORT_FLOW_AGENCIES.map((agency) => [agency.name, new SimulatedAgencySystem(agency.organisation, seed, FAULTS[agency.name])])) as Record<FlowAgency, SimulatedAgencySystem>;
+        const adapters = await exportFlowAdapters(systems, { schedule: '*/2 * * * * *', maxDeliveryAttempts: 3, maxRetransmissions: 2, prefix: SIMULATOR_PREFIX });
         // Serials from the clock (seconds since 2026), well apart from any earlier run's.
         const firstSerial = Math.floor((Date.now() - Date.UTC(2026, 0, 1)) / 1000);
-        const flow = new ExportFlow({ commerce: systems.commerce as SimulatedAgencySystem, inspection: systems.inspection as SimulatedAgencySystem, customs: systems.customs as SimulatedAgencySystem },
-            { seed, enterprises: 12, firstSerial });
+        const flow = new ExportFlow(systems, { seed, enterprises: 12, firstSerial });
         return new SimulatedAgencies(systems, adapters, flow);
     }
 

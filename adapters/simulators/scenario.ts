@@ -1,3 +1,4 @@
+import type { AdapterConfig } from '../config';
 import type { DocumentItem, HandoffItem, VerificationItem } from '../feed-contract';
 import type { SimulatedAgencySystem } from './agency-system';
 import { type Enterprise, GOODS, PORTS, TradeData } from './trade-data';
@@ -30,6 +31,35 @@ export interface ScenarioPace {
 }
 
 type Systems = Readonly<Record<'commerce' | 'inspection' | 'customs', SimulatedAgencySystem>>;
+
+/** The five agencies of the export flow: what each one's system sends and receives. */
+export const EXPORT_FLOW_AGENCIES = [
+    { name: 'commerce', organisation: 'CommerceMSP', sends: ['LICENCE'], receives: [] },
+    { name: 'inspection', organisation: 'InspectionMSP', sends: ['ORIGIN_CERT'], receives: [] },
+    { name: 'customs', organisation: 'CustomsMSP', sends: ['EXPORT_DECLARATION'], receives: ['LICENCE', 'ORIGIN_CERT'] },
+    { name: 'tax', organisation: 'TaxMSP', sends: [], receives: ['EXPORT_DECLARATION'] },
+    { name: 'forex', organisation: 'ForexMSP', sends: [], receives: ['EXPORT_DECLARATION'] },
+] as const;
+export type FlowAgency = (typeof EXPORT_FLOW_AGENCIES)[number]['name'];
+
+/**
+ * Starts the five agencies' systems and answers a relay adapter's configuration for each (named
+ * `<prefix><agency>`), in the order the flow runs.
+ */
+export async function exportFlowAdapters(
+    systems: Readonly<Record<FlowAgency, SimulatedAgencySystem>>,
+    settings: Readonly<{ schedule: string; maxDeliveryAttempts: number; maxRetransmissions: number; concurrency?: number; prefix?: string }>,
+): Promise<AdapterConfig[]> {
+    const configs: AdapterConfig[] = [];
+    for (const agency of EXPORT_FLOW_AGENCIES) {
+        configs.push({
+            name: `${settings.prefix ?? ''}${agency.name}`, organisation: agency.organisation, transport: 'http-feed', system: await systems[agency.name].start(),
+            schedule: settings.schedule, mode: 'relay', sends: [...agency.sends], receives: [...agency.receives],
+            maxDeliveryAttempts: settings.maxDeliveryAttempts, maxRetransmissions: settings.maxRetransmissions, concurrency: settings.concurrency ?? 8,
+        });
+    }
+    return configs;
+}
 
 /**
  * A coherent export flow across five agency systems, one declaration at a time, deterministic from

@@ -3,7 +3,7 @@ import {
     OBJECT_TYPES, type VerificationRecord, versionKeyPart,
 } from '@counterfoil/chaincode';
 import type { Pool } from 'pg';
-import type { ReplayResult } from '../../network/embedded';
+import type { KeyChange, ReplayResult } from '../../network/embedded';
 import { createCompositeKey, splitCompositeKey } from '../../network/embedded/composite-keys';
 
 /** The entities an auditor asks about, and how each is named. */
@@ -93,20 +93,13 @@ export function keyOfEntity(ref: EntityRef): (key: string) => boolean {
 }
 
 /** One transaction that changed an entity: who, when, which call, and what each of its keys became. */
-export interface EntityChange {
-    readonly blockNumber: number;
-    readonly txIndex: number;
-    readonly transactionId: string;
-    readonly timestamp: string;
-    readonly mspId: string;
-    readonly creator: string;
-    readonly call: string;
+export type EntityChange = Omit<KeyChange, 'isDelete' | 'value'> & {
     readonly writes: readonly { readonly key: string[]; readonly isDelete: boolean; readonly value?: string }[];
-}
+};
 
 /** An entity's changes, oldest first, one per transaction. */
 export function historyOf(replay: Pick<ReplayResult, 'changes'>): EntityChange[] {
-    const byTransaction = new Map<string, EntityChange & { writes: EntityChange['writes'][number][] }>();
+    const byTransaction = new Map<string, Omit<KeyChange, 'isDelete' | 'value'> & { writes: EntityChange['writes'][number][] }>();
     for (const [id, list] of replay.changes) {
         const { objectType, attributes } = splitCompositeKey(id.slice(id.indexOf('\u0001') + 1));
         for (const change of list) {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { Pool } from 'pg';
-import { exportScenario, type ScenarioTotals, SimulatedAgencySystem } from '../../adapters';
+import { EXPORT_FLOW_AGENCIES, exportFlowAdapters, type FlowAgency, exportScenario, type ScenarioTotals, SimulatedAgencySystem } from '../../adapters';
 import { TokenService } from '../../gateway/auth/tokens';
 import { createDatabase, type PostgresServer, startEmbeddedPostgres } from '../../network/postgres';
 import { PERSONAS } from '../gateway/personas';
@@ -23,13 +23,10 @@ const RATE = Number(process.env.COUNTERFOIL_CHAOS_RATE ?? 12);
 const RECEIPT_SECONDS = 20;
 const MAX_RETRANSMISSIONS = 2;
 const OFFLINE_MS = 30_000;
-const NAMES = ['commerce', 'inspection', 'customs', 'tax', 'forex'] as const;
-type Name = (typeof NAMES)[number];
-const ORGANISATION: Readonly<Record<Name, string>> = { commerce: 'CommerceMSP', inspection: 'InspectionMSP', customs: 'CustomsMSP', tax: 'TaxMSP', forex: 'ForexMSP' };
 
 describe(`chaos: ${TARGET.toLocaleString('en')} handoffs through crashes, outages and faults`, function () {
     this.timeout(0); // bounded by the waits below, each with its own limit
-    const systems: Record<Name, SimulatedAgencySystem> = {
+    const systems: Record<FlowAgency, SimulatedAgencySystem> = {
         // Senders list 1 % of their records twice; recipients drop 5 % of deliveries for good and
         // store 1 % damaged on the first attempt; tax and forex reject some by their own rules.
         commerce: new SimulatedAgencySystem('CommerceMSP', 7, { duplicatePercent: 1 }),
@@ -137,15 +134,7 @@ describe(`chaos: ${TARGET.toLocaleString('en')} handoffs through crashes, outage
             expect(answer.status, await answer.text()).to.be.oneOf([200, 201]);
         }
 
-        const sends: Readonly<Record<Name, string[]>> = { commerce: ['LICENCE'], inspection: ['ORIGIN_CERT'], customs: ['EXPORT_DECLARATION'], tax: [], forex: [] };
-        const receives: Readonly<Record<Name, string[]>> = { commerce: [], inspection: [], customs: ['LICENCE', 'ORIGIN_CERT'], tax: ['EXPORT_DECLARATION'], forex: ['EXPORT_DECLARATION'] };
-        const configs = [];
-        for (const name of NAMES) {
-            configs.push({
-                name, organisation: ORGANISATION[name], transport: 'http-feed', system: await systems[name].start(), schedule: '* * * * * *', mode: 'relay',
-                sends: sends[name], receives: receives[name], maxDeliveryAttempts: 2, maxRetransmissions: MAX_RETRANSMISSIONS, concurrency: 16,
-            });
-        }
+        const configs = await exportFlowAdapters(systems, { schedule: '* * * * * *', maxDeliveryAttempts: 2, maxRetransmissions: MAX_RETRANSMISSIONS, concurrency: 16 });
         await writeFile(join(folder, 'adapters.json'), JSON.stringify({ adapters: configs }));
         // About 3.5 handoffs a declaration. Customs lodges each declaration 20 s after its licence,
         // as a trader would, so that its verification finds the licence on the ledger.
@@ -198,7 +187,7 @@ describe(`chaos: ${TARGET.toLocaleString('en')} handoffs through crashes, outage
         // The expected end of each handoff, from the recipients' own fault knobs.
         const expected = new Map<string, string>();
         for (const transfer of totals.transfers) {
-            const recipient = systems[NAMES.find((name) => ORGANISATION[name] === transfer.recipient) as Name];
+            const recipient = systems[EXPORT_FLOW_AGENCIES.find((agency) => agency.organisation === transfer.recipient)?.name as FlowAgency];
             expected.set(`${transfer.sender}/${transfer.messageId}`, recipient.drops(transfer.sender, transfer.messageId)
                 ? 'SENT' : recipient.rejects(transfer.sender, transfer.messageId) ? 'REJECTED' : 'ACCEPTED');
         }

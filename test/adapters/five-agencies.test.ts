@@ -1,10 +1,10 @@
 import { expect } from 'chai';
-import { exportScenario, parseAdapterConfig, type ScenarioTotals, SimulatedAgencySystem } from '../../adapters';
+import { EXPORT_FLOW_AGENCIES, exportFlowAdapters, exportScenario, parseAdapterConfig, type ScenarioTotals, SimulatedAgencySystem } from '../../adapters';
 import { GatewayHarness } from '../gateway/harness';
 import { PERSONAS } from '../gateway/personas';
 
 const DECLARATIONS = 30;
-const ORDER = ['commerce', 'inspection', 'customs', 'tax', 'forex'] as const;
+const ORDER = EXPORT_FLOW_AGENCIES.map((agency) => agency.name);
 
 describe('five agencies exchanging through their adapters', function () {
     this.timeout(180_000);
@@ -24,16 +24,7 @@ describe('five agencies exchanging through their adapters', function () {
     }
 
     before(async () => {
-        const organisation = { commerce: 'CommerceMSP', inspection: 'InspectionMSP', customs: 'CustomsMSP', tax: 'TaxMSP', forex: 'ForexMSP' } as const;
-        const sends = { commerce: ['LICENCE'], inspection: ['ORIGIN_CERT'], customs: ['EXPORT_DECLARATION'], tax: [], forex: [] };
-        const receives = { commerce: [], inspection: [], customs: ['LICENCE', 'ORIGIN_CERT'], tax: ['EXPORT_DECLARATION'], forex: ['EXPORT_DECLARATION'] };
-        const adapters = [];
-        for (const name of ORDER) {
-            adapters.push({
-                name, organisation: organisation[name], transport: 'http-feed', system: await systems[name].start(), schedule: '*/5 * * * * *', mode: 'relay',
-                sends: sends[name], receives: receives[name], maxDeliveryAttempts: 2, maxRetransmissions: 2,
-            });
-        }
+        const adapters = await exportFlowAdapters(systems, { schedule: '*/5 * * * * *', maxDeliveryAttempts: 2, maxRetransmissions: 2 });
         harness = await GatewayHarness.start({ adapters: parseAdapterConfig({ adapters }) });
         const admin = await harness.token(PERSONAS.customsAdmin);
         await harness.request('POST', '/v1/deadline-policies', { token: admin, body: { documentType: 'EXPORT_DECLARATION', sender: 'CustomsMSP', recipient: 'ForexMSP', receiptSeconds: 1, acknowledgementSeconds: 60 } });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { canonicalJson } from '@counterfoil/chaincode';
-import { exportScenario, parseAdapterConfig, type ScenarioTotals, SimulatedAgencySystem } from '../../adapters';
+import { EXPORT_FLOW_AGENCIES, exportFlowAdapters, exportScenario, parseAdapterConfig, type ScenarioTotals, SimulatedAgencySystem } from '../../adapters';
 import type { AuditReport } from '../../gateway/audit/report';
 import { auditLedger } from '../../gateway/audit/report';
 import { headerHash, sha256Hex } from '../../network/embedded/blocks';
@@ -13,7 +13,7 @@ import { exercised, GatewayHarness } from '../gateway/harness';
 import { PERSONAS } from '../gateway/personas';
 
 const run = promisify(execFile);
-const ORDER = ['commerce', 'inspection', 'customs', 'tax', 'forex'] as const;
+const ORDER = EXPORT_FLOW_AGENCIES.map((agency) => agency.name);
 
 describe('auditor replay', function () {
     this.timeout(120_000);
@@ -45,16 +45,7 @@ describe('auditor replay', function () {
 
     before(async () => {
         folder = await mkdtemp(join(tmpdir(), 'counterfoil-audit-'));
-        const organisation = { commerce: 'CommerceMSP', inspection: 'InspectionMSP', customs: 'CustomsMSP', tax: 'TaxMSP', forex: 'ForexMSP' } as const;
-        const sends = { commerce: ['LICENCE'], inspection: ['ORIGIN_CERT'], customs: ['EXPORT_DECLARATION'], tax: [], forex: [] };
-        const receives = { commerce: [], inspection: [], customs: ['LICENCE', 'ORIGIN_CERT'], tax: ['EXPORT_DECLARATION'], forex: ['EXPORT_DECLARATION'] };
-        const adapters = [];
-        for (const name of ORDER) {
-            adapters.push({
-                name, organisation: organisation[name], transport: 'http-feed', system: await systems[name].start(), schedule: '0 0 1 1 *', mode: 'relay',
-                sends: sends[name], receives: receives[name], maxDeliveryAttempts: 1, maxRetransmissions: 0,
-            });
-        }
+        const adapters = await exportFlowAdapters(systems, { schedule: '0 0 1 1 *', maxDeliveryAttempts: 1, maxRetransmissions: 0 });
         harness = await GatewayHarness.start({ adapters: parseAdapterConfig({ adapters }) });
         auditor = await harness.token(PERSONAS.auditor);
         const admin = await harness.token(PERSONAS.customsAdmin);
