@@ -191,6 +191,33 @@ describe('the web console, in Chromium, against the hub with its simulated agenc
         await page.close();
     });
 
+    it('shows commerce and forex only the pairs they are part of, and filters the board by age', async () => {
+        const commerce = await signedInAs(/Licensing officer/);
+        await commerce.getByRole('heading', { name: 'Overview' }).waitFor();
+        const pairs = (await commerce.locator('table').first().locator('tbody tr').allInnerTexts()).map((row) => row.split('\t').slice(0, 2).join('→'));
+        expect(pairs).to.deep.equal(['Commerce→Customs']);
+        await commerce.close();
+        const forex = await signedInAs(/Forex receipts desk/);
+        await forex.getByRole('link', { name: 'Unconfirmed transfers' }).click();
+        expect(await forex.locator('select[name="recipient"]').inputValue()).to.equal('ForexMSP');
+        await forex.locator('select[name="minAgeSeconds"]').selectOption('60');
+        await forex.getByRole('button', { name: 'Filter' }).click();
+        await forex.waitForURL(/minAgeSeconds=60/);
+        expect(await forex.locator('select[name="minAgeSeconds"]').inputValue()).to.equal('60');
+        await forex.close();
+    });
+
+    it('lets the auditor trace any enterprise by its USCC', async () => {
+        const auditor = await signedInAs(/Auditor/);
+        const token = await auditor.evaluate('sessionStorage.getItem("counterfoil.token")') as string;
+        const handoffs = await (await fetch(`${url}/v1/handoffs?recipient=TaxMSP&limit=1`, { headers: { Authorization: `Bearer ${token}` } })).json() as { items: { subject: string }[] };
+        await auditor.getByRole('link', { name: 'Trace' }).click();
+        await auditor.getByLabel('USCC').fill(handoffs.items[0]?.subject as string);
+        await auditor.getByRole('button', { name: 'Search' }).click();
+        await auditor.locator('.timeline h3', { hasText: 'Tax' }).waitFor();
+        await auditor.close();
+    });
+
     it('speaks Chinese at the press of a button, and can be used with the keyboard', async () => {
         const page = await signedInAs(/Customs officer/);
         await page.getByRole('button', { name: '中文' }).click();

@@ -37,7 +37,7 @@ const WORDS: Readonly<Record<string, readonly [string, string]>> = {
     adapters: ['Adapters', '适配器'], adapter: ['Adapter', '适配器'], lastSuccess: ['Last success', '最近成功'], errors: ['Errors', '错误'],
     quarantined: ['Quarantined', '隔离'], parked: ['Waiting', '等待'], class: ['Class', '类别'], age: ['Age', '时长'], subject: ['Enterprise', '企业'],
     message: ['Message', '报文'], deadline: ['Deadline', '期限'], any: ['(any)', '（全部）'], overdueOnly: ['Overdue only', '仅逾期'],
-    filter: ['Filter', '筛选'], openCase: ['Open a case', '立案'], retransmit: ['Retransmit', '重新发送'], resolve: ['Resolve', '结案'],
+    filter: ['Filter', '筛选'], olderThan: ['Older than', '超过'], openCase: ['Open a case', '立案'], retransmit: ['Retransmit', '重新发送'], resolve: ['Resolve', '结案'],
     reason: ['Reason', '原因'], caseSubject: ['Concerning', '涉及'], parties: ['Parties', '当事方'], outcome: ['Outcome', '结果'], messages: ['Messages', '消息'],
     declaration: ['Declaration number', '报关单号'], uscc: ['USCC', '统一社会信用代码'], search: ['Search', '查询'], proof: ['Proof (PDF)', '凭证（PDF）'],
     documents: ['Documents', '单证'], verifications: ['Verifications', '核验'], timeline: ['Timeline per agency', '各部门时间线'],

@@ -103,6 +103,8 @@ export const unconfirmedPage: Page = async ({ api, session, words, go }) => {
     },
     select('sender', AGENCIES), select('recipient', AGENCIES), select('class', CLASSES),
     h('label', {}, words.t('subject'), h('input', { name: 'subject', value: query.get('subject') ?? '', size: 20, pattern: '[0-9A-Z]{18}' })),
+    h('label', {}, words.t('olderThan'), h('select', { name: 'minAgeSeconds' }, h('option', { value: '' }, words.t('any')),
+        [[60, '1 min'], [600, '10 min'], [3600, '1 h'], [86_400, '1 d']].map(([seconds, label]) => h('option', { value: seconds as number, selected: query.get('minAgeSeconds') === String(seconds) }, label as string)))),
     h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'overdue', value: 'true', checked: query.get('overdue') === 'true' }), words.t('overdueOnly')),
     h('button', { type: 'submit' }, words.t('filter')));
     const section = h('section', {}, h('h1', {}, words.t('unconfirmed')), form);
@@ -198,13 +200,19 @@ export const tracePage: Page = async ({ api, session, words, go }) => {
         class: 'filters',
         onsubmit: (event: Event) => {
             event.preventDefault();
-            const declaration = String(new FormData(event.target as HTMLFormElement).get('declaration') ?? '');
-            go(declaration ? `#/trace?declaration=${declaration}` : '#/trace');
+            const data = new FormData(event.target as HTMLFormElement);
+            const declaration = String(data.get('declaration') ?? '');
+            const uscc = String(data.get('uscc') ?? '');
+            go(declaration ? `#/trace?declaration=${declaration}` : uscc ? `#/trace?uscc=${uscc}` : '#/trace');
         },
-    }, h('label', {}, words.t('declaration'), h('input', { name: 'declaration', value: query.get('declaration') ?? '', pattern: '[0-9]{18}', size: 20 })), h('button', { type: 'submit' }, words.t('search')));
+    },
+    h('label', {}, words.t('declaration'), h('input', { name: 'declaration', value: query.get('declaration') ?? '', pattern: '[0-9]{18}', size: 20 })),
+    session.role !== 'auditor' && session.role !== 'reconciler' ? null : h('label', {}, words.t('uscc'), h('input', { name: 'uscc', value: query.get('uscc') ?? '', pattern: '[0-9A-Z]{18}', size: 20 })),
+    h('button', { type: 'submit' }, words.t('search')));
     const section = h('section', {}, h('h1', {}, words.t('trace')), form);
     const declaration = query.get('declaration');
-    const path = declaration ? `/v1/trace?declaration=${declaration}` : session.uscc ? `/v1/enterprises/${session.uscc}/trace` : undefined;
+    const enterprise = session.uscc ?? query.get('uscc');
+    const path = declaration ? `/v1/trace?declaration=${declaration}` : enterprise ? `/v1/enterprises/${enterprise}/trace` : undefined;
     if (!path) {
         return section;
     }
