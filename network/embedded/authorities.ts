@@ -10,6 +10,8 @@ export const FABRIC_ATTRIBUTES_OID = '1.2.3.4.5.6.7.8.1';
 
 const ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 const DAY = 24 * 3600 * 1000;
+/** Certificates whose issuer check is remembered per authority (the cache starts over when full). */
+const CERTIFICATE_CACHE_SIZE = 10_000;
 
 export interface AuthorityRecord {
     readonly mspId: string;
@@ -47,6 +49,8 @@ export function signingIdentity(mspId: string, certificate: string, privateKeyPe
  */
 export class MembershipAuthority {
     private readonly root: X509Certificate;
+    /** Whether this authority issued a certificate, by its PEM: each caller signs many proposals. */
+    private readonly issued = new Map<string, X509Certificate | string>();
 
     private constructor(readonly record: AuthorityRecord) {
         this.root = new X509Certificate(record.certificate);
@@ -108,17 +112,16 @@ export class MembershipAuthority {
 
     /** Why a certificate is not a valid member of this organisation at `time`, or undefined. */
     problemWith(certificatePem: string, time: Date): string | undefined {
-        return memberCertificateProblem(this.root, this.mspId, certificatePem, time);
+        let issued = this.issued.get(certificatePem);
+        if (issued === undefined) {
+            issued = issuedBy(this.root, this.mspId, certificatePem);
+            if (this.issued.size >= CERTIFICATE_CACHE_SIZE) {
+                this.issued.clear();
+            }
+            this.issued.set(certificatePem, issued);
+        }
+        return typeof issued === 'string' ? issued : validityProblem(issued, time);
     }
-}
-
-/**
- * Why a certificate is not a member of the organisation whose root certificate is `root` at
- * `time` (not issued and signed by that root, or outside its validity), or undefined.
- */
-export function memberCertificateProblem(root: X509Certificate, mspId: string, certificatePem: string, time: Date): string | undefined {
-    const issued = issuedBy(root, mspId, certificatePem);
-    return typeof issued === 'string' ? issued : validityProblem(issued, time);
 }
 
 /** The certificate, when `root` issued and signed it; otherwise why not. */
