@@ -237,8 +237,11 @@ export class Adapter {
             const answer = await this.transport.deliver(delivery);
             if (!answer.stored || !answer.payloadHash) {
                 await this.pool.query(
-                    "UPDATE relay_payloads SET delivery_attempts = delivery_attempts + 1, last_error = 'the agency did not store it' WHERE sender = $1::text AND message_id = $2::text",
-                    [row.sender, row.message_id]);
+                    `UPDATE relay_payloads SET delivery_attempts = delivery_attempts + 1, last_error = 'the agency did not store it',
+                            -- the last try for this attempt: the sender may now retransmit
+                            exhausted_attempt = CASE WHEN delivery_attempts + 1 >= $3::integer * ($4::integer + 1) THEN $4::integer ELSE exhausted_attempt END
+                      WHERE sender = $1::text AND message_id = $2::text`,
+                    [row.sender, row.message_id, this.config.maxDeliveryAttempts, row.retransmissions]);
                 return;
             }
             report.delivered++;
@@ -250,13 +253,20 @@ export class Adapter {
         });
     }
 
-    /** Relay mode: retransmits this agency's handoffs that arrived different, or not by their deadline. */
+    /**
+     * Relay mode: retransmits this agency's handoffs that arrived different, or that are past their
+     * receipt deadline after the recipient's adapter tried every delivery of the current attempt. A
+     * handoff merely waiting for a slow or stopped recipient is not retransmitted: that would spend
+     * the retransmissions a damaged delivery may need later; reconciliation makes it a case.
+     */
     private async retransmit(report: { retransmitted: number }): Promise<void> {
         const due = await this.pool.query<{ message_id: string; retransmissions: number }>(
-            `SELECT message_id, (record ->> 'retransmissions')::integer AS retransmissions FROM handoffs
-              WHERE sender = $1::text AND (record ->> 'retransmissions')::integer < $2::integer
-                AND (status = 'MISMATCH' OR (status = 'SENT' AND receipt_deadline < now()))
-              ORDER BY sent_at LIMIT $3::integer`,
+            `SELECT h.message_id, (h.record ->> 'retransmissions')::integer AS retransmissions
+               FROM handoffs h JOIN relay_payloads r ON r.sender = h.sender AND r.message_id = h.message_id
+              WHERE h.sender = $1::text AND (h.record ->> 'retransmissions')::integer < $2::integer
+                AND (h.status = 'MISMATCH'
+                     OR (h.status = 'SENT' AND h.receipt_deadline < now() AND r.exhausted_attempt >= (h.record ->> 'retransmissions')::integer))
+              ORDER BY h.sent_at LIMIT $3::integer`,
             [this.config.organisation, this.config.maxRetransmissions, BATCH]);
         await inKeyOrder(due.rows, (row) => [row.message_id], this.config.concurrency, async (row) => {
             try {

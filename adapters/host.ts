@@ -10,7 +10,7 @@ import { migrate } from '../network/postgres';
 import { Adapter, adapterHealth, type AdapterHealth } from './adapter';
 import type { AdapterConfig } from './config';
 import { directLedgerClient, type LedgerClient } from './ledger-client';
-import { adapterHealthSchema, adapterSchema, agencyRecordsSchema } from './migrations';
+import { adapterHealthSchema, adapterSchema, agencyRecordsSchema, deliveryExhaustionSchema } from './migrations';
 import { FileDropTransport } from './transports/file-drop';
 import { HttpFeedTransport } from './transports/http-feed';
 
@@ -25,7 +25,7 @@ export class AdapterHost {
 
     /** `ledgerFor` gives each adapter its way to the ledger: in-process, or through the gateway. */
     static async create(options: Readonly<{ configs: readonly AdapterConfig[]; pool: Pool; logger: Logger; ledgerFor: (config: AdapterConfig) => LedgerClient }>): Promise<AdapterHost> {
-        await migrate(options.pool, 'adapters', [adapterSchema, agencyRecordsSchema, adapterHealthSchema]);
+        await migrate(options.pool, 'adapters', [adapterSchema, agencyRecordsSchema, adapterHealthSchema, deliveryExhaustionSchema]);
         for (const config of options.configs) {
             await options.pool.query(
                 `INSERT INTO adapter_health (adapter, organisation, mode) VALUES ($1::text, $2::text, $3::text)

@@ -4,7 +4,7 @@ export type { Delivery, DocumentItem, FeedPage, HandoffItem, InboxEvent, OutboxI
 export { HttpFeedTransport, TransportError } from './transports/http-feed';
 export { FileDropTransport, parseCsv } from './transports/file-drop';
 export { type Faults, SimulatedAgencySystem } from './simulators/agency-system';
-export { adapterHealthSchema, adapterSchema, agencyRecordsSchema } from './migrations';
+export { adapterHealthSchema, adapterSchema, agencyRecordsSchema, deliveryExhaustionSchema } from './migrations';
 export { AdapterHost, adapterPrincipal } from './host';
 export { EXPORT_FLOW_AGENCIES, ExportFlow, exportFlowAdapters, exportScenario, type FlowAgency, type ScenarioPace, type ScenarioTotals, type Transfer } from './simulators/scenario';
 export { TradeData, Random, PORTS, GOODS, type Enterprise } from './simulators/trade-data';

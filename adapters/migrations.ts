@@ -93,3 +93,13 @@ CREATE TABLE adapter_health (
 );
 `,
 };
+
+export const deliveryExhaustionSchema: Migration = {
+    id: 4,
+    name: 'delivery-exhaustion',
+    sql: `
+-- The last attempt (retransmission count) for which the recipient's adapter tried every delivery
+-- it may, in vain (-1: none): only then does the sender retransmit a handoff past its deadline.
+ALTER TABLE relay_payloads ADD COLUMN exhausted_attempt integer NOT NULL DEFAULT -1;
+`,
+};
