@@ -1,0 +1,187 @@
+/**
+ * `npm run bench [-- --seconds 15] [--clients 32] [--rates 100,500,1000] [--scale 1000000] [--transactions 20000]`
+ *   the embedded ledger's benchmarks: each workload in a closed loop (maximum committed
+ *   transactions a second, latency), permit verification in an open loop at fixed rates (latency
+ *   and the indexer's lag), the baselines (raw PostgreSQL; the gateway over HTTP against direct
+ *   calls), queries over a bulk-loaded million handoffs, and the audit benchmark. Writes
+ *   BENCHMARKS.md and bench/results/<time>.json (raw numbers with the machine's facts).
+ * `npm run bench -- audit [--transactions 100000] [--clients 32]`: the audit benchmark alone.
+ *
+ * On a PostgreSQL server of its own (embedded, in a temporary folder) unless DATABASE_URL names
+ * one; its databases are dropped afterwards. Never part of `npm test`.
+ */
+import '../chaincode-log-level';
+import { execFileSync } from 'node:child_process';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cpus, totalmem, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Pool } from 'pg';
+import { createDatabase, dropDatabase, type PostgresServer, startEmbeddedPostgres } from '../../network/postgres';
+import { type AuditBenchmark, auditBenchmark } from './audit';
+import { embeddedBenchmarks, type EmbeddedResults } from './embedded';
+
+const log = (line: string): void => {
+    process.stderr.write(`${line}\n`);
+};
+
+async function freePort(): Promise<number> {
+    const { createServer } = await import('node:net');
+    return new Promise((resolvePort, reject) => {
+        const server = createServer();
+        server.once('error', reject);
+        server.listen(0, '127.0.0.1', () => {
+            const { port } = server.address() as { port: number };
+            server.close(() => resolvePort(port));
+        });
+    });
+}
+
+function integer(value: string | undefined, name: string, min: number, max: number): number {
+    const number = Number(value);
+    if (!Number.isInteger(number) || number < min || number > max) {
+        console.error(`--${name} must be a whole number from ${min} to ${max}`);
+        process.exit(2);
+    }
+    return number;
+}
+
+interface Machine {
+    readonly date: string;
+    readonly cores: number;
+    readonly cpu: string;
+    readonly memoryGb: number;
+    readonly node: string;
+    readonly postgres: string;
+    readonly commit: string;
+}
+
+function markdown(machine: Machine, settings: Record<string, unknown>, embedded: EmbeddedResults | undefined, audit: AuditBenchmark): string {
+    const rows = (header: string[], lines: (string | number)[][]): string => [
+        `| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...lines.map((line) => `| ${line.join(' | ')} |`),
+    ].join('\n');
+    const parts = [
+        '# Benchmarks',
+        '',
+        `Written by \`npm run bench\` on ${machine.date} (commit ${machine.commit}): ${machine.cores} cores (${machine.cpu}), ${machine.memoryGb} GB, Node ${machine.node}, ${machine.postgres}. `
+        + `Settings: ${Object.entries(settings).map(([key, value]) => `${key} ${String(value)}`).join(', ')}. The raw numbers are in \`bench/results/\`. `
+        + 'The embedded ledger only: the Fabric network cannot be built on this machine (see the README).',
+        '',
+    ];
+    if (embedded) {
+        parts.push(
+            '## Workloads, closed loop (every client waits for its answer)', '',
+            rows(['workload', 'clients', 'committed tx/s', 'operations/s', 'p50 ms', 'p95 ms', 'p99 ms', 'errors', 'bench RSS MB / CPU %', 'PostgreSQL RSS MB / CPU %'],
+                embedded.closedLoop.map((entry) => [entry.name, entry.clients, entry.transactionsPerSecond, entry.operationsPerSecond, entry.latencyMs.p50, entry.latencyMs.p95, entry.latencyMs.p99, entry.errors,
+                    `${entry.usage.benchmarkRssMb} / ${entry.usage.benchmarkCpuPercent}`, `${entry.usage.postgresRssMb} / ${entry.usage.postgresCpuPercent}`])),
+            '', 'CPU is in percent of one core; the benchmark process holds the ledger (endorsement, chaincode, commit), the gateway and the clients.', '',
+            '## Permit verification, open loop (arrivals at a fixed rate; latency from when each was due)', '',
+            rows(['offered /s', 'achieved /s', 'reachable', 'p50 ms', 'p95 ms', 'p99 ms', 'indexer lag p50 ms', 'indexer lag p99 ms'],
+                embedded.openLoop.map((entry) => [entry.offeredPerSecond, entry.operationsPerSecond, entry.reachable ? 'yes' : 'no', entry.latencyMs.p50, entry.latencyMs.p95, entry.latencyMs.p99, entry.indexerLagMs.p50, entry.indexerLagMs.p99])),
+            '',
+            '## Baselines', '',
+            rows(['comparison', 'figure'], [
+                ['raw PostgreSQL, a send\'s rows committed one transaction at a time (tx/s)', embedded.baselines.rawPostgres.transactionsPerSecond],
+                ['send a handoff, embedded ledger, direct (tx/s)', embedded.baselines.gatewayOverDirect.direct],
+                ['ledger ÷ raw PostgreSQL', Math.round((embedded.baselines.gatewayOverDirect.direct / Math.max(embedded.baselines.rawPostgres.transactionsPerSecond, 1)) * 100) / 100],
+                ['send a handoff through the gateway over HTTP (tx/s)', embedded.baselines.gatewayOverDirect.gateway],
+                ['gateway ÷ direct', embedded.baselines.gatewayOverDirect.ratio],
+            ]),
+            '',
+            '## Queries at scale (handoffs bulk-loaded into the query tables)', '',
+            rows(['query', 'handoffs', 'runs', 'p50 ms', 'p95 ms', 'max ms'], embedded.queries.map((entry) => [entry.name, entry.handoffs.toLocaleString('en'), entry.runs, entry.latencyMs.p50, entry.latencyMs.p95, entry.latencyMs.max])),
+            '',
+        );
+    }
+    parts.push(
+        '## Audit', '',
+        rows(['step', 'transactions/s'], [
+            [`commit (${audit.transactions.toLocaleString('en')} transactions, ${audit.blocks.toLocaleString('en')} blocks)`, audit.commitPerSecond],
+            ['index into the query tables', audit.indexPerSecond], ['verify the hash chain', audit.chainPerSecond],
+            ['replay, every creator, certificate, signature and validation code checked', audit.replayPerSecond],
+            [`full audit (replay, world state, query tables) — ${audit.verdict}`, audit.auditPerSecond],
+        ]),
+        '',
+        '## Against the targets', '',
+        'Embedded: ≥ 3,000 committed tx/s on the mixed workload; permit verification p99 ≤ 20 ms at 500/s; gateway ≥ 90 % of direct; overdue query ≤ 50 ms at 10 M handoffs; replay ≥ 20,000 tx/s; indexer lag p99 ≤ 1 s at 1,000 tx/s. See the figures above; where a target is missed, the README\'s Figures section says where the time goes.',
+        '',
+    );
+    return parts.join('\n');
+}
+
+async function main(): Promise<void> {
+    const { values, positionals } = parseArgs({
+        options: {
+            seconds: { type: 'string', default: '15' }, clients: { type: 'string', default: '32' }, rates: { type: 'string', default: '100,500,1000' },
+            scale: { type: 'string', default: '1000000' }, transactions: { type: 'string' },
+        },
+        allowPositionals: true, strict: true,
+    });
+    const [which = 'all'] = positionals;
+    if (which !== 'all' && which !== 'audit') {
+        console.error(`unknown benchmark ${which}: run all of them (no argument) or audit`);
+        process.exit(2);
+    }
+    const clients = integer(values.clients, 'clients', 1, 256);
+    const seconds = integer(values.seconds, 'seconds', 1, 3600);
+    const scale = integer(values.scale, 'scale', 1000, 100_000_000);
+    const transactions = integer(values.transactions ?? (which === 'audit' ? '100000' : '20000'), 'transactions', 3, 10_000_000);
+    const rates = (values.rates ?? '').split(',').map((rate) => integer(rate, 'rates', 1, 100_000));
+
+    let folder: string | undefined;
+    let server: PostgresServer | undefined;
+    let serverUrl = process.env.DATABASE_URL;
+    if (!serverUrl) {
+        folder = await mkdtemp(join(tmpdir(), 'counterfoil-bench-'));
+        await chmod(folder, 0o755);
+        server = await startEmbeddedPostgres({ dataDir: join(folder, 'data'), port: await freePort() });
+        serverUrl = server.url;
+    }
+    const names = { ledger: `bench_ledger_${process.pid}`, scale: `bench_scale_${process.pid}`, audit: `bench_audit_${process.pid}` };
+    const pools: Pool[] = [];
+    const open = async (name: string): Promise<Pool> => {
+        const pool = new Pool({ connectionString: await createDatabase(serverUrl as string, name), max: clients + 8 });
+        pools.push(pool);
+        return pool;
+    };
+    try {
+        let embedded: EmbeddedResults | undefined;
+        if (which === 'all') {
+            log('embedded ledger workloads');
+            embedded = await embeddedBenchmarks({ pool: await open(names.ledger), scalePool: await open(names.scale), clients, seconds, rates, scale, keyDir: folder ?? tmpdir(), log });
+        }
+        log('audit');
+        const audit = await auditBenchmark(await open(names.audit), transactions, clients, log);
+        if (which === 'all') {
+            const version = await pools[0]?.query<{ version: string }>('SHOW server_version');
+            const machine: Machine = {
+                date: new Date().toISOString(), cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(totalmem() / 1073741824),
+                node: process.version, postgres: `PostgreSQL ${version?.rows[0]?.version ?? 'unknown'}`,
+                commit: (() => { try { return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim(); } catch { return 'unknown'; } })(),
+            };
+            const settings = { clients, 'seconds per workload': seconds, rates: rates.join('/'), 'handoffs for the queries': scale, 'audit transactions': transactions };
+            const results = resolve('bench', 'results');
+            await mkdir(results, { recursive: true });
+            const file = join(results, `${machine.date.replace(/[:.]/g, '-')}.json`);
+            await writeFile(file, `${JSON.stringify({ machine, settings, embedded, audit }, null, 2)}\n`);
+            await writeFile('BENCHMARKS.md', markdown(machine, settings, embedded, audit));
+            log(`written: BENCHMARKS.md and ${file}`);
+        }
+    } finally {
+        for (const pool of pools) {
+            await pool.end();
+        }
+        for (const name of Object.values(names)) {
+            await dropDatabase(serverUrl, name).catch(() => undefined);
+        }
+        await server?.stop();
+        if (folder) {
+            await rm(folder, { recursive: true, force: true });
+        }
+    }
+}
+
+main().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+});

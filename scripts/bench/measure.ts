@@ -1,0 +1,149 @@
+/** How the benchmarks measure: closed and open loops, percentiles, and what each process used. */
+import { execFileSync } from 'node:child_process';
+
+export interface Latencies {
+    readonly p50: number;
+    readonly p95: number;
+    readonly p99: number;
+    readonly max: number;
+}
+
+export interface LoopResult {
+    /** Operations completed, and the transactions they committed. */
+    readonly operations: number;
+    readonly transactions: number;
+    readonly seconds: number;
+    readonly transactionsPerSecond: number;
+    readonly operationsPerSecond: number;
+    /** Milliseconds per operation (open loop: from when it was due, so waiting counts). */
+    readonly latencyMs: Latencies;
+    readonly errors: number;
+}
+
+/** Nearest-rank percentiles of a list of milliseconds. */
+export function percentiles(values: readonly number[]): Latencies {
+    if (values.length === 0) {
+        return { p50: 0, p95: 0, p99: 0, max: 0 };
+    }
+    const sorted = [...values].sort((left, right) => left - right);
+    const at = (share: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(share * sorted.length) - 1))] as number;
+    const round = (value: number): number => Math.round(value * 10) / 10;
+    return { p50: round(at(0.5)), p95: round(at(0.95)), p99: round(at(0.99)), max: round(sorted.at(-1) as number) };
+}
+
+const now = (): number => Number(process.hrtime.bigint()) / 1e6;
+
+function summary(operations: number, transactionsPerOperation: number, milliseconds: number, latencies: number[], errors: number): LoopResult {
+    const seconds = milliseconds / 1000;
+    return {
+        operations, transactions: operations * transactionsPerOperation, seconds: Math.round(seconds * 10) / 10,
+        transactionsPerSecond: Math.round((operations * transactionsPerOperation) / seconds),
+        operationsPerSecond: Math.round((operations / seconds) * 10) / 10,
+        latencyMs: percentiles(latencies), errors,
+    };
+}
+
+/**
+ * Closed loop: `clients` each run `operation` back to back for `seconds`; the throughput is what
+ * the system gives when every client waits for its answer before asking again.
+ */
+export async function closedLoop(
+    clients: number, seconds: number, transactionsPerOperation: number, operation: (client: number, sequence: number) => Promise<void>,
+): Promise<LoopResult> {
+    const latencies: number[] = [];
+    let errors = 0;
+    let sequence = 0;
+    const started = now();
+    const end = started + seconds * 1000;
+    await Promise.all(Array.from({ length: clients }, async (_, client) => {
+        while (now() < end) {
+            const began = now();
+            try {
+                await operation(client, sequence++);
+                latencies.push(now() - began);
+            } catch {
+                errors++;
+            }
+        }
+    }));
+    return summary(latencies.length, transactionsPerOperation, now() - started, latencies, errors);
+}
+
+/**
+ * Open loop: operations start at a fixed rate for `seconds`, whether or not earlier ones have
+ * finished (as arrivals from many independent callers would); latency counts from when each was
+ * due. At most `maxInFlight` run at once, beyond which the rate is not reachable.
+ */
+export async function openLoop(
+    perSecond: number, seconds: number, transactionsPerOperation: number, operation: (sequence: number) => Promise<void>, maxInFlight = 2000,
+): Promise<LoopResult & { readonly offeredPerSecond: number; readonly reachable: boolean }> {
+    const latencies: number[] = [];
+    const running = new Set<Promise<void>>();
+    let errors = 0;
+    let reachable = true;
+    const started = now();
+    const total = Math.round(perSecond * seconds);
+    for (let sequence = 0; sequence < total; sequence++) {
+        const due = started + (sequence * 1000) / perSecond;
+        const wait = due - now();
+        if (wait > 1) {
+            await new Promise((resolve) => setTimeout(resolve, wait));
+        }
+        if (running.size >= maxInFlight) {
+            reachable = false;
+            await Promise.race(running);
+        }
+        const task = operation(sequence).then(() => { latencies.push(now() - due); }, () => { errors++; }).finally(() => running.delete(task));
+        running.add(task);
+    }
+    await Promise.all(running);
+    const result = summary(latencies.length, transactionsPerOperation, now() - started, latencies, errors);
+    // Behind by more than a tenth of the run: the system did not keep up with the offered rate.
+    return { ...result, offeredPerSecond: perSecond, reachable: reachable && result.operationsPerSecond >= perSecond * 0.9 };
+}
+
+export interface Usage {
+    /** This process: resident memory (MB) and CPU (percent of one core) over the measured span. */
+    readonly benchmarkRssMb: number;
+    readonly benchmarkCpuPercent: number;
+    /** PostgreSQL's processes together. */
+    readonly postgresRssMb: number;
+    readonly postgresCpuPercent: number;
+}
+
+function postgresTicks(): { ticks: number; rssKb: number } {
+    try {
+        const lines = execFileSync('ps', ['-C', 'postgres', '-o', 'rss=,time='], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
+        let seconds = 0;
+        let rssKb = 0;
+        for (const line of lines) {
+            const [rss, time] = line.trim().split(/\s+/) as [string, string];
+            rssKb += Number(rss);
+            const parts = time.replace(/^(\d+)-/, (_, days: string) => `${Number(days) * 24}:`).split(':').map(Number);
+            seconds += parts.reduce((total, part) => total * 60 + part, 0);
+        }
+        return { ticks: seconds, rssKb };
+    } catch {
+        return { ticks: 0, rssKb: 0 };
+    }
+}
+
+/** Runs `work` and says what this process and PostgreSQL used meanwhile. */
+export async function withUsage<T>(work: () => Promise<T>): Promise<{ result: T; usage: Usage }> {
+    const cpu = process.cpuUsage();
+    const pgBefore = postgresTicks();
+    const started = now();
+    const result = await work();
+    const elapsed = (now() - started) / 1000;
+    const used = process.cpuUsage(cpu);
+    const pgAfter = postgresTicks();
+    return {
+        result,
+        usage: {
+            benchmarkRssMb: Math.round(process.memoryUsage().rss / 1048576),
+            benchmarkCpuPercent: Math.round(((used.user + used.system) / 1e6 / elapsed) * 100),
+            postgresRssMb: Math.round(pgAfter.rssKb / 1024),
+            postgresCpuPercent: Math.round(((pgAfter.ticks - pgBefore.ticks) / elapsed) * 100),
+        },
+    };
+}
