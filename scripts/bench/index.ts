@@ -6,6 +6,7 @@
  *   calls), queries over a bulk-loaded million handoffs, and the audit benchmark. Writes
  *   BENCHMARKS.md and bench/results/<time>.json (raw numbers with the machine's facts).
  * `npm run bench -- audit [--transactions 100000] [--clients 32]`: the audit benchmark alone.
+ * `npm run bench -- report bench/results/<time>.json`: BENCHMARKS.md again from a results file.
  *
  * On a PostgreSQL server of its own (embedded, in a temporary folder) unless DATABASE_URL names
  * one; its databases are dropped afterwards. Never part of `npm test`.
@@ -73,8 +74,9 @@ function markdown(machine: Machine, settings: Record<string, unknown>, embedded:
             '## Workloads, closed loop (every client waits for its answer)', '',
             rows(['workload', 'clients', 'committed tx/s', 'operations/s', 'p50 ms', 'p95 ms', 'p99 ms', 'errors', 'bench RSS MB / CPU %', 'PostgreSQL RSS MB / CPU %'],
                 embedded.closedLoop.map((entry) => [entry.name, entry.clients, entry.transactionsPerSecond, entry.operationsPerSecond, entry.latencyMs.p50, entry.latencyMs.p95, entry.latencyMs.p99, entry.errors,
-                    `${entry.usage.benchmarkRssMb} / ${entry.usage.benchmarkCpuPercent}`, `${entry.usage.postgresRssMb} / ${entry.usage.postgresCpuPercent}`])),
-            '', 'CPU is in percent of one core; the benchmark process holds the ledger (endorsement, chaincode, commit), the gateway and the clients.', '',
+                    `${entry.usage.benchmarkRssMb} / ${entry.usage.benchmarkCpuPercent}`, `${entry.usage.postgresRssMb} / ${entry.usage.postgresCpuPercent >= 0 ? entry.usage.postgresCpuPercent : '—'}`])),
+            '', 'CPU is in percent of one core. The benchmark process holds the ledger (endorsement, chaincode, commit), the gateway with its indexer (running throughout, as in the hub) and the clients. '
+            + 'PostgreSQL\'s RSS is summed over its processes, so its shared buffers count once per process; its CPU is what its processes alive at the end used ("—" where connections closed during the run made that meaningless).', '',
             '## Permit verification, open loop (arrivals at a fixed rate; latency from when each was due)', '',
             rows(['offered /s', 'achieved /s', 'reachable', 'p50 ms', 'p95 ms', 'p99 ms', 'indexer lag p50 ms', 'indexer lag p99 ms'],
                 embedded.openLoop.map((entry) => [entry.offeredPerSecond, entry.operationsPerSecond, entry.reachable ? 'yes' : 'no', entry.latencyMs.p50, entry.latencyMs.p95, entry.latencyMs.p99, entry.indexerLagMs.p50, entry.indexerLagMs.p99])),
@@ -117,9 +119,16 @@ async function main(): Promise<void> {
         },
         allowPositionals: true, strict: true,
     });
-    const [which = 'all'] = positionals;
+    const [which = 'all', file] = positionals;
+    if (which === 'report') {
+        // Writes BENCHMARKS.md again from a results file (after a change to the report's layout).
+        const { readFile } = await import('node:fs/promises');
+        const saved = JSON.parse(await readFile(file ?? '', 'utf8')) as { machine: Machine; settings: Record<string, unknown>; embedded?: EmbeddedResults; audit: AuditBenchmark };
+        await writeFile('BENCHMARKS.md', markdown(saved.machine, saved.settings, saved.embedded, saved.audit));
+        return;
+    }
     if (which !== 'all' && which !== 'audit') {
-        console.error(`unknown benchmark ${which}: run all of them (no argument) or audit`);
+        console.error(`unknown benchmark ${which}: run all of them (no argument), audit, or report FILE.json`);
         process.exit(2);
     }
     const clients = integer(values.clients, 'clients', 1, 256);
@@ -153,10 +162,10 @@ async function main(): Promise<void> {
         log('audit');
         const audit = await auditBenchmark(await open(names.audit), transactions, clients, log);
         if (which === 'all') {
-            const version = await pools[0]?.query<{ version: string }>('SHOW server_version');
+            const version = await pools[0]?.query<{ server_version: string }>('SHOW server_version');
             const machine: Machine = {
                 date: new Date().toISOString(), cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(totalmem() / 1073741824),
-                node: process.version, postgres: `PostgreSQL ${version?.rows[0]?.version ?? 'unknown'}`,
+                node: process.version, postgres: `PostgreSQL ${version?.rows[0]?.server_version ?? 'unknown'}`,
                 commit: (() => { try { return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim(); } catch { return 'unknown'; } })(),
             };
             const settings = { clients, 'seconds per workload': seconds, rates: rates.join('/'), 'handoffs for the queries': scale, 'audit transactions': transactions };
