@@ -36,7 +36,8 @@ export interface TickReport {
 const BATCH = 200;
 
 type Feed = 'outbox' | 'inbox';
-type Report = { recorded: number; delivered: number; confirmed: number; retransmitted: number; quarantined: number; parked: number };
+/** A run's report while it is being counted. */
+type Report = { -readonly [Key in keyof TickReport]: TickReport[Key] };
 /** The handoff a parked record waits for. */
 type Parked = { sender: string; messageId: string; recipient: string; subject: string | null };
 
