@@ -2,6 +2,8 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import express, { type Express } from 'express';
 
+const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
+
 /** A persona the console offers to sign in as (only while simulated agencies run). */
 export interface ConsolePersona {
     readonly label: string;
@@ -17,7 +19,13 @@ export function mountConsole(app: Express, personas?: () => Promise<ConsolePerso
     const files = { maxAge: 0, index: 'index.html', fallthrough: true } as const;
     app.get('/', (_request, response) => response.redirect(302, '/console/'));
     if (personas) {
-        app.get('/console/personas.json', (_request, response, next) => {
+        // Ready-made tokens are a convenience of the demonstration on one's own machine: they are
+        // handed only to callers on this machine, whatever address the hub listens on.
+        app.get('/console/personas.json', (request, response, next) => {
+            if (!LOOPBACK.has(request.socket.remoteAddress ?? '')) {
+                next();
+                return;
+            }
             personas().then((list) => response.setHeader('Cache-Control', 'no-store').json(list), next);
         });
     }
