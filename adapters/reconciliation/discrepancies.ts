@@ -22,6 +22,9 @@ export const CLASS_OF_STATUS: Readonly<Record<string, DiscrepancyClass | undefin
     SENT: 'NOT_DELIVERED', RECEIVED: 'NOT_ACKNOWLEDGED', MISMATCH: 'CONTENT_MISMATCH', REJECTED: 'REJECTED', ACCEPTED: undefined, CANCELLED: undefined,
 };
 
+/** The same mapping in SQL, over the handoffs table's status column. */
+const CLASS_OF_STATUS_SQL = `CASE status ${Object.entries(CLASS_OF_STATUS).filter(([, value]) => value).map(([status, value]) => `WHEN '${status}' THEN '${value as string}'`).join(' ')} END`;
+
 export interface Discrepancy {
     readonly class: DiscrepancyClass;
     readonly sender: string;
@@ -68,8 +71,7 @@ export async function unconfirmedTransfers(pool: Pool, filter: DiscrepancyFilter
         sent_at: Date; deadline: Date; overdue: boolean; age: number; retransmissions: number; reason: string | null;
     }>(
         `WITH transfers AS (
-            SELECT CASE status WHEN 'SENT' THEN 'NOT_DELIVERED' WHEN 'RECEIVED' THEN 'NOT_ACKNOWLEDGED'
-                               WHEN 'MISMATCH' THEN 'CONTENT_MISMATCH' ELSE 'REJECTED' END AS class,
+            SELECT ${CLASS_OF_STATUS_SQL} AS class,
                    sender, message_id, recipient, subject, status, sent_at,
                    CASE WHEN status IN ('SENT', 'MISMATCH') THEN receipt_deadline
                         WHEN status = 'RECEIVED' THEN acknowledgement_deadline ELSE updated_at END AS deadline,

@@ -61,10 +61,6 @@ export class SimulatedAgencies {
         return this.flow.firstExporter ?? this.flow.enterprises[0] as { uscc: string; name: string };
     }
 
-    get declarations(): number {
-        return this.flow.declarations;
-    }
-
     async stop(): Promise<void> {
         clearInterval(this.timer);
         await Promise.all(Object.values(this.systems).map((system) => system.stop()));

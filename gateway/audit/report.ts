@@ -46,7 +46,8 @@ export async function auditLedger(store: LedgerStore, pool: Pool, options: Audit
     const started = Date.now();
     const replay = await replayLedger(store, { toBlock: options.toBlock, asOf: options.asOf, onProgress: options.onProgress });
     const state = new ReplayedState(replay, replay.chaincode);
-    const worldState = replay.reachedTip ? await locate(store, stateDivergences(replay.state, await store.allState()), replay.state) : [];
+    const stored = replay.reachedTip ? await store.allState() : undefined;
+    const worldState = stored ? await locate(store, stateDivergences(replay.state, stored), replay.state, stored) : [];
     const queryTables = replay.reachedTip ? await indexDivergences(pool, state) : [];
     const valid = replay.byCode.VALID ?? 0;
     const durationMs = Date.now() - started;
@@ -72,9 +73,9 @@ export async function auditLedger(store: LedgerStore, pool: Pool, options: Audit
 
 /** Adds to each divergence the block and transaction that last wrote its key (replayed, or else stored). */
 async function locate(
-    store: LedgerStore, divergences: readonly StateDivergence[], replayed: ReadonlyMap<string, { version: { blockNumber: number; txIndex: number } }>,
+    store: LedgerStore, divergences: readonly StateDivergence[],
+    replayed: ReadonlyMap<string, { version: { blockNumber: number; txIndex: number } }>, stored: ReadonlyMap<string, { version: { blockNumber: number; txIndex: number } }>,
 ): Promise<LocatedStateDivergence[]> {
-    const stored = await store.allState();
     const located: LocatedStateDivergence[] = [];
     for (const [index, divergence] of divergences.entries()) {
         const id = `${divergence.namespace}\u0001${divergence.key}`;

@@ -45,6 +45,8 @@ export type ReplayOptions = Readonly<{
     signatures?: boolean;
     /** Re-derive each transaction's validation code from the replayed state (default true). */
     validation?: boolean;
+    /** Rebuild the world state (default true; always when validation codes are checked). */
+    state?: boolean;
     /** Keeps every change to the keys it accepts, for histories. */
     watch?: (namespace: string, key: string) => boolean;
     onProgress?: (progress: ReplayProgress) => void;
@@ -98,6 +100,7 @@ const YIELD_EVERY = 500;
 export async function replayLedger(store: LedgerStore, options: ReplayOptions = {}): Promise<ReplayResult> {
     const checkSignatures = options.signatures ?? true;
     const checkValidation = options.validation ?? true;
+    const rebuildState = (options.state ?? true) || checkValidation;
     const every = options.progressEvery ?? 500;
     const height = ((await store.lastBlock())?.number ?? -1) + 1;
     const last = Math.min(options.toBlock ?? height - 1, height - 1);
@@ -238,9 +241,9 @@ export async function replayLedger(store: LedgerStore, options: ReplayOptions = 
                     for (const write of transaction.readWriteSet.writes) {
                         const id = stateId(write.namespace, write.key);
                         const value = write.value ?? '';
-                        if (write.isDelete) {
+                        if (rebuildState && write.isDelete) {
                             state.delete(id);
-                        } else {
+                        } else if (rebuildState) {
                             state.set(id, { value, version: { blockNumber: block.number, txIndex } });
                         }
                         if (options.watch?.(write.namespace, write.key)) {

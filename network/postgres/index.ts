@@ -1,2 +1,2 @@
-export { createDatabase, dropDatabase, type EmbeddedPostgresOptions, type PostgresServer, startEmbeddedPostgres } from './server';
+export { createDatabase, dropDatabase, freePort, type EmbeddedPostgresOptions, type PostgresServer, startEmbeddedPostgres } from './server';
 export { migrate, type Migration } from './migrate';

@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
+import { createServer } from 'node:net';
 import { Client } from 'pg';
 
 export interface PostgresServer {
@@ -91,4 +92,16 @@ export async function dropDatabase(serverUrl: string, name: string): Promise<voi
     } finally {
         await client.end();
     }
+}
+
+/** A TCP port free on 127.0.0.1 just now (for a server started next). */
+export function freePort(): Promise<number> {
+    return new Promise((resolve, reject) => {
+        const server = createServer();
+        server.once('error', reject);
+        server.listen(0, '127.0.0.1', () => {
+            const address = server.address();
+            server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+        });
+    });
 }

@@ -18,25 +18,13 @@ import { cpus, totalmem, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Pool } from 'pg';
-import { createDatabase, dropDatabase, type PostgresServer, startEmbeddedPostgres } from '../../network/postgres';
+import { createDatabase, dropDatabase, freePort, type PostgresServer, startEmbeddedPostgres } from '../../network/postgres';
 import { type AuditBenchmark, auditBenchmark } from './audit';
 import { embeddedBenchmarks, type EmbeddedResults } from './embedded';
 
 const log = (line: string): void => {
     process.stderr.write(`${line}\n`);
 };
-
-async function freePort(): Promise<number> {
-    const { createServer } = await import('node:net');
-    return new Promise((resolvePort, reject) => {
-        const server = createServer();
-        server.once('error', reject);
-        server.listen(0, '127.0.0.1', () => {
-            const { port } = server.address() as { port: number };
-            server.close(() => resolvePort(port));
-        });
-    });
-}
 
 function integer(value: string | undefined, name: string, min: number, max: number): number {
     const number = Number(value);

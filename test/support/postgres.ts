@@ -1,9 +1,8 @@
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'pg';
-import { createDatabase, dropDatabase, type PostgresServer, startEmbeddedPostgres } from '../../network/postgres';
+import { createDatabase, dropDatabase, freePort, type PostgresServer, startEmbeddedPostgres } from '../../network/postgres';
 
 /**
  * The PostgreSQL server the tests run against: the one DATABASE_URL names, or else a real server
@@ -61,13 +60,4 @@ export async function freshDatabase(label: string): Promise<TestDatabase> {
     };
 }
 
-export function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const server = createServer();
-        server.once('error', reject);
-        server.listen(0, '127.0.0.1', () => {
-            const address = server.address();
-            server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-        });
-    });
-}
+export { freePort };
