@@ -3,7 +3,7 @@ import {
     OBJECT_TYPES, type VerificationRecord, versionKeyPart,
 } from '@counterfoil/chaincode';
 import type { Pool } from 'pg';
-import type { KeyChange, ReplayResult } from '../../network/embedded';
+import { type KeyChange, type ReplayResult, splitStateId, stateId } from '../../network/embedded';
 import { createCompositeKey, splitCompositeKey } from '../../network/embedded/composite-keys';
 
 /** The entities an auditor asks about, and how each is named. */
@@ -18,13 +18,13 @@ export class ReplayedState {
     constructor(private readonly replay: Pick<ReplayResult, 'state'>, readonly namespace: string) {}
 
     value<T>(objectType: string, attributes: readonly string[]): T | undefined {
-        const entry = this.replay.state.get(`${this.namespace}\u0001${createCompositeKey(objectType, attributes)}`);
+        const entry = this.replay.state.get(stateId(this.namespace, createCompositeKey(objectType, attributes)));
         return entry ? JSON.parse(Buffer.from(entry.value, 'base64').toString('utf8')) as T : undefined;
     }
 
     /** Every record of one object type, with its key's attributes. */
     *all<T>(objectType: string): Generator<{ attributes: string[]; record: T }> {
-        const prefix = `${this.namespace}\u0001${createCompositeKey(objectType, [])}`;
+        const prefix = stateId(this.namespace, createCompositeKey(objectType, []));
         for (const [id, entry] of this.replay.state) {
             if (id.startsWith(prefix)) {
                 const { attributes } = splitCompositeKey(id.slice(this.namespace.length + 1));
@@ -101,7 +101,7 @@ export type EntityChange = Omit<KeyChange, 'isDelete' | 'value'> & {
 export function historyOf(replay: Pick<ReplayResult, 'changes'>): EntityChange[] {
     const byTransaction = new Map<string, Omit<KeyChange, 'isDelete' | 'value'> & { writes: EntityChange['writes'][number][] }>();
     for (const [id, list] of replay.changes) {
-        const { objectType, attributes } = splitCompositeKey(id.slice(id.indexOf('\u0001') + 1));
+        const { objectType, attributes } = splitCompositeKey(splitStateId(id)[1]);
         for (const change of list) {
             const { isDelete, value, ...transaction } = change;
             const entry = byTransaction.get(change.transactionId) ?? { ...transaction, writes: [] };

@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import {
-    type Finding, type LedgerStore, parseBlockData, replayLedger, type ReplayProgress, stateDivergences, type StateDivergence,
+    type Finding, type LedgerStore, parseBlockData, replayLedger, type ReplayProgress, stateDivergences, type StateDivergence, stateId,
 } from '../../network/embedded';
 import { renderPlain, type Section } from '../pdf/render';
 import { type EntityRef, historyOf, indexDivergences, type IndexDivergence, keyOfEntity, ReplayedState, tally, type Tally } from './entities';
@@ -78,7 +78,7 @@ async function locate(
 ): Promise<LocatedStateDivergence[]> {
     const located: LocatedStateDivergence[] = [];
     for (const [index, divergence] of divergences.entries()) {
-        const id = `${divergence.namespace}\u0001${divergence.key}`;
+        const id = stateId(divergence.namespace, divergence.key);
         const version = replayed.get(id)?.version ?? stored.get(id)?.version;
         if (!version || index >= LOCATE_LIMIT) {
             located.push(divergence);

@@ -1,4 +1,4 @@
-import { compareVersions, type Version } from './blocks';
+import { compareVersions, splitStateId, type Version } from './blocks';
 import { replayLedger } from './replay';
 import type { LedgerStore } from './store';
 
@@ -43,8 +43,8 @@ export function stateDivergences(
 ): StateDivergence[] {
     const divergences: StateDivergence[] = [];
     const describe = (id: string, problem: StateDivergence['problem']): StateDivergence => {
-        const at = id.indexOf('\u0001');
-        return { namespace: id.slice(0, at), key: id.slice(at + 1), problem };
+        const [namespace, key] = splitStateId(id);
+        return { namespace, key, problem };
     };
     for (const [id, expected] of replayed) {
         const actual = stored.get(id);

@@ -1,6 +1,6 @@
 import 'reflect-metadata'; // @peculiar/x509 needs the Reflect metadata API before it loads
 import * as x509 from '@peculiar/x509';
-import { createPrivateKey, type KeyObject, randomBytes, sign, webcrypto, X509Certificate } from 'node:crypto';
+import { createPrivateKey, type KeyObject, randomBytes, sign, verify, webcrypto, X509Certificate } from 'node:crypto';
 import type { SigningIdentity } from '../../gateway/ledger';
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
@@ -50,7 +50,7 @@ export function signingIdentity(mspId: string, certificate: string, privateKeyPe
 export class MembershipAuthority {
     private readonly root: X509Certificate;
     /** Whether this authority issued a certificate, by its PEM: each caller signs many proposals. */
-    private readonly issued = new Map<string, X509Certificate | string>();
+    private readonly issued = new Map<string, Member | string>();
 
     private constructor(readonly record: AuthorityRecord) {
         this.root = new X509Certificate(record.certificate);
@@ -110,8 +110,8 @@ export class MembershipAuthority {
         return signingIdentity(this.mspId, certificate.toString('pem'), privateKey);
     }
 
-    /** Why a certificate is not a valid member of this organisation at `time`, or undefined. */
-    problemWith(certificatePem: string, time: Date): string | undefined {
+    /** The member a certificate makes of this organisation, or why it is none (its validity in time aside). */
+    member(certificatePem: string): Member | string {
         let issued = this.issued.get(certificatePem);
         if (issued === undefined) {
             issued = issuedBy(this.root, this.mspId, certificatePem);
@@ -120,12 +120,29 @@ export class MembershipAuthority {
             }
             this.issued.set(certificatePem, issued);
         }
-        return typeof issued === 'string' ? issued : validityProblem(issued, time);
+        return issued;
+    }
+
+    /** Why a certificate is not a valid member of this organisation at `time`, or undefined. */
+    problemWith(certificatePem: string, time: Date): string | undefined {
+        const member = this.member(certificatePem);
+        return typeof member === 'string' ? member : validityProblem(member, time);
     }
 }
 
-/** The certificate, when `root` issued and signed it; otherwise why not. */
-export function issuedBy(root: X509Certificate, mspId: string, certificatePem: string): X509Certificate | string {
+/**
+ * A certificate an authority issued, read once: its public key ready for checking signatures and
+ * its validity period as instants, since one caller signs many proposals.
+ */
+export interface Member {
+    readonly certificate: X509Certificate;
+    readonly publicKey: KeyObject;
+    readonly validFrom: number;
+    readonly validTo: number;
+}
+
+/** The certificate as a member, when `root` issued and signed it; otherwise why not. */
+export function issuedBy(root: X509Certificate, mspId: string, certificatePem: string): Member | string {
     let certificate: X509Certificate;
     try {
         certificate = new X509Certificate(certificatePem);
@@ -135,15 +152,24 @@ export function issuedBy(root: X509Certificate, mspId: string, certificatePem: s
     if (!certificate.checkIssued(root) || !certificate.verify(root.publicKey)) {
         return `the certificate was not issued by the certificate authority of ${mspId}`;
     }
-    return certificate;
+    return { certificate, publicKey: certificate.publicKey, validFrom: Date.parse(certificate.validFrom), validTo: Date.parse(certificate.validTo) };
 }
 
-/** Why the certificate is not valid at `time`, or undefined. */
-export function validityProblem(certificate: X509Certificate, time: Date): string | undefined {
-    if (time < new Date(certificate.validFrom) || time > new Date(certificate.validTo)) {
-        return `the certificate is not valid at ${time.toISOString()} (valid ${certificate.validFrom} to ${certificate.validTo})`;
+/** Why the member's certificate is not valid at `time`, or undefined. */
+export function validityProblem(member: Member, time: Date): string | undefined {
+    if (time.getTime() < member.validFrom || time.getTime() > member.validTo) {
+        return `the certificate is not valid at ${time.toISOString()} (valid ${member.certificate.validFrom} to ${member.certificate.validTo})`;
     }
     return undefined;
+}
+
+/** Whether the member signed `digest` (ECDSA over SHA-256, as a proposal is signed). */
+export function signedBy(member: Member, digest: Uint8Array, signature: Uint8Array): boolean {
+    try {
+        return verify(null, digest, member.publicKey, signature);
+    } catch {
+        return false;
+    }
 }
 
 function serialNumber(): string {

@@ -131,6 +131,16 @@ export function transactionIdOf(nonce: string, creator: Creator): string {
     return sha256Hex(Buffer.concat([Buffer.from(nonce, 'base64'), Buffer.from(creator.mspId), Buffer.from(creator.certificate)]));
 }
 
+/** How the ledger names a key across namespaces (and a private key across collections): `namespace\u0001key`. */
+export function stateId(namespace: string, key: string): string {
+    return `${namespace}\u0001${key}`;
+}
+
+export function splitStateId(id: string): [string, string] {
+    const at = id.indexOf('\u0001');
+    return [id.slice(0, at), id.slice(at + 1)];
+}
+
 export function compareVersions(left: Version | null | undefined, right: Version | null | undefined): boolean {
     if (!left || !right) {
         return !left && !right;

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { PoolClient } from 'pg';
 import type { WriterSession } from './writer-session';
 import type { Block, BlockTransaction, KeyWrite, RangeRead, ValidationCode, Version } from './blocks';
-import { compareVersions, makeBlock } from './blocks';
+import { compareVersions, makeBlock, splitStateId, stateId } from './blocks';
 import { compareKeys } from './composite-keys';
 import type { BlockCommit, LedgerStore, PrivateWrite } from './store';
 
@@ -29,7 +29,7 @@ type Overlay = Map<string, Version | null>;
  * Orders endorsed transactions into blocks and commits them one block at a time. While a block
  * is being written, new transactions queue up and form the next block, so the block size follows
  * the load. Each block, its transactions' validation codes and every state change it makes are
- * written in one PostgreSQL transaction: a block is either wholly durable or absent.
+ * written in one PostgreSQL statement: a block is either wholly durable or absent.
  */
 export class Committer {
     private readonly queue: Pending[] = [];
@@ -105,6 +105,7 @@ export class Committer {
      * reached the database but its answer was lost, the next block must follow that one.
      */
     private async resync(): Promise<void> {
+        this.store.forgetCachedState();
         try {
             const last = await this.store.lastBlock();
             if (last) {
@@ -140,63 +141,63 @@ export class Committer {
     }
 
     private advance(block: Block): void {
+        this.store.committed(block);
         this.height = block.header.number + 1;
         this.previousHash = block.hash;
         this.blocks.emit('block', block);
     }
 
+    /**
+     * Validates a block's transactions against committed state and writes it. The committer is the
+     * ledger's one writer, so committed state cannot move between these reads and the write; the
+     * write is one statement, atomic on its own.
+     */
     private async writeBlock(batch: readonly EndorsedTransaction[], attempting: (block: Block, outcomes: CommitOutcome[]) => void): Promise<CommitOutcome[]> {
         const number = this.height;
+        // On the committer's own connection: the pool's may all be busy with simulations.
         const client = await this.session.client();
-        await client.query('BEGIN');
-        try {
-            const duplicates = await this.store.transactionExists(client, batch.map((entry) => entry.transaction.transactionId));
-            const committed = await this.store.versions(client, batch.flatMap((entry) => entry.transaction.readWriteSet.reads));
-            const overlay: Overlay = new Map();
-            const seen = new Set<string>();
-            const transactions: BlockTransaction[] = [];
-            const commits: BlockCommit['transactions'][number][] = [];
-            for (const [txIndex, entry] of batch.entries()) {
-                const { transaction } = entry;
-                let code: ValidationCode = 'VALID';
-                if (duplicates.has(transaction.transactionId) || seen.has(transaction.transactionId)) {
-                    code = 'DUPLICATE_TXID';
-                } else if (!this.readsAreCurrent(transaction, committed, overlay)) {
-                    code = 'MVCC_READ_CONFLICT';
-                } else if (!(await this.rangesAreCurrent(client, transaction.readWriteSet.rangeReads, overlay))) {
-                    code = 'PHANTOM_READ_CONFLICT';
-                }
-                seen.add(transaction.transactionId);
-                const valid = code === 'VALID';
-                if (valid) {
-                    for (const write of transaction.readWriteSet.writes) {
-                        overlay.set(`${write.namespace}\u0001${write.key}`, write.isDelete ? null : { blockNumber: number, txIndex });
-                    }
-                }
-                transactions.push({ ...transaction, validationCode: code });
-                commits.push({
-                    transactionId: transaction.transactionId, txIndex, validationCode: code, timestamp: transaction.proposal.timestamp,
-                    writes: valid ? transaction.readWriteSet.writes : [],
-                    metadataWrites: valid ? transaction.readWriteSet.metadataWrites : [],
-                    privateWrites: valid ? entry.privateWrites : [],
-                });
+        const duplicates = await this.store.transactionExists(batch.map((entry) => entry.transaction.transactionId), client);
+        const committed = await this.store.versions(batch.flatMap((entry) => entry.transaction.readWriteSet.reads), client);
+        const overlay: Overlay = new Map();
+        const seen = new Set<string>();
+        const transactions: BlockTransaction[] = [];
+        const commits: BlockCommit['transactions'][number][] = [];
+        for (const [txIndex, entry] of batch.entries()) {
+            const { transaction } = entry;
+            let code: ValidationCode = 'VALID';
+            if (duplicates.has(transaction.transactionId) || seen.has(transaction.transactionId)) {
+                code = 'DUPLICATE_TXID';
+            } else if (!this.readsAreCurrent(transaction, committed, overlay)) {
+                code = 'MVCC_READ_CONFLICT';
+            } else if (!(await this.rangesAreCurrent(client, transaction.readWriteSet.rangeReads, overlay))) {
+                code = 'PHANTOM_READ_CONFLICT';
             }
-            const { block, bytes } = makeBlock(number, this.previousHash, { kind: 'transactions', transactions });
-            await this.store.commit(client, { block, bytes, transactions: commits });
-            const outcomes = transactions.map((transaction) => ({ blockNumber: number, validationCode: transaction.validationCode }));
-            attempting(block, outcomes);
-            await client.query('COMMIT');
-            this.advance(block);
-            return outcomes;
-        } catch (error) {
-            await client.query('ROLLBACK').catch(() => undefined);
-            throw error;
+            seen.add(transaction.transactionId);
+            const valid = code === 'VALID';
+            if (valid) {
+                for (const write of transaction.readWriteSet.writes) {
+                    overlay.set(stateId(write.namespace, write.key), write.isDelete ? null : { blockNumber: number, txIndex });
+                }
+            }
+            transactions.push({ ...transaction, validationCode: code });
+            commits.push({
+                transactionId: transaction.transactionId, txIndex, validationCode: code, timestamp: transaction.proposal.timestamp,
+                writes: valid ? transaction.readWriteSet.writes : [],
+                metadataWrites: valid ? transaction.readWriteSet.metadataWrites : [],
+                privateWrites: valid ? entry.privateWrites : [],
+            });
         }
+        const { block, bytes } = makeBlock(number, this.previousHash, { kind: 'transactions', transactions });
+        const outcomes = transactions.map((transaction) => ({ blockNumber: number, validationCode: transaction.validationCode }));
+        attempting(block, outcomes);
+        await this.store.commit(client, { block, bytes, transactions: commits });
+        this.advance(block);
+        return outcomes;
     }
 
     private readsAreCurrent(transaction: EndorsedTransaction['transaction'], committed: Map<string, Version>, overlay: Overlay): boolean {
         return transaction.readWriteSet.reads.every((read) => {
-            const id = `${read.namespace}\u0001${read.key}`;
+            const id = stateId(read.namespace, read.key);
             const current = overlay.has(id) ? overlay.get(id) : committed.get(id) ?? null;
             return compareVersions(read.version, current);
         });
@@ -209,7 +210,7 @@ export class Committer {
             const rows = await this.store.range(range.namespace, range.startKey, range.endKey, limit, client);
             const current = new Map<string, Version>(rows.map((row) => [row.key, row.version]));
             for (const [id, version] of overlay) {
-                const [namespace, key] = splitId(id);
+                const [namespace, key] = splitStateId(id);
                 if (namespace === range.namespace && compareKeys(key, range.startKey) >= 0 && (range.endKey === '' || compareKeys(key, range.endKey) < 0)) {
                     if (version) {
                         current.set(key, version);
@@ -232,11 +233,6 @@ export class Committer {
         }
         return true;
     }
-}
-
-function splitId(id: string): [string, string] {
-    const at = id.indexOf('\u0001');
-    return [id.slice(0, at), id.slice(at + 1)];
 }
 
 export type { KeyWrite };

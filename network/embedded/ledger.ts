@@ -6,16 +6,16 @@ import type {
 } from '../../gateway/ledger';
 import { CommitError, endorseErrorFrom, LedgerError } from '../../gateway/ledger';
 import { migrate } from '../postgres';
-import { type AuthorityRecord, type IdentityRequest, type IssuedIdentity, MembershipAuthority } from './authorities';
+import { type AuthorityRecord, type IdentityRequest, type IssuedIdentity, type Member, MembershipAuthority, signedBy, validityProblem } from './authorities';
 import { type Block, type BlockTransaction, type ChannelConfig, makeBlock, type Proposal, proposalDigest, sha256Hex, transactionIdOf } from './blocks';
 import { loadChaincode } from './chaincode-runtime';
 import { Committer } from './committer';
 import { ledgerSchema } from './migrations/001_ledger';
 import { readBlocks } from './reader';
 import { EmbeddedStub, endorsementProblem } from './stub';
+import { StateCache } from './state-cache';
 import { LedgerStore } from './store';
 import { WriterSession } from './writer-session';
-import { verify as verifyX509 } from 'node:crypto';
 
 export type EmbeddedLedgerOptions = Readonly<{
     pool: Pool;
@@ -25,6 +25,8 @@ export type EmbeddedLedgerOptions = Readonly<{
     organisations?: readonly string[];
     /** Most transactions in one block. */
     maxBlockTransactions?: number;
+    /** World-state keys kept in memory for simulation and validation (0: none). */
+    stateCacheEntries?: number;
     /** fabric-shim's log level for the chaincode (default CRITICAL: refusals are not faults). */
     chaincodeLogLevel?: string;
 }>;
@@ -49,6 +51,7 @@ export class EmbeddedLedger implements Ledger {
             channel: options.channel ?? 'tradehub',
             chaincode: options.chaincode ?? 'counterfoil',
             maxBlockTransactions: options.maxBlockTransactions ?? 500,
+            stateCacheEntries: options.stateCacheEntries ?? 100_000,
             chaincodeLogLevel: options.chaincodeLogLevel ?? 'CRITICAL',
         };
         await migrate(settings.pool, 'ledger', [ledgerSchema]);
@@ -56,7 +59,7 @@ export class EmbeddedLedger implements Ledger {
         settings.pool.on('error', () => undefined);
         const session = await WriterSession.open(settings.pool);
         try {
-            const store = new LedgerStore(settings.pool, settings.chaincode);
+            const store = new LedgerStore(settings.pool, settings.chaincode, new StateCache(settings.stateCacheEntries));
             let last = await store.lastBlock();
             if (!last) {
                 const organisations = options.organisations ?? [...AGENCIES, ENTERPRISES_MSP];
@@ -180,22 +183,24 @@ export class EmbeddedLedger implements Ledger {
         await this.session.close();
     }
 
-    private authenticate(request: TransactionRequest, now: Date): MembershipAuthority {
+    /** The caller as a member of its organisation, valid now; otherwise UNAUTHENTICATED. */
+    private authenticate(request: TransactionRequest, now: Date): Member {
         const authority = this.authorities.get(request.identity.mspId);
         if (!authority) {
             throw new LedgerError({ code: 'UNAUTHENTICATED', field: 'identity', message: `organisation ${request.identity.mspId} is not part of this ledger` });
         }
-        const problem = authority.problemWith(request.identity.certificate, now);
-        if (problem) {
+        const member = authority.member(request.identity.certificate);
+        const problem = typeof member === 'string' ? member : validityProblem(member, now);
+        if (problem !== undefined) {
             throw new LedgerError({ code: 'UNAUTHENTICATED', field: 'identity', message: problem });
         }
-        return authority;
+        return member as Member;
     }
 
     /** Checks the caller, has it sign the proposal, and simulates the transaction. */
     private async endorse(request: TransactionRequest): Promise<{ transaction: Omit<BlockTransaction, 'validationCode'>; privateWrites: ReturnType<EmbeddedStub['results']>['privateWrites'] }> {
         const now = new Date();
-        this.authenticate(request, now);
+        const member = this.authenticate(request, now);
         const creator = { mspId: request.identity.mspId, certificate: request.identity.certificate };
         const transient = new Map(Object.entries(request.transient ?? {}));
         const nonce = randomBytes(24).toString('base64');
@@ -213,7 +218,7 @@ export class EmbeddedLedger implements Ledger {
         const transactionId = transactionIdOf(nonce, creator);
         const digest = proposalDigest(proposal);
         const signature = Buffer.from(await request.identity.sign(digest));
-        if (!verifyX509(null, digest, request.identity.certificate, signature)) {
+        if (!signedBy(member, digest, signature)) {
             throw new LedgerError({ code: 'UNAUTHENTICATED', field: 'identity', message: 'the proposal signature does not match the certificate', transactionId });
         }
         const stub = new EmbeddedStub({

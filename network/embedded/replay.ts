@@ -1,7 +1,7 @@
-import { verify as verifySignature, X509Certificate } from 'node:crypto';
-import { issuedBy, validityProblem } from './authorities';
+import { X509Certificate } from 'node:crypto';
+import { issuedBy, type Member, signedBy, validityProblem } from './authorities';
 import {
-    type BlockTransaction, type ChannelConfig, compareVersions, headerHash, proposalDigest, sha256Hex, transactionIdOf, type ValidationCode, type Version,
+    type BlockTransaction, type ChannelConfig, compareVersions, headerHash, proposalDigest, sha256Hex, splitStateId, stateId, transactionIdOf, type ValidationCode, type Version,
 } from './blocks';
 import { compareKeys } from './composite-keys';
 import { type LedgerStore, parseBlockData, type StoredBlock } from './store';
@@ -78,13 +78,6 @@ export interface ReplayResult {
     readonly reachedTip: boolean;
 }
 
-export const stateId = (namespace: string, key: string): string => `${namespace}\u0001${key}`;
-
-function splitStateId(id: string): [string, string] {
-    const at = id.indexOf('\u0001');
-    return [id.slice(0, at), id.slice(at + 1)];
-}
-
 const PAGE = 200;
 /** Transactions replayed between two turns of the event loop. */
 const YIELD_EVERY = 500;
@@ -112,7 +105,7 @@ export async function replayLedger(store: LedgerStore, options: ReplayOptions = 
     const seen = new Set<string>();
     const byCode: Record<string, number> = {};
     const roots = new Map<string, X509Certificate>();
-    const certificates = new Map<string, X509Certificate | string>();
+    const certificates = new Map<string, Member | string>();
     let config: ChannelConfig | undefined;
     let expected = 0;
     let previousHash = '';
@@ -152,10 +145,12 @@ export async function replayLedger(store: LedgerStore, options: ReplayOptions = 
         }
         const problem = !root || issued === undefined
             ? `the creator's organisation ${proposal.creator.mspId} is not in the channel configuration`
-            : (typeof issued === 'string' ? issued : validityProblem(issued, new Date(proposal.timestamp)))
-                ?? (transactionIdOf(proposal.nonce, proposal.creator) !== transaction.transactionId ? 'the transaction id is not derived from the proposal\'s nonce and creator' : undefined)
-                ?? (config && (proposal.channel !== config.channel || proposal.chaincode !== config.chaincode) ? `the proposal names channel ${proposal.channel} and chaincode ${proposal.chaincode}, not this ledger's` : undefined)
-                ?? (signatureMatches(transaction) ? undefined : 'the creator\'s signature does not match the proposal');
+            : typeof issued === 'string'
+                ? issued
+                : validityProblem(issued, new Date(proposal.timestamp))
+                    ?? (transactionIdOf(proposal.nonce, proposal.creator) !== transaction.transactionId ? 'the transaction id is not derived from the proposal\'s nonce and creator' : undefined)
+                    ?? (config && (proposal.channel !== config.channel || proposal.chaincode !== config.chaincode) ? `the proposal names channel ${proposal.channel} and chaincode ${proposal.chaincode}, not this ledger's` : undefined)
+                    ?? (signedBy(issued, proposalDigest(proposal), Buffer.from(transaction.signature, 'base64')) ? undefined : 'the creator\'s signature does not match the proposal');
         if (problem) {
             signatures.push({ blockNumber, transactionId: transaction.transactionId, problem });
         }
@@ -271,14 +266,6 @@ export async function replayLedger(store: LedgerStore, options: ReplayOptions = 
         channel: config?.channel ?? '', chaincode: config?.chaincode ?? '', blocks: expected, lastBlock: expected - 1, lastHash: previousHash, lastTime,
         transactions, byCode, chain, signaturesChecked, signatures, validationChecked, validation, state, changes, reachedTip: expected === height,
     };
-}
-
-function signatureMatches(transaction: BlockTransaction): boolean {
-    try {
-        return verifySignature(null, proposalDigest(transaction.proposal), transaction.proposal.creator.certificate, Buffer.from(transaction.signature, 'base64'));
-    } catch {
-        return false;
-    }
 }
 
 const subjects = new Map<string, string>();

@@ -1,5 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
-import type { Block, BlockData, ChannelConfig, KeyWrite, MetadataWrite, Version } from './blocks';
+import { StateCache } from './state-cache';
+import { type Block, type BlockData, type ChannelConfig, type KeyWrite, type MetadataWrite, stateId, type Version } from './blocks';
 
 export interface StateEntry {
     readonly key: string;
@@ -47,17 +48,41 @@ export interface StoredBlock {
 
 const key = (value: string): Buffer => Buffer.from(value, 'utf8');
 
-/** The embedded ledger's tables: one query per method, parameterised, explicit casts. */
+type Queryable = Pool | PoolClient;
+
+/**
+ * The embedded ledger's tables: one query per method, parameterised, explicit casts. The
+ * ledger's own store keeps recently used world state in a cache that its committer keeps current
+ * (see StateCache); any other reader (an audit in another process) leaves the cache empty.
+ */
 export class LedgerStore {
-    constructor(private readonly pool: Pool, readonly namespace: string) {}
+    constructor(private readonly pool: Pool, readonly namespace: string, private readonly cache = new StateCache(0)) {}
 
     async getState(namespace: string, stateKey: string): Promise<StateEntry | undefined> {
+        const id = stateId(namespace, stateKey);
+        const cached = this.cache.get(id);
+        if (cached !== undefined) {
+            return cached ? { key: stateKey, ...cached } : undefined;
+        }
+        const epoch = this.cache.epoch;
         const result = await this.pool.query<{ value: Buffer; block_number: string; tx_index: number }>(
             'SELECT value, block_number, tx_index FROM world_state WHERE namespace = $1::text AND key = $2::bytea',
             [namespace, key(stateKey)],
         );
         const row = result.rows[0];
-        return row ? { key: stateKey, value: row.value, version: { blockNumber: Number(row.block_number), txIndex: row.tx_index } } : undefined;
+        const entry = row ? { value: row.value, version: { blockNumber: Number(row.block_number), txIndex: row.tx_index } } : null;
+        this.cache.fill(id, entry, epoch);
+        return entry ? { key: stateKey, ...entry } : undefined;
+    }
+
+    /** A block has been committed: the cache takes its writes. */
+    committed(block: Block): void {
+        this.cache.apply(block);
+    }
+
+    /** Whether a block was committed is not known: cached state is read from the database again. */
+    forgetCachedState(): void {
+        this.cache.clear();
     }
 
     async getValidationParameter(namespace: string, stateKey: string): Promise<Buffer | undefined> {
@@ -68,26 +93,38 @@ export class LedgerStore {
         return result.rows[0]?.validation_parameter ?? undefined;
     }
 
-    /** Versions of many keys at once, for validating a block's reads. Keys are `namespace\u0001key`. */
-    async versions(client: PoolClient, entries: readonly { namespace: string; key: string }[]): Promise<Map<string, Version>> {
+    /**
+     * Versions of many keys at once, for validating a block's reads, from the cache where it holds
+     * them and otherwise from the database. Keys are `namespace\u0001key`.
+     */
+    async versions(wanted: readonly { namespace: string; key: string }[], queryable: Queryable = this.pool): Promise<Map<string, Version>> {
         const found = new Map<string, Version>();
+        const entries: { namespace: string; key: string }[] = [];
+        for (const entry of wanted) {
+            const cached = this.cache.get(stateId(entry.namespace, entry.key));
+            if (cached === undefined) {
+                entries.push(entry);
+            } else if (cached) {
+                found.set(stateId(entry.namespace, entry.key), cached.version);
+            }
+        }
         if (entries.length === 0) {
             return found;
         }
-        const result = await client.query<{ namespace: string; key: Buffer; block_number: string; tx_index: number }>(
+        const result = await queryable.query<{ namespace: string; key: Buffer; block_number: string; tx_index: number }>(
             `SELECT w.namespace, w.key, w.block_number, w.tx_index
                FROM world_state w
                JOIN unnest($1::text[], $2::bytea[]) AS wanted (namespace, key) ON w.namespace = wanted.namespace AND w.key = wanted.key`,
             [entries.map((entry) => entry.namespace), entries.map((entry) => key(entry.key))],
         );
         for (const row of result.rows) {
-            found.set(`${row.namespace}\u0001${row.key.toString('utf8')}`, { blockNumber: Number(row.block_number), txIndex: row.tx_index });
+            found.set(stateId(row.namespace, row.key.toString('utf8')), { blockNumber: Number(row.block_number), txIndex: row.tx_index });
         }
         return found;
     }
 
     /** Keys in [startKey, endKey) in bytewise order; an empty endKey means no upper bound. */
-    async range(namespace: string, startKey: string, endKey: string, limit: number, queryable: Pool | PoolClient = this.pool): Promise<StateEntry[]> {
+    async range(namespace: string, startKey: string, endKey: string, limit: number, queryable: Queryable = this.pool): Promise<StateEntry[]> {
         const result = await queryable.query<{ key: Buffer; value: Buffer; block_number: string; tx_index: number }>(
             `SELECT key, value, block_number, tx_index FROM world_state
               WHERE namespace = $1::text AND key >= $2::bytea AND ($3::bytea = ''::bytea OR key < $3::bytea)
@@ -116,8 +153,8 @@ export class LedgerStore {
         return result.rows[0]?.value;
     }
 
-    async transactionExists(client: PoolClient, transactionIds: readonly string[]): Promise<Set<string>> {
-        const result = await client.query<{ transaction_id: string }>(
+    async transactionExists(transactionIds: readonly string[], queryable: Queryable = this.pool): Promise<Set<string>> {
+        const result = await queryable.query<{ transaction_id: string }>(
             'SELECT transaction_id FROM ledger_transactions WHERE transaction_id = ANY($1::text[])',
             [transactionIds],
         );
@@ -156,36 +193,34 @@ export class LedgerStore {
             for (const authority of authorities) {
                 await client.query('INSERT INTO msp_authorities (msp_id, certificate, private_key) VALUES ($1::text, $2::text, $3::text)', [authority.mspId, authority.certificate, authority.privateKey]);
             }
-            await insertBlock(client, genesis.block, genesis.bytes);
+            const statement = new Statement();
+            statement.part(blockInsert(statement, genesis.block, genesis.bytes));
+            await statement.run(client);
         });
     }
 
-    /** Writes a block and every state change of its valid transactions atomically. */
+    /**
+     * Writes a block and every state change of its valid transactions in one statement (each part
+     * a data-modifying WITH query), so the block is atomic without a transaction of its own and
+     * costs a single round trip.
+     */
     async commit(client: PoolClient, commit: BlockCommit): Promise<void> {
         const { block, bytes } = commit;
-        await insertBlock(client, block, bytes);
         const number = block.header.number;
-        // A duplicate stays in the block, marked invalid, but the id keeps pointing at its first use.
-        const indexed = commit.transactions.filter((transaction) => transaction.validationCode !== 'DUPLICATE_TXID');
-        await client.query(
-            `INSERT INTO ledger_transactions (transaction_id, block_number, tx_index, validation_code)
-             SELECT * FROM unnest($1::text[], $2::bigint[], $3::integer[], $4::text[])`,
-            [indexed.map((t) => t.transactionId), indexed.map(() => number), indexed.map((t) => t.txIndex), indexed.map((t) => t.validationCode)],
-        );
-        const upserts = new Map<string, { namespace: string; key: string; value: Buffer; txIndex: number }>();
+        const upserts = new Map<string, { namespace: string; key: string; value: Buffer; txIndex: number; parameter: Buffer | null }>();
         const deletes = new Map<string, { namespace: string; key: string }>();
         const history: { namespace: string; key: string; txIndex: number; transactionId: string; isDelete: boolean; value: Buffer | null; timestamp: string }[] = [];
         const metadata = new Map<string, { namespace: string; key: string; parameter: Buffer }>();
         const privates = new Map<string, { collection: string; key: string; value?: Buffer; txIndex: number }>();
         for (const transaction of commit.transactions) {
             for (const write of transaction.writes) {
-                const id = `${write.namespace}\u0001${write.key}`;
+                const id = stateId(write.namespace, write.key);
                 if (write.isDelete) {
                     upserts.delete(id);
                     deletes.set(id, { namespace: write.namespace, key: write.key });
                 } else {
                     deletes.delete(id);
-                    upserts.set(id, { namespace: write.namespace, key: write.key, value: Buffer.from(write.value ?? '', 'base64'), txIndex: transaction.txIndex });
+                    upserts.set(id, { namespace: write.namespace, key: write.key, value: Buffer.from(write.value ?? '', 'base64'), txIndex: transaction.txIndex, parameter: null });
                 }
                 history.push({
                     namespace: write.namespace, key: write.key, txIndex: transaction.txIndex, transactionId: transaction.transactionId,
@@ -193,60 +228,80 @@ export class LedgerStore {
                 });
             }
             for (const write of transaction.metadataWrites) {
-                metadata.set(`${write.namespace}\u0001${write.key}`, { namespace: write.namespace, key: write.key, parameter: Buffer.from(write.validationParameter, 'base64') });
+                metadata.set(stateId(write.namespace, write.key), { namespace: write.namespace, key: write.key, parameter: Buffer.from(write.validationParameter, 'base64') });
             }
             for (const write of transaction.privateWrites) {
-                privates.set(`${write.collection}\u0001${write.key}`, { ...write, txIndex: transaction.txIndex });
+                privates.set(stateId(write.collection, write.key), { ...write, txIndex: transaction.txIndex });
             }
+        }
+        // One statement may change a row only once: a key's policy travels with its upsert, a
+        // deleted key's policy goes with it, and only the remaining keys' policies are updates.
+        for (const [id, write] of metadata) {
+            const upsert = upserts.get(id);
+            if (upsert) {
+                upsert.parameter = write.parameter;
+            }
+            if (upsert || deletes.has(id)) {
+                metadata.delete(id);
+            }
+        }
+        const statement = new Statement();
+        statement.part(blockInsert(statement, block, bytes));
+        // A duplicate stays in the block, marked invalid, but the id keeps pointing at its first use.
+        const indexed = commit.transactions.filter((transaction) => transaction.validationCode !== 'DUPLICATE_TXID');
+        if (indexed.length > 0) {
+            statement.part(`INSERT INTO ledger_transactions (transaction_id, block_number, tx_index, validation_code)
+                SELECT id, ${statement.value(number, 'bigint')}, tx_index, code
+                  FROM unnest(${statement.value(indexed.map((t) => t.transactionId), 'text[]')}, ${statement.value(indexed.map((t) => t.txIndex), 'integer[]')},
+                              ${statement.value(indexed.map((t) => t.validationCode), 'text[]')}) AS t (id, tx_index, code)`);
         }
         if (deletes.size > 0) {
             const rows = [...deletes.values()];
-            await client.query(
-                `DELETE FROM world_state w USING unnest($1::text[], $2::bytea[]) AS gone (namespace, key)
-                  WHERE w.namespace = gone.namespace AND w.key = gone.key`,
-                [rows.map((row) => row.namespace), rows.map((row) => key(row.key))],
-            );
+            statement.part(`DELETE FROM world_state w USING unnest(${statement.value(rows.map((row) => row.namespace), 'text[]')}, ${statement.value(rows.map((row) => key(row.key)), 'bytea[]')}) AS gone (namespace, key)
+                WHERE w.namespace = gone.namespace AND w.key = gone.key`);
         }
         if (upserts.size > 0) {
             const rows = [...upserts.values()];
-            await client.query(
-                `INSERT INTO world_state (namespace, key, value, block_number, tx_index)
-                 SELECT namespace, key, value, $4::bigint, tx_index FROM unnest($1::text[], $2::bytea[], $3::bytea[], $5::integer[]) AS w (namespace, key, value, tx_index)
-                 ON CONFLICT (namespace, key) DO UPDATE SET value = EXCLUDED.value, block_number = EXCLUDED.block_number, tx_index = EXCLUDED.tx_index`,
-                [rows.map((row) => row.namespace), rows.map((row) => key(row.key)), rows.map((row) => row.value), number, rows.map((row) => row.txIndex)],
-            );
+            statement.part(`INSERT INTO world_state (namespace, key, value, block_number, tx_index, validation_parameter)
+                SELECT namespace, key, value, ${statement.value(number, 'bigint')}, tx_index, parameter
+                  FROM unnest(${statement.value(rows.map((row) => row.namespace), 'text[]')}, ${statement.value(rows.map((row) => key(row.key)), 'bytea[]')},
+                              ${statement.value(rows.map((row) => row.value), 'bytea[]')}, ${statement.value(rows.map((row) => row.txIndex), 'integer[]')},
+                              ${statement.value(rows.map((row) => row.parameter), 'bytea[]')}) AS w (namespace, key, value, tx_index, parameter)
+                ON CONFLICT (namespace, key) DO UPDATE SET value = EXCLUDED.value, block_number = EXCLUDED.block_number, tx_index = EXCLUDED.tx_index,
+                   validation_parameter = COALESCE(EXCLUDED.validation_parameter, world_state.validation_parameter)`);
         }
         if (metadata.size > 0) {
             const rows = [...metadata.values()];
-            await client.query(
-                `UPDATE world_state w SET validation_parameter = m.parameter
-                   FROM unnest($1::text[], $2::bytea[], $3::bytea[]) AS m (namespace, key, parameter)
-                  WHERE w.namespace = m.namespace AND w.key = m.key`,
-                [rows.map((row) => row.namespace), rows.map((row) => key(row.key)), rows.map((row) => row.parameter)],
-            );
+            statement.part(`UPDATE world_state w SET validation_parameter = m.parameter
+                FROM unnest(${statement.value(rows.map((row) => row.namespace), 'text[]')}, ${statement.value(rows.map((row) => key(row.key)), 'bytea[]')},
+                            ${statement.value(rows.map((row) => row.parameter), 'bytea[]')}) AS m (namespace, key, parameter)
+                WHERE w.namespace = m.namespace AND w.key = m.key`);
         }
         if (history.length > 0) {
-            await client.query(
-                `INSERT INTO key_history (namespace, key, block_number, tx_index, transaction_id, is_delete, value, timestamp)
-                 SELECT namespace, key, $3::bigint, tx_index, transaction_id, is_delete, value, timestamp
-                   FROM unnest($1::text[], $2::bytea[], $4::integer[], $5::text[], $6::boolean[], $7::bytea[], $8::text[])
-                     AS h (namespace, key, tx_index, transaction_id, is_delete, value, timestamp)
-                 ON CONFLICT DO NOTHING`,
-                [history.map((row) => row.namespace), history.map((row) => key(row.key)), number, history.map((row) => row.txIndex),
-                    history.map((row) => row.transactionId), history.map((row) => row.isDelete), history.map((row) => row.value), history.map((row) => row.timestamp)],
-            );
+            statement.part(`INSERT INTO key_history (namespace, key, block_number, tx_index, transaction_id, is_delete, value, timestamp)
+                SELECT namespace, key, ${statement.value(number, 'bigint')}, tx_index, transaction_id, is_delete, value, timestamp
+                  FROM unnest(${statement.value(history.map((row) => row.namespace), 'text[]')}, ${statement.value(history.map((row) => key(row.key)), 'bytea[]')},
+                              ${statement.value(history.map((row) => row.txIndex), 'integer[]')}, ${statement.value(history.map((row) => row.transactionId), 'text[]')},
+                              ${statement.value(history.map((row) => row.isDelete), 'boolean[]')}, ${statement.value(history.map((row) => row.value), 'bytea[]')},
+                              ${statement.value(history.map((row) => row.timestamp), 'text[]')}) AS h (namespace, key, tx_index, transaction_id, is_delete, value, timestamp)
+                ON CONFLICT DO NOTHING`);
         }
-        for (const write of privates.values()) {
-            if (write.value === undefined) {
-                await client.query('DELETE FROM private_state WHERE namespace = $1::text AND collection = $2::text AND key = $3::bytea', [this.namespace, write.collection, key(write.key)]);
-            } else {
-                await client.query(
-                    `INSERT INTO private_state (namespace, collection, key, value, block_number, tx_index) VALUES ($1::text, $2::text, $3::bytea, $4::bytea, $5::bigint, $6::integer)
-                     ON CONFLICT (namespace, collection, key) DO UPDATE SET value = EXCLUDED.value, block_number = EXCLUDED.block_number, tx_index = EXCLUDED.tx_index`,
-                    [this.namespace, write.collection, key(write.key), write.value, number, write.txIndex],
-                );
-            }
+        const privateRows = [...privates.values()];
+        const privateDeletes = privateRows.filter((write) => write.value === undefined);
+        const privateUpserts = privateRows.filter((write) => write.value !== undefined);
+        if (privateDeletes.length > 0) {
+            statement.part(`DELETE FROM private_state p
+                USING unnest(${statement.value(privateDeletes.map((write) => write.collection), 'text[]')}, ${statement.value(privateDeletes.map((write) => key(write.key)), 'bytea[]')}) AS gone (collection, key)
+                WHERE p.namespace = ${statement.value(this.namespace, 'text')} AND p.collection = gone.collection AND p.key = gone.key`);
         }
+        if (privateUpserts.length > 0) {
+            statement.part(`INSERT INTO private_state (namespace, collection, key, value, block_number, tx_index)
+                SELECT ${statement.value(this.namespace, 'text')}, collection, key, value, ${statement.value(number, 'bigint')}, tx_index
+                  FROM unnest(${statement.value(privateUpserts.map((write) => write.collection), 'text[]')}, ${statement.value(privateUpserts.map((write) => key(write.key)), 'bytea[]')},
+                              ${statement.value(privateUpserts.map((write) => write.value), 'bytea[]')}, ${statement.value(privateUpserts.map((write) => write.txIndex), 'integer[]')}) AS p (collection, key, value, tx_index)
+                ON CONFLICT (namespace, collection, key) DO UPDATE SET value = EXCLUDED.value, block_number = EXCLUDED.block_number, tx_index = EXCLUDED.tx_index`);
+        }
+        await statement.run(client);
     }
 
     async inTransaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
@@ -270,7 +325,7 @@ export class LedgerStore {
             'SELECT namespace, key, value, block_number, tx_index FROM world_state ORDER BY namespace, key',
         );
         return new Map(result.rows.map((row) => [
-            `${row.namespace}\u0001${row.key.toString('utf8')}`,
+            stateId(row.namespace, row.key.toString('utf8')),
             { value: row.value.toString('base64'), version: { blockNumber: Number(row.block_number), txIndex: row.tx_index } },
         ]));
     }
@@ -288,11 +343,30 @@ function fromRaw(row: RawBlock): StoredBlock {
     return { number: Number(row.number), previousHash: row.previous_hash, dataHash: row.data_hash, headerHash: row.header_hash, data: row.data };
 }
 
-async function insertBlock(client: PoolClient, block: Block, bytes: Buffer): Promise<void> {
-    await client.query(
-        'INSERT INTO ledger_blocks (number, previous_hash, data_hash, header_hash, data) VALUES ($1::bigint, $2::bytea, $3::bytea, $4::bytea, $5::bytea)',
-        [block.header.number, Buffer.from(block.header.previousHash, 'hex'), Buffer.from(block.header.dataHash, 'hex'), Buffer.from(block.hash, 'hex'), bytes],
-    );
+/** One SQL statement made of data-modifying WITH queries, with its parameters numbered as they are added. */
+class Statement {
+    private readonly parts: string[] = [];
+    private readonly values: unknown[] = [];
+
+    /** A parameter placeholder with its explicit cast. */
+    value(value: unknown, type: string): string {
+        this.values.push(value);
+        return `$${this.values.length}::${type}`;
+    }
+
+    part(sql: string): void {
+        this.parts.push(`change${this.parts.length} AS (${sql})`);
+    }
+
+    async run(queryable: PoolClient): Promise<void> {
+        await queryable.query(`WITH ${this.parts.join(',\n')}\nSELECT 1`, this.values);
+    }
+}
+
+function blockInsert(statement: Statement, block: Block, bytes: Buffer): string {
+    return `INSERT INTO ledger_blocks (number, previous_hash, data_hash, header_hash, data)
+        VALUES (${statement.value(block.header.number, 'bigint')}, ${statement.value(Buffer.from(block.header.previousHash, 'hex'), 'bytea')},
+                ${statement.value(Buffer.from(block.header.dataHash, 'hex'), 'bytea')}, ${statement.value(Buffer.from(block.hash, 'hex'), 'bytea')}, ${statement.value(bytes, 'bytea')})`;
 }
 
 export function parseBlockData(bytes: Buffer): BlockData {

@@ -1,7 +1,7 @@
 import type { ChaincodeProposal, ChaincodeResponse, ChaincodeStub, Iterators, SerializedIdentity, SplitCompositekey, StateQueryResponse, Timestamp } from 'fabric-shim-api';
 import Long from 'long';
 import type { KeyRead, KeyWrite, MetadataWrite, RangeRead, ReadWriteSet, Version } from './blocks';
-import { sha256Hex } from './blocks';
+import { sha256Hex, stateId } from './blocks';
 import { compareKeys, createCompositeKey, EMPTY_KEY_SUBSTITUTE, MAX_UNICODE_RUNE, splitCompositeKey } from './composite-keys';
 import type { LedgerStore, PrivateWrite, StateEntry } from './store';
 
@@ -142,12 +142,12 @@ export class EmbeddedStub implements ChaincodeStub {
             // Fabric treats an empty value as a delete.
             return this.deleteState(key);
         }
-        this.writes.set(`${this.namespace}\u0001${key}`, { namespace: this.namespace, key, value: Buffer.from(value).toString('base64'), isDelete: false });
+        this.writes.set(stateId(this.namespace, key), { namespace: this.namespace, key, value: Buffer.from(value).toString('base64'), isDelete: false });
     }
 
     async deleteState(key: string): Promise<void> {
         checkSimpleOrCompositeKey(key);
-        this.writes.set(`${this.namespace}\u0001${key}`, { namespace: this.namespace, key, isDelete: true });
+        this.writes.set(stateId(this.namespace, key), { namespace: this.namespace, key, isDelete: true });
     }
 
     async setStateValidationParameter(key: string, ep: Uint8Array): Promise<void> {
@@ -246,16 +246,16 @@ export class EmbeddedStub implements ChaincodeStub {
         const namespace = hashedNamespace(this.namespace, collection);
         const keyHash = sha256Hex(key);
         const valueHash = Buffer.from(sha256Hex(value), 'hex');
-        this.writes.set(`${namespace}\u0001${keyHash}`, { namespace, key: keyHash, value: valueHash.toString('base64'), isDelete: false });
-        this.privateWrites.set(`${collection}\u0001${key}`, { collection, key, value: Buffer.from(value) });
+        this.writes.set(stateId(namespace, keyHash), { namespace, key: keyHash, value: valueHash.toString('base64'), isDelete: false });
+        this.privateWrites.set(stateId(collection, key), { collection, key, value: Buffer.from(value) });
     }
 
     async deletePrivateData(collection: string, key: string): Promise<void> {
         this.checkCollection(collection);
         const namespace = hashedNamespace(this.namespace, collection);
         const keyHash = sha256Hex(key);
-        this.writes.set(`${namespace}\u0001${keyHash}`, { namespace, key: keyHash, isDelete: true });
-        this.privateWrites.set(`${collection}\u0001${key}`, { collection, key });
+        this.writes.set(stateId(namespace, keyHash), { namespace, key: keyHash, isDelete: true });
+        this.privateWrites.set(stateId(collection, key), { collection, key });
     }
 
     async purgePrivateData(collection: string, key: string): Promise<void> {
@@ -289,7 +289,7 @@ export class EmbeddedStub implements ChaincodeStub {
     }
 
     private async read(namespace: string, key: string): Promise<StateEntry | undefined> {
-        const id = `${namespace}\u0001${key}`;
+        const id = stateId(namespace, key);
         const entry = await this.options.store.getState(namespace, key);
         const version: Version | null = entry?.version ?? null;
         // If committed state moves during the simulation, the first version read stands in the

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { type BlockTransaction, makeBlock, type ValidationCode } from '../../network/embedded/blocks';
 import { Committer } from '../../network/embedded/committer';
 import { ledgerSchema } from '../../network/embedded/migrations/001_ledger';
+import { StateCache } from '../../network/embedded/state-cache';
 import { LedgerStore } from '../../network/embedded/store';
 import { EmbeddedStub } from '../../network/embedded/stub';
 import { WriterSession } from '../../network/embedded/writer-session';
@@ -20,10 +21,11 @@ export class StubHarness {
         readonly committer: Committer,
     ) {}
 
-    static async create(): Promise<StubHarness> {
+    /** `cacheEntries`: the world-state cache's size, as the ledger sets it (0, the default: none). */
+    static async create(cacheEntries = 0): Promise<StubHarness> {
         const database = await freshDatabase('stub');
         await migrate(database.pool, 'ledger', [ledgerSchema]);
-        const store = new LedgerStore(database.pool, 'counterfoil');
+        const store = new LedgerStore(database.pool, 'counterfoil', new StateCache(cacheEntries));
         const genesis = makeBlock(0, '', { kind: 'config', config: { channel: 'test', chaincode: 'counterfoil', organisations: [], collections: [{ name: 'secrets', members: [] }] } });
         await store.createGenesis([], genesis);
         const session = await WriterSession.open(database.pool);

@@ -5,12 +5,14 @@ import { drain, StubHarness, text } from './harness';
 
 const value = (content: string): Uint8Array => Buffer.from(content, 'utf8');
 
-describe('the embedded ledger simulates transactions as Fabric does', function () {
+// The same rules with the world state read from the database every time, and through the cache the ledger keeps.
+for (const [cacheEntries, reading] of [[0, 'from the database'], [1000, 'through its state cache']] as const) {
+describe(`the embedded ledger simulates transactions as Fabric does (state read ${reading})`, function () {
     this.timeout(60_000);
     let harness: StubHarness;
 
     before(async () => {
-        harness = await StubHarness.create();
+        harness = await StubHarness.create(cacheEntries);
     });
 
     after(async () => {
@@ -130,10 +132,30 @@ describe('the embedded ledger simulates transactions as Fabric does', function (
         expect(text(await harness.stub().getState('duplicate'))).to.equal('1');
     });
 
+    it('keeps a key-level endorsement policy set with the key\'s value, set alone, and gone with the key', async () => {
+        const policy = (text: string): Uint8Array => Buffer.from(text, 'utf8');
+        const policyOf = async (key: string): Promise<string> => Buffer.from(await harness.stub().getStateValidationParameter(key)).toString('utf8');
+        const [first, second] = [harness.stub(), harness.stub()];
+        await first.putState('with-policy', value('1'));
+        await first.setStateValidationParameter('with-policy', policy('CustomsMSP'));
+        await second.putState('policy-later', value('1'));
+        // A value with its policy in one transaction, and another key's value alone.
+        expect(await Promise.all([harness.commit(first), harness.commit(second)])).to.deep.equal(['VALID', 'VALID']);
+        expect(await policyOf('with-policy')).to.equal('CustomsMSP');
+        expect(await policyOf('policy-later')).to.equal('');
+        expect(await harness.run(async (stub) => stub.setStateValidationParameter('policy-later', policy('TaxMSP')))).to.equal('VALID');
+        expect(await harness.run(async (stub) => stub.putState('with-policy', value('2')))).to.equal('VALID');
+        expect([await policyOf('with-policy'), await policyOf('policy-later')]).to.deep.equal(['CustomsMSP', 'TaxMSP']);
+        expect(await harness.run(async (stub) => stub.deleteState('with-policy'))).to.equal('VALID');
+        expect(await harness.run(async (stub) => stub.putState('with-policy', value('3')))).to.equal('VALID');
+        expect(await policyOf('with-policy')).to.equal('');
+    });
+
     it('has no rich queries: the state is a key-value store', async () => {
         await expectRejection(() => harness.stub().getQueryResult(), /rich queries are not supported/);
     });
 });
+}
 
 async function expectRejection(call: () => Promise<unknown>, pattern: RegExp): Promise<void> {
     let caught: unknown;
