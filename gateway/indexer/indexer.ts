@@ -1,10 +1,12 @@
-import type { Pool, PoolClient } from 'pg';
-import { AGENCIES } from '@counterfoil/chaincode';
-import type { Ledger, LedgerBlock, LedgerEvent } from '../ledger';
-import { ALL_AGENCIES, audienceOf } from './audience';
-import { project } from './projections';
+import type { Pool } from 'pg';
+import type { Ledger, LedgerBlock } from '../ledger';
+import { ProjectionBatch } from './projections';
 
 const CHECKPOINT = 'ledger';
+/** Blocks applied in one transaction at most, when the indexer has fallen behind. */
+const MOST_BLOCKS_AT_ONCE = 100;
+/** Blocks read ahead of the one being applied at most. */
+const MOST_BLOCKS_WAITING = 200;
 
 export interface IndexerStatus {
     /** The last block whose events are all in the query tables (-1 before the first). */
@@ -15,9 +17,9 @@ export interface IndexerStatus {
 }
 
 /**
- * Follows the ledger block by block into PostgreSQL: a block's rows, its events in the event log
- * (with webhook deliveries for their subscribers) and the checkpoint commit in one transaction,
- * so a restart resumes exactly after the last block committed, and replaying one changes nothing.
+ * Follows the ledger into PostgreSQL: blocks' rows, their events in the event log (with webhook
+ * deliveries for their subscribers) and the checkpoint commit in one transaction, so a restart
+ * resumes exactly after the last block committed, and replaying one changes nothing.
  */
 export class Indexer {
     private running?: Promise<void>;
@@ -82,11 +84,10 @@ export class Indexer {
 
     private async loop(): Promise<void> {
         while (!this.stopped) {
+            const blocks = this.ledger.blocks(this.applied + 1n);
+            this.blocks = blocks;
             try {
-                this.blocks = this.ledger.blocks(this.applied + 1n);
-                for await (const block of this.blocks) {
-                    await this.apply(block);
-                }
+                await this.follow(blocks);
                 // The stream ended without a stop (the ledger closed under it): look again shortly.
                 if (!this.stopped) {
                     await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -98,28 +99,84 @@ export class Indexer {
                 this.lastError = error as Error;
                 this.onError(error as Error);
                 await new Promise((resolve) => setTimeout(resolve, 1000));
+            } finally {
+                blocks.close();
             }
         }
     }
 
-    private async apply(block: LedgerBlock): Promise<void> {
+    /**
+     * Reads blocks as they come and applies whatever has arrived meanwhile in one transaction: one
+     * block at a time while keeping up, many at once while catching up.
+     */
+    private async follow(blocks: AsyncIterable<LedgerBlock>): Promise<void> {
+        const arrived: LedgerBlock[] = [];
+        let ended = false;
+        let failure: unknown;
+        let wake: (() => void) | undefined;
+        let room: (() => void) | undefined;
+        const reading = (async () => {
+            try {
+                for await (const block of blocks) {
+                    arrived.push(block);
+                    wake?.();
+                    while (arrived.length >= MOST_BLOCKS_WAITING && !this.stopped) {
+                        await new Promise<void>((resolve) => { room = resolve; });
+                    }
+                }
+            } catch (error) {
+                failure = error;
+            } finally {
+                ended = true;
+                wake?.();
+            }
+        })();
+        try {
+            for (;;) {
+                if (arrived.length === 0) {
+                    if (ended) {
+                        break;
+                    }
+                    await new Promise<void>((resolve) => { wake = resolve; });
+                    continue;
+                }
+                const batch = arrived.splice(0, MOST_BLOCKS_AT_ONCE);
+                room?.();
+                await this.apply(batch);
+            }
+        } finally {
+            room?.();
+            await reading.catch(() => undefined);
+        }
+        if (failure !== undefined) {
+            throw failure;
+        }
+    }
+
+    private async apply(blocks: readonly LedgerBlock[]): Promise<void> {
+        const last = blocks.at(-1);
+        if (!last) {
+            return;
+        }
+        const batch = new ProjectionBatch();
+        for (const block of blocks) {
+            for (const [index, transaction] of block.transactions.entries()) {
+                if (transaction.validationCode === 'VALID' && transaction.event) {
+                    batch.add({
+                        blockNumber: block.number, transactionId: transaction.transactionId, transactionIndex: index,
+                        timestamp: transaction.timestamp, name: transaction.event.name, payload: transaction.event.payload,
+                    });
+                }
+            }
+        }
         const client = await this.pool.connect();
         try {
             await client.query('BEGIN');
-            for (const [index, transaction] of block.transactions.entries()) {
-                if (transaction.validationCode !== 'VALID' || !transaction.event) {
-                    continue;
-                }
-                const event: LedgerEvent = {
-                    blockNumber: block.number, transactionId: transaction.transactionId, transactionIndex: index,
-                    timestamp: transaction.timestamp, name: transaction.event.name, payload: transaction.event.payload,
-                };
-                await this.applyEvent(client, event);
-            }
+            await batch.write(client);
             await client.query(
                 `INSERT INTO indexer_checkpoint (name, block_number, updated_at) VALUES ($1::text, $2::bigint, now())
                  ON CONFLICT (name) DO UPDATE SET block_number = EXCLUDED.block_number, updated_at = now()`,
-                [CHECKPOINT, block.number.toString()]);
+                [CHECKPOINT, last.number.toString()]);
             await client.query('COMMIT');
         } catch (error) {
             await client.query('ROLLBACK').catch(() => undefined);
@@ -127,9 +184,9 @@ export class Indexer {
         } finally {
             client.release();
         }
-        this.applied = block.number;
+        this.applied = last.number;
         for (const listener of this.listeners) {
-            listener(block.number);
+            listener(last.number);
         }
         for (const waiter of this.waiters) {
             if (this.applied >= waiter.blockNumber) {
@@ -138,32 +195,4 @@ export class Indexer {
             }
         }
     }
-
-    private async applyEvent(client: PoolClient, event: LedgerEvent): Promise<void> {
-        const payload = JSON.parse(Buffer.from(event.payload).toString('utf8')) as unknown;
-        await project(client, event, payload);
-        const audience = event.name === 'CaseMessageAdded'
-            ? await caseParties(client, (payload as { caseId: string }).caseId)
-            : audienceOf(event.name, payload);
-        const inserted = await client.query<{ sequence: string }>(
-            `INSERT INTO ledger_events (block_number, transaction_id, tx_index, name, occurred_at, payload, audience)
-             VALUES ($1::bigint, $2::text, $3::integer, $4::text, $5::timestamptz, $6::jsonb, $7::text[])
-             ON CONFLICT (transaction_id) DO NOTHING RETURNING sequence`,
-            [event.blockNumber.toString(), event.transactionId, event.transactionIndex, event.name, event.timestamp, JSON.stringify(payload), audience]);
-        const sequence = inserted.rows[0]?.sequence;
-        if (sequence !== undefined) {
-            // Each subscription that may see the event gets a delivery, in the same transaction.
-            await client.query(
-                `INSERT INTO webhook_deliveries (webhook_id, event_sequence)
-                 SELECT id, $1::bigint FROM webhooks
-                  WHERE deleted_at IS NULL AND ($2::text = ANY (events) OR '*' = ANY (events))
-                    AND (sees_all OR party = ANY ($3::text[]) OR ($4::text = ANY ($3::text[]) AND party = ANY ($5::text[])))`,
-                [sequence, event.name, audience, ALL_AGENCIES, AGENCIES]);
-        }
-    }
-}
-
-async function caseParties(client: PoolClient, caseId: string): Promise<string[]> {
-    const result = await client.query<{ parties: string[] }>('SELECT parties FROM cases WHERE case_id = $1::text', [caseId]);
-    return result.rows[0]?.parties ?? [];
 }

@@ -1,77 +1,190 @@
-import type { CaseMessage, CaseRecord, DocumentRecord, Handoff, VerificationRecord } from '@counterfoil/chaincode';
+import { AGENCIES, type CaseMessage, type CaseRecord, type DocumentRecord, type Handoff, type VerificationRecord } from '@counterfoil/chaincode';
 import type { PoolClient } from 'pg';
 import type { LedgerEvent } from '../ledger';
+import { ALL_AGENCIES, audienceOf } from './audience';
 
-/** Applies one event to the query tables; replaying an event already applied changes nothing. */
-export async function project(client: PoolClient, event: LedgerEvent, payload: unknown): Promise<void> {
-    const block = event.blockNumber.toString();
-    if (event.name.startsWith('Document')) {
-        await projectDocument(client, event, payload as DocumentRecord);
-        return;
+interface Row {
+    readonly values: readonly unknown[];
+}
+
+/** Rows for one table: at most one per key, the latest event's, since one statement may change a row only once. */
+class Rows {
+    private readonly rows = new Map<string, Row>();
+
+    set(key: readonly unknown[], values: readonly unknown[]): void {
+        const id = JSON.stringify(key);
+        this.rows.delete(id);
+        this.rows.set(id, { values });
     }
-    if (event.name.startsWith('Permit') || event.name === 'VerificationReleased') {
-        const { permitDocument: _permit, ...record } = payload as VerificationRecord & { permitDocument?: DocumentRecord };
-        await client.query(
-            `INSERT INTO verifications (declaration_number, permit_number, permit_type, holder, verdict, released, verified_at, record, transaction_id, block_number)
-             VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, $6::boolean, $7::timestamptz, $8::jsonb, $9::text, $10::bigint)
-             ON CONFLICT (declaration_number, permit_number) DO UPDATE SET released = EXCLUDED.released, record = EXCLUDED.record,
-                transaction_id = EXCLUDED.transaction_id, block_number = EXCLUDED.block_number
-             WHERE verifications.block_number <= EXCLUDED.block_number`,
-            [record.declarationNumber, record.permit.number, record.permit.type, record.holder, record.verdict, record.release !== undefined,
-                record.verifiedAt, JSON.stringify(record), event.transactionId, block]);
-        const permit = (payload as { permitDocument?: DocumentRecord }).permitDocument;
-        if (permit) {
-            await projectDocument(client, event, permit);
+
+    get size(): number {
+        return this.rows.size;
+    }
+
+    /** The rows as one array per column, for unnest. */
+    columns(count: number): unknown[][] {
+        const columns = Array.from({ length: count }, () => [] as unknown[]);
+        for (const row of this.rows.values()) {
+            row.values.forEach((value, index) => columns[index]?.push(value));
         }
-        return;
-    }
-    if (event.name.startsWith('Handoff')) {
-        const record = payload as Handoff;
-        await client.query(
-            `INSERT INTO handoffs (sender, message_id, recipient, subject, document_type, document_number, status, sent_at, receipt_deadline,
-                acknowledgement_deadline, record, transaction_id, block_number, updated_at)
-             VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text, $8::timestamptz, $9::timestamptz, $10::timestamptz,
-                $11::jsonb, $12::text, $13::bigint, $14::timestamptz)
-             ON CONFLICT (sender, message_id) DO UPDATE SET status = EXCLUDED.status, receipt_deadline = EXCLUDED.receipt_deadline,
-                acknowledgement_deadline = EXCLUDED.acknowledgement_deadline, record = EXCLUDED.record, transaction_id = EXCLUDED.transaction_id,
-                block_number = EXCLUDED.block_number, updated_at = EXCLUDED.updated_at
-             WHERE handoffs.block_number <= EXCLUDED.block_number`,
-            [record.sender, record.messageId, record.recipient, record.subject, record.document.type, record.document.number, record.status,
-                record.sentAt, record.receiptDeadline, record.acknowledgementDeadline, JSON.stringify(record), event.transactionId, block, event.timestamp]);
-        await client.query(
-            `INSERT INTO handoff_steps (sender, message_id, transaction_id, block_number, name, status, occurred_at)
-             VALUES ($1::text, $2::text, $3::text, $4::bigint, $5::text, $6::text, $7::timestamptz) ON CONFLICT (transaction_id) DO NOTHING`,
-            [record.sender, record.messageId, event.transactionId, block, event.name, record.status, event.timestamp]);
-        return;
-    }
-    if (event.name === 'CaseMessageAdded') {
-        const message = payload as CaseMessage;
-        await client.query(
-            `INSERT INTO case_messages (case_id, sequence, record, transaction_id, block_number) VALUES ($1::text, $2::integer, $3::jsonb, $4::text, $5::bigint)
-             ON CONFLICT (case_id, sequence) DO NOTHING`,
-            [message.caseId, message.sequence, JSON.stringify(message), event.transactionId, block]);
-        return;
-    }
-    if (event.name.startsWith('Case')) {
-        const record = payload as CaseRecord;
-        await client.query(
-            `INSERT INTO cases (case_id, status, reason, parties, opened_at, record, transaction_id, block_number, updated_at)
-             VALUES ($1::text, $2::text, $3::text, $4::text[], $5::timestamptz, $6::jsonb, $7::text, $8::bigint, $9::timestamptz)
-             ON CONFLICT (case_id) DO UPDATE SET status = EXCLUDED.status, record = EXCLUDED.record, transaction_id = EXCLUDED.transaction_id,
-                block_number = EXCLUDED.block_number, updated_at = EXCLUDED.updated_at
-             WHERE cases.block_number <= EXCLUDED.block_number`,
-            [record.caseId, record.status, record.reason, record.parties, record.openedAt, JSON.stringify(record), event.transactionId, block, record.updatedAt]);
+        return columns;
     }
 }
 
-async function projectDocument(client: PoolClient, event: LedgerEvent, record: DocumentRecord): Promise<void> {
-    await client.query(
-        `INSERT INTO documents (type, number, version, issuer, holder, status, valid_from, valid_to, record, transaction_id, block_number, updated_at)
-         VALUES ($1::text, $2::text, $3::integer, $4::text, $5::text, $6::text, $7::timestamptz, $8::timestamptz, $9::jsonb, $10::text, $11::bigint, $12::timestamptz)
-         ON CONFLICT (type, number) DO UPDATE SET version = EXCLUDED.version, status = EXCLUDED.status, valid_from = EXCLUDED.valid_from,
-            valid_to = EXCLUDED.valid_to, record = EXCLUDED.record, transaction_id = EXCLUDED.transaction_id,
-            block_number = EXCLUDED.block_number, updated_at = EXCLUDED.updated_at
-         WHERE documents.block_number <= EXCLUDED.block_number`,
-        [record.type, record.number, record.version, record.issuer, record.holder, record.status, record.validFrom, record.validTo,
-            JSON.stringify(record), event.transactionId, event.blockNumber.toString(), record.updatedAt]);
+/**
+ * What a run of events adds to the query tables, gathered so that each table takes it in one
+ * statement. Applying events already applied changes nothing: each upsert keeps the row of the
+ * later block, and events, steps and case messages are inserted once.
+ */
+export class ProjectionBatch {
+    private readonly documents = new Rows();
+    private readonly verifications = new Rows();
+    private readonly handoffs = new Rows();
+    private readonly steps = new Rows();
+    private readonly cases = new Rows();
+    private readonly caseMessages = new Rows();
+    private readonly events: { event: LedgerEvent; payload: unknown; audience: string[] }[] = [];
+
+    get size(): number {
+        return this.events.length;
+    }
+
+    add(event: LedgerEvent): void {
+        const payload = JSON.parse(Buffer.from(event.payload).toString('utf8')) as unknown;
+        this.events.push({ event, payload, audience: audienceOf(event.name, payload) });
+        const block = event.blockNumber.toString();
+        if (event.name.startsWith('Document')) {
+            this.document(event, payload as DocumentRecord);
+        } else if (event.name.startsWith('Permit') || event.name === 'VerificationReleased') {
+            const { permitDocument, ...record } = payload as VerificationRecord & { permitDocument?: DocumentRecord };
+            this.verifications.set([record.declarationNumber, record.permit.number], [
+                record.declarationNumber, record.permit.number, record.permit.type, record.holder, record.verdict, record.release !== undefined,
+                record.verifiedAt, JSON.stringify(record), event.transactionId, block,
+            ]);
+            if (permitDocument) {
+                this.document(event, permitDocument);
+            }
+        } else if (event.name.startsWith('Handoff')) {
+            const record = payload as Handoff;
+            this.handoffs.set([record.sender, record.messageId], [
+                record.sender, record.messageId, record.recipient, record.subject, record.document.type, record.document.number, record.status,
+                record.sentAt, record.receiptDeadline ?? null, record.acknowledgementDeadline ?? null, JSON.stringify(record), event.transactionId, block, event.timestamp,
+            ]);
+            this.steps.set([event.transactionId], [record.sender, record.messageId, event.transactionId, block, event.name, record.status, event.timestamp]);
+        } else if (event.name === 'CaseMessageAdded') {
+            const message = payload as CaseMessage;
+            this.caseMessages.set([message.caseId, message.sequence], [message.caseId, message.sequence, JSON.stringify(message), event.transactionId, block]);
+        } else if (event.name.startsWith('Case')) {
+            const record = payload as CaseRecord;
+            this.cases.set([record.caseId], [
+                record.caseId, record.status, record.reason, JSON.stringify(record.parties), record.openedAt, JSON.stringify(record), event.transactionId, block, record.updatedAt,
+            ]);
+        }
+    }
+
+    /** Writes everything gathered, inside the caller's transaction. */
+    async write(client: PoolClient): Promise<void> {
+        if (this.documents.size > 0) {
+            await client.query(
+                `INSERT INTO documents (type, number, version, issuer, holder, status, valid_from, valid_to, record, transaction_id, block_number, updated_at)
+                 SELECT * FROM unnest($1::text[], $2::text[], $3::integer[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::timestamptz[],
+                                      $9::jsonb[], $10::text[], $11::bigint[], $12::timestamptz[])
+                 ON CONFLICT (type, number) DO UPDATE SET version = EXCLUDED.version, status = EXCLUDED.status, valid_from = EXCLUDED.valid_from,
+                    valid_to = EXCLUDED.valid_to, record = EXCLUDED.record, transaction_id = EXCLUDED.transaction_id,
+                    block_number = EXCLUDED.block_number, updated_at = EXCLUDED.updated_at
+                 WHERE documents.block_number <= EXCLUDED.block_number`,
+                this.documents.columns(12));
+        }
+        if (this.verifications.size > 0) {
+            await client.query(
+                `INSERT INTO verifications (declaration_number, permit_number, permit_type, holder, verdict, released, verified_at, record, transaction_id, block_number)
+                 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::boolean[], $7::timestamptz[], $8::jsonb[], $9::text[], $10::bigint[])
+                 ON CONFLICT (declaration_number, permit_number) DO UPDATE SET released = EXCLUDED.released, record = EXCLUDED.record,
+                    transaction_id = EXCLUDED.transaction_id, block_number = EXCLUDED.block_number
+                 WHERE verifications.block_number <= EXCLUDED.block_number`,
+                this.verifications.columns(10));
+        }
+        if (this.handoffs.size > 0) {
+            await client.query(
+                `INSERT INTO handoffs (sender, message_id, recipient, subject, document_type, document_number, status, sent_at, receipt_deadline,
+                    acknowledgement_deadline, record, transaction_id, block_number, updated_at)
+                 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::timestamptz[],
+                                      $10::timestamptz[], $11::jsonb[], $12::text[], $13::bigint[], $14::timestamptz[])
+                 ON CONFLICT (sender, message_id) DO UPDATE SET status = EXCLUDED.status, receipt_deadline = EXCLUDED.receipt_deadline,
+                    acknowledgement_deadline = EXCLUDED.acknowledgement_deadline, record = EXCLUDED.record, transaction_id = EXCLUDED.transaction_id,
+                    block_number = EXCLUDED.block_number, updated_at = EXCLUDED.updated_at
+                 WHERE handoffs.block_number <= EXCLUDED.block_number`,
+                this.handoffs.columns(14));
+            await client.query(
+                `INSERT INTO handoff_steps (sender, message_id, transaction_id, block_number, name, status, occurred_at)
+                 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::timestamptz[])
+                 ON CONFLICT (transaction_id) DO NOTHING`,
+                this.steps.columns(7));
+        }
+        if (this.cases.size > 0) {
+            await client.query(
+                `INSERT INTO cases (case_id, status, reason, parties, opened_at, record, transaction_id, block_number, updated_at)
+                 SELECT case_id, status, reason, ARRAY(SELECT jsonb_array_elements_text(parties)), opened_at, record, transaction_id, block_number, updated_at
+                   FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[], $5::timestamptz[], $6::jsonb[], $7::text[], $8::bigint[], $9::timestamptz[])
+                     AS c (case_id, status, reason, parties, opened_at, record, transaction_id, block_number, updated_at)
+                 ON CONFLICT (case_id) DO UPDATE SET status = EXCLUDED.status, record = EXCLUDED.record, transaction_id = EXCLUDED.transaction_id,
+                    block_number = EXCLUDED.block_number, updated_at = EXCLUDED.updated_at
+                 WHERE cases.block_number <= EXCLUDED.block_number`,
+                this.cases.columns(9));
+        }
+        if (this.caseMessages.size > 0) {
+            await client.query(
+                `INSERT INTO case_messages (case_id, sequence, record, transaction_id, block_number)
+                 SELECT * FROM unnest($1::text[], $2::integer[], $3::jsonb[], $4::text[], $5::bigint[])
+                 ON CONFLICT (case_id, sequence) DO NOTHING`,
+                this.caseMessages.columns(5));
+        }
+        await this.writeEvents(client);
+    }
+
+    /**
+     * The events in ledger order, each with the parties who may see it, and a webhook delivery for
+     * each subscription that may see a newly inserted one.
+     */
+    private async writeEvents(client: PoolClient): Promise<void> {
+        if (this.events.length === 0) {
+            return;
+        }
+        // A case message is seen by its case's parties, as the case stands once this batch is in.
+        const messages = this.events.filter((entry) => entry.event.name === 'CaseMessageAdded');
+        if (messages.length > 0) {
+            const ids = [...new Set(messages.map((entry) => (entry.payload as CaseMessage).caseId))];
+            const result = await client.query<{ case_id: string; parties: string[] }>('SELECT case_id, parties FROM cases WHERE case_id = ANY ($1::text[])', [ids]);
+            const parties = new Map(result.rows.map((row) => [row.case_id, row.parties]));
+            for (const entry of messages) {
+                entry.audience = parties.get((entry.payload as CaseMessage).caseId) ?? [];
+            }
+        }
+        const { events } = this;
+        await client.query(
+            `WITH inserted AS (
+                INSERT INTO ledger_events (block_number, transaction_id, tx_index, name, occurred_at, payload, audience)
+                SELECT block_number, transaction_id, tx_index, name, occurred_at, payload, ARRAY(SELECT jsonb_array_elements_text(audience))
+                  FROM unnest($1::bigint[], $2::text[], $3::integer[], $4::text[], $5::timestamptz[], $6::jsonb[], $7::jsonb[]) WITH ORDINALITY
+                    AS e (block_number, transaction_id, tx_index, name, occurred_at, payload, audience, position)
+                 ORDER BY position
+                ON CONFLICT (transaction_id) DO NOTHING
+                RETURNING sequence, name, audience
+            )
+            INSERT INTO webhook_deliveries (webhook_id, event_sequence)
+            SELECT w.id, i.sequence FROM inserted i JOIN webhooks w
+                ON w.deleted_at IS NULL AND (i.name = ANY (w.events) OR '*' = ANY (w.events))
+               AND (w.sees_all OR w.party = ANY (i.audience) OR ($8::text = ANY (i.audience) AND w.party = ANY ($9::text[])))
+             ORDER BY i.sequence, w.id`,
+            [events.map((entry) => entry.event.blockNumber.toString()), events.map((entry) => entry.event.transactionId), events.map((entry) => entry.event.transactionIndex),
+                events.map((entry) => entry.event.name), events.map((entry) => entry.event.timestamp), events.map((entry) => JSON.stringify(entry.payload)),
+                events.map((entry) => JSON.stringify(entry.audience)), ALL_AGENCIES, AGENCIES]);
+    }
+
+    private document(event: LedgerEvent, record: DocumentRecord): void {
+        this.documents.set([record.type, record.number], [
+            record.type, record.number, record.version, record.issuer, record.holder, record.status, record.validFrom, record.validTo,
+            JSON.stringify(record), event.transactionId, event.blockNumber.toString(), record.updatedAt,
+        ]);
+    }
 }
