@@ -7,18 +7,25 @@ import { type Principal, principalProblem } from './principal';
 export const TOKEN_ISSUER = 'counterfoil-hub';
 export const TOKEN_AUDIENCE = 'counterfoil';
 
+/** Tokens whose signature was checked, kept at most: a client sends the same token with every request. */
+const VERIFIED_TOKENS = 10_000;
+const CLOCK_TOLERANCE_SECONDS = 5;
+
 /** Bearer tokens signed by the hub's ES256 key. */
 export class TokenService {
-    private constructor(private readonly privateKey: KeyObject, private readonly publicKey: KeyObject) {}
+    /** Tokens already verified, with their principal and validity: the signature is checked once per token. */
+    private readonly verified = new Map<string, { principal: Principal; notBefore: number; expires: number }>();
 
-    /** Loads the signing key from its file, creating it on first use (never overwriting one). */
-    static async open(keyFile: string): Promise<TokenService> {
+    private constructor(private readonly privateKey: KeyObject, private readonly publicKey: KeyObject, private readonly clock: () => number) {}
+
+    /** Loads the signing key from its file, creating it on first use (never overwriting one). `clock`: milliseconds now. */
+    static async open(keyFile: string, clock: () => number = Date.now): Promise<TokenService> {
         const privateKey = await loadOrCreateKey(keyFile);
-        return new TokenService(privateKey, createPublicKey(privateKey));
+        return new TokenService(privateKey, createPublicKey(privateKey), clock);
     }
 
     async issue(principal: Principal, options: Readonly<{ expiresInSeconds?: number; audience?: string; notBefore?: number }> = {}): Promise<string> {
-        const now = Math.floor(Date.now() / 1000);
+        const now = Math.floor(this.clock() / 1000);
         return new SignJWT({ org: principal.org, role: principal.role, ...(principal.uscc ? { uscc: principal.uscc } : {}) })
             .setProtectedHeader({ alg: 'ES256', typ: 'JWT' })
             .setIssuer(TOKEN_ISSUER)
@@ -31,9 +38,15 @@ export class TokenService {
     }
 
     async verify(token: string): Promise<Principal> {
+        const now = this.clock() / 1000;
+        const known = this.verified.get(token);
+        if (known && now >= known.notBefore - CLOCK_TOLERANCE_SECONDS && now <= known.expires + CLOCK_TOLERANCE_SECONDS) {
+            return known.principal;
+        }
+        // Not seen, or outside its validity now: checked in full, which names what is wrong.
         let payload: Record<string, unknown>;
         try {
-            ({ payload } = await jwtVerify(token, this.publicKey, { issuer: TOKEN_ISSUER, audience: TOKEN_AUDIENCE, algorithms: ['ES256'], clockTolerance: 5 }));
+            ({ payload } = await jwtVerify(token, this.publicKey, { issuer: TOKEN_ISSUER, audience: TOKEN_AUDIENCE, algorithms: ['ES256'], clockTolerance: CLOCK_TOLERANCE_SECONDS, currentDate: new Date(this.clock()) }));
         } catch (error) {
             throw new Problem('UNAUTHENTICATED', describe(error), 'authorization');
         }
@@ -41,10 +54,17 @@ export class TokenService {
         if (problem) {
             throw new Problem('UNAUTHENTICATED', problem, 'authorization');
         }
-        return {
+        const principal: Principal = {
             subject: payload.sub as string, org: payload.org as string, role: payload.role as Principal['role'],
             ...(typeof payload.uscc === 'string' ? { uscc: payload.uscc } : {}),
         };
+        if (typeof payload.exp === 'number') {
+            if (this.verified.size >= VERIFIED_TOKENS) {
+                this.verified.clear();
+            }
+            this.verified.set(token, { principal, notBefore: typeof payload.nbf === 'number' ? payload.nbf : -Infinity, expires: payload.exp });
+        }
+        return principal;
     }
 }
 
