@@ -8,7 +8,7 @@ import { createApp } from './app';
 import { EmbeddedIdentityProvider } from './auth/identities';
 import { TokenService } from './auth/tokens';
 import { Indexer } from './indexer/indexer';
-import { gatewaySchema } from './indexer/migrations/001_gateway';
+import { GATEWAY_MIGRATIONS } from './indexer/migrations';
 import type { Api } from './openapi/api';
 import { StatementSigner } from './pdf/statement';
 import { proofRoutes } from './routes/proofs';
@@ -47,7 +47,7 @@ export interface RunningGateway {
 /** Starts the gateway's HTTP server, its indexer and workers over an open ledger and pool. */
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
     const logger = options.logger ?? pino({ level: 'silent' });
-    await migrate(options.pool, 'gateway', [gatewaySchema]);
+    await migrate(options.pool, 'gateway', GATEWAY_MIGRATIONS);
     await migrate(options.pool, 'audit', [auditSchema]);
     const tokens = await TokenService.open(options.tokenKeyFile);
     const signer = await StatementSigner.open(options.proofKeyFile);

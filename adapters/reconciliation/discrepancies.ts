@@ -59,6 +59,14 @@ export interface DiscrepancyFilter {
     readonly graceSeconds?: number;
 }
 
+/** The filter of `unconfirmedTransfers`, applied to each source of transfers (`t`). */
+const TRANSFER_FILTER = `($1::text IS NULL OR t.sender = $1::text) AND ($2::text IS NULL OR t.recipient = $2::text)
+           AND ($3::text IS NULL OR t.subject = $3::text)
+           AND ($4::text IS NULL OR t.class = $4::text)
+           AND ($5::float8 IS NULL OR t.sent_at <= now() - make_interval(secs => $5::float8))
+           AND (NOT $6::boolean OR t.deadline < now() OR t.class = 'REJECTED')
+           AND ($7::timestamptz IS NULL OR (t.sent_at, t.sender, t.message_id) > ($7::timestamptz, $8::text, $9::text))`;
+
 /**
  * Every unconfirmed transfer matching the filter, oldest first, with its class and whether it is
  * overdue: handoffs on the ledger still owed a receipt or a decision, or rejected; and the agency
@@ -70,7 +78,7 @@ export async function unconfirmedTransfers(pool: Pool, filter: DiscrepancyFilter
         class: DiscrepancyClass; sender: string; message_id: string; recipient: string; subject: string | null; status: string;
         sent_at: Date; deadline: Date; overdue: boolean; age: number; retransmissions: number; reason: string | null;
     }>(
-        `WITH transfers AS (
+        `WITH on_ledger AS (
             SELECT ${CLASS_OF_STATUS_SQL} AS class,
                    sender, message_id, recipient, subject, status, sent_at,
                    CASE WHEN status IN ('SENT', 'MISMATCH') THEN receipt_deadline
@@ -78,33 +86,32 @@ export async function unconfirmedTransfers(pool: Pool, filter: DiscrepancyFilter
                    (record ->> 'retransmissions')::integer AS retransmissions, NULL::text AS reason
               FROM handoffs
              WHERE status IN ('SENT', 'RECEIVED', 'MISMATCH', 'REJECTED')
-            UNION ALL
+        ), refused AS (
             -- Sent by the agency's system, refused by the ledger for good: overdue at once.
-            SELECT 'NEVER_RECORDED', q.organisation, q.record ->> 'messageId', q.record ->> 'recipient', q.record ->> 'subject', 'NOT_ON_LEDGER',
-                   q.quarantined_at, q.quarantined_at, 0, q.reason
+            SELECT 'NEVER_RECORDED' AS class, q.organisation AS sender, q.record ->> 'messageId' AS message_id, q.record ->> 'recipient' AS recipient,
+                   q.record ->> 'subject' AS subject, 'NOT_ON_LEDGER' AS status, q.quarantined_at AS sent_at, q.quarantined_at AS deadline,
+                   0 AS retransmissions, q.reason
               FROM adapter_quarantine q
              WHERE q.feed = 'outbox' AND q.record ->> 'kind' = 'handoff' AND q.organisation IS NOT NULL
                AND NOT EXISTS (SELECT 1 FROM handoffs h WHERE h.sender = q.organisation AND h.message_id = q.record ->> 'messageId')
-            UNION ALL
+        ), waiting AS (
             -- Waiting for the ledger: the sender's handoff (its document missing), or the recipient's
             -- receipt or decision (the send missing). One row per message, its oldest record.
-            SELECT * FROM (
-                SELECT DISTINCT ON (p.sender, p.message_id)
-                       CASE p.feed WHEN 'outbox' THEN 'NEVER_RECORDED' ELSE 'RECIPIENT_ONLY' END, p.sender, p.message_id, p.recipient, p.subject, 'NOT_ON_LEDGER',
-                       p.parked_at, p.parked_at + make_interval(secs => $11::float8), 0, p.reason
-                  FROM adapter_parked p
-                 WHERE NOT EXISTS (SELECT 1 FROM handoffs h WHERE h.sender = p.sender AND h.message_id = p.message_id)
-                 ORDER BY p.sender, p.message_id, p.id) AS parked
+            SELECT DISTINCT ON (p.sender, p.message_id)
+                   CASE p.feed WHEN 'outbox' THEN 'NEVER_RECORDED' ELSE 'RECIPIENT_ONLY' END AS class, p.sender, p.message_id, p.recipient, p.subject,
+                   'NOT_ON_LEDGER' AS status, p.parked_at AS sent_at, p.parked_at + make_interval(secs => $11::float8) AS deadline, 0 AS retransmissions, p.reason
+              FROM adapter_parked p
+             WHERE NOT EXISTS (SELECT 1 FROM handoffs h WHERE h.sender = p.sender AND h.message_id = p.message_id)
+             ORDER BY p.sender, p.message_id, p.id
         )
+        -- Each source pages on its own (oldest first, through an index where it is large), then the pages merge.
         SELECT class, sender, message_id, recipient, subject, status, sent_at, deadline, retransmissions, reason,
                deadline < now() OR class = 'REJECTED' AS overdue, extract(epoch FROM now() - sent_at)::float8 AS age
-          FROM transfers
-         WHERE ($1::text IS NULL OR sender = $1::text) AND ($2::text IS NULL OR recipient = $2::text)
-           AND ($3::text IS NULL OR subject = $3::text)
-           AND ($4::text IS NULL OR class = $4::text)
-           AND ($5::float8 IS NULL OR sent_at <= now() - make_interval(secs => $5::float8))
-           AND (NOT $6::boolean OR deadline < now() OR class = 'REJECTED')
-           AND ($7::timestamptz IS NULL OR (sent_at, sender, message_id) > ($7::timestamptz, $8::text, $9::text))
+          FROM ((SELECT * FROM on_ledger t WHERE ${TRANSFER_FILTER} ORDER BY sent_at, sender, message_id LIMIT $10::integer)
+                UNION ALL
+                (SELECT * FROM refused t WHERE ${TRANSFER_FILTER} ORDER BY sent_at, sender, message_id LIMIT $10::integer)
+                UNION ALL
+                (SELECT * FROM waiting t WHERE ${TRANSFER_FILTER} ORDER BY sent_at, sender, message_id LIMIT $10::integer)) AS transfers
          ORDER BY sent_at, sender, message_id
          LIMIT $10::integer`,
         [filter.sender ?? null, filter.recipient ?? null, filter.subject ?? null, filter.class ?? null,

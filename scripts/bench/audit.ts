@@ -7,7 +7,7 @@ import type { Pool } from 'pg';
 import { usccCheckCharacter } from '@counterfoil/chaincode';
 import { auditLedger } from '../../gateway/audit/report';
 import { Indexer } from '../../gateway/indexer/indexer';
-import { gatewaySchema } from '../../gateway/indexer/migrations/001_gateway';
+import { GATEWAY_MIGRATIONS } from '../../gateway/indexer/migrations';
 import { EmbeddedLedger, replayLedger, verifyChain } from '../../network/embedded';
 import { migrate } from '../../network/postgres';
 
@@ -61,7 +61,7 @@ export async function auditBenchmark(pool: Pool, transactions: number, clients: 
         const commitPerSecond = perSecond(handoffs * 3, buildTime);
         log(`    committed in ${buildTime.toFixed(1)} s: ${commitPerSecond}/s through the embedded ledger (endorse, sign, validate, commit), ${height} blocks`);
 
-        await migrate(pool, 'gateway', [gatewaySchema]);
+        await migrate(pool, 'gateway', GATEWAY_MIGRATIONS);
         const indexed = process.hrtime.bigint();
         const indexer = new Indexer(ledger, pool);
         await indexer.start();

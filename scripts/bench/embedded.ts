@@ -5,7 +5,7 @@ import type { Pool } from 'pg';
 import { usccCheckCharacter } from '@counterfoil/chaincode';
 import { adapterHealthSchema, adapterSchema, agencyRecordsSchema, deliveryExhaustionSchema } from '../../adapters/migrations';
 import { unconfirmedTransfers } from '../../adapters/reconciliation/discrepancies';
-import { gatewaySchema } from '../../gateway/indexer/migrations/001_gateway';
+import { GATEWAY_MIGRATIONS } from '../../gateway/indexer/migrations';
 import { TokenService } from '../../gateway/auth/tokens';
 import { listHandoffs } from '../../gateway/queries/handoffs';
 import { type RunningGateway, startGateway } from '../../gateway/server';
@@ -335,8 +335,8 @@ function post(agent: Agent, url: string, token: string, body: string): Promise<n
  * ledger: what is measured is the queries), then times the overdue and unconfirmed queries and an
  * enterprise's trace.
  */
-async function queriesAtScale(pool: Pool, count: number, log: (line: string) => void): Promise<QueryResult[]> {
-    await migrate(pool, 'gateway', [gatewaySchema]);
+export async function queriesAtScale(pool: Pool, count: number, log: (line: string) => void): Promise<QueryResult[]> {
+    await migrate(pool, 'gateway', GATEWAY_MIGRATIONS);
     await migrate(pool, 'adapters', [adapterSchema, agencyRecordsSchema, adapterHealthSchema, deliveryExhaustionSchema]);
     const existing = Number((await pool.query<{ count: string }>('SELECT count(*) FROM handoffs')).rows[0]?.count ?? 0);
     if (existing < count) {

@@ -6,6 +6,8 @@
  *   calls), queries over a bulk-loaded million handoffs, and the audit benchmark. Writes
  *   BENCHMARKS.md and bench/results/<time>.json (raw numbers with the machine's facts).
  * `npm run bench -- audit [--transactions 100000] [--clients 32]`: the audit benchmark alone.
+ * `npm run bench -- queries [--scale 10000000]`: the queries at scale alone; writes
+ *   bench/results/<time>-queries.json.
  * `npm run bench -- report bench/results/<time>.json`: BENCHMARKS.md again from a results file.
  *
  * On a PostgreSQL server of its own (embedded, in a temporary folder) unless DATABASE_URL names
@@ -20,7 +22,7 @@ import { parseArgs } from 'node:util';
 import { Pool } from 'pg';
 import { createDatabase, dropDatabase, freePort, type PostgresServer, startEmbeddedPostgres } from '../../network/postgres';
 import { type AuditBenchmark, auditBenchmark } from './audit';
-import { embeddedBenchmarks, type EmbeddedResults } from './embedded';
+import { embeddedBenchmarks, type EmbeddedResults, queriesAtScale } from './embedded';
 
 const log = (line: string): void => {
     process.stderr.write(`${line}\n`);
@@ -99,6 +101,15 @@ function markdown(machine: Machine, settings: Record<string, unknown>, embedded:
     return parts.join('\n');
 }
 
+async function machineFacts(pool: Pool): Promise<Machine> {
+    const version = await pool.query<{ server_version: string }>('SHOW server_version');
+    return {
+        date: new Date().toISOString(), cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(totalmem() / 1073741824),
+        node: process.version, postgres: `PostgreSQL ${version.rows[0]?.server_version ?? 'unknown'}`,
+        commit: (() => { try { return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim(); } catch { return 'unknown'; } })(),
+    };
+}
+
 async function main(): Promise<void> {
     const { values, positionals } = parseArgs({
         options: {
@@ -115,8 +126,8 @@ async function main(): Promise<void> {
         await writeFile('BENCHMARKS.md', markdown(saved.machine, saved.settings, saved.embedded, saved.audit));
         return;
     }
-    if (which !== 'all' && which !== 'audit') {
-        console.error(`unknown benchmark ${which}: run all of them (no argument), audit, or report FILE.json`);
+    if (which !== 'all' && which !== 'audit' && which !== 'queries') {
+        console.error(`unknown benchmark ${which}: run all of them (no argument), audit, queries, or report FILE.json`);
         process.exit(2);
     }
     const clients = integer(values.clients, 'clients', 1, 256);
@@ -142,6 +153,16 @@ async function main(): Promise<void> {
         return pool;
     };
     try {
+        if (which === 'queries') {
+            log(`queries at scale (${scale.toLocaleString('en')} handoffs)`);
+            const queries = await queriesAtScale(await open(names.scale), scale, log);
+            const results = resolve('bench', 'results');
+            await mkdir(results, { recursive: true });
+            const file = join(results, `${new Date().toISOString().replace(/[:.]/g, '-')}-queries.json`);
+            await writeFile(file, `${JSON.stringify({ machine: await machineFacts(pools[0] as Pool), settings: { 'handoffs for the queries': scale }, queries }, null, 2)}\n`);
+            log(`written: ${file}`);
+            return;
+        }
         let embedded: EmbeddedResults | undefined;
         if (which === 'all') {
             log('embedded ledger workloads');
@@ -150,12 +171,7 @@ async function main(): Promise<void> {
         log('audit');
         const audit = await auditBenchmark(await open(names.audit), transactions, clients, log);
         if (which === 'all') {
-            const version = await pools[0]?.query<{ server_version: string }>('SHOW server_version');
-            const machine: Machine = {
-                date: new Date().toISOString(), cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(totalmem() / 1073741824),
-                node: process.version, postgres: `PostgreSQL ${version?.rows[0]?.server_version ?? 'unknown'}`,
-                commit: (() => { try { return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim(); } catch { return 'unknown'; } })(),
-            };
+            const machine = await machineFacts(pools[0] as Pool);
             const settings = { clients, 'seconds per workload': seconds, rates: rates.join('/'), 'handoffs for the queries': scale, 'audit transactions': transactions };
             const results = resolve('bench', 'results');
             await mkdir(results, { recursive: true });
