@@ -3,18 +3,12 @@ import type { PoolClient } from 'pg';
 import type { LedgerEvent } from '../ledger';
 import { ALL_AGENCIES, audienceOf } from './audience';
 
-interface Row {
-    readonly values: readonly unknown[];
-}
-
 /** Rows for one table: at most one per key, the latest event's, since one statement may change a row only once. */
 class Rows {
-    private readonly rows = new Map<string, Row>();
+    private readonly rows = new Map<string, readonly unknown[]>();
 
     set(key: readonly unknown[], values: readonly unknown[]): void {
-        const id = JSON.stringify(key);
-        this.rows.delete(id);
-        this.rows.set(id, { values });
+        this.rows.set(JSON.stringify(key), values);
     }
 
     get size(): number {
@@ -24,8 +18,8 @@ class Rows {
     /** The rows as one array per column, for unnest. */
     columns(count: number): unknown[][] {
         const columns = Array.from({ length: count }, () => [] as unknown[]);
-        for (const row of this.rows.values()) {
-            row.values.forEach((value, index) => columns[index]?.push(value));
+        for (const values of this.rows.values()) {
+            values.forEach((value, index) => columns[index]?.push(value));
         }
         return columns;
     }

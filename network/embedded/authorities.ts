@@ -123,10 +123,16 @@ export class MembershipAuthority {
         return issued;
     }
 
+    /** The certificate as a member of this organisation valid at `time`, or why it is not one. */
+    admit(certificatePem: string, time: Date): Member | string {
+        const member = this.member(certificatePem);
+        return typeof member === 'string' ? member : validityProblem(member, time) ?? member;
+    }
+
     /** Why a certificate is not a valid member of this organisation at `time`, or undefined. */
     problemWith(certificatePem: string, time: Date): string | undefined {
-        const member = this.member(certificatePem);
-        return typeof member === 'string' ? member : validityProblem(member, time);
+        const admitted = this.admit(certificatePem, time);
+        return typeof admitted === 'string' ? admitted : undefined;
     }
 }
 

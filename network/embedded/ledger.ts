@@ -6,7 +6,7 @@ import type {
 } from '../../gateway/ledger';
 import { CommitError, endorseErrorFrom, LedgerError } from '../../gateway/ledger';
 import { migrate } from '../postgres';
-import { type AuthorityRecord, type IdentityRequest, type IssuedIdentity, type Member, MembershipAuthority, signedBy, validityProblem } from './authorities';
+import { type AuthorityRecord, type IdentityRequest, type IssuedIdentity, type Member, MembershipAuthority, signedBy } from './authorities';
 import { type Block, type BlockTransaction, type ChannelConfig, makeBlock, type Proposal, proposalDigest, sha256Hex, transactionIdOf } from './blocks';
 import { loadChaincode } from './chaincode-runtime';
 import { Committer } from './committer';
@@ -189,12 +189,11 @@ export class EmbeddedLedger implements Ledger {
         if (!authority) {
             throw new LedgerError({ code: 'UNAUTHENTICATED', field: 'identity', message: `organisation ${request.identity.mspId} is not part of this ledger` });
         }
-        const member = authority.member(request.identity.certificate);
-        const problem = typeof member === 'string' ? member : validityProblem(member, now);
-        if (problem !== undefined) {
-            throw new LedgerError({ code: 'UNAUTHENTICATED', field: 'identity', message: problem });
+        const admitted = authority.admit(request.identity.certificate, now);
+        if (typeof admitted === 'string') {
+            throw new LedgerError({ code: 'UNAUTHENTICATED', field: 'identity', message: admitted });
         }
-        return member as Member;
+        return admitted;
     }
 
     /** Checks the caller, has it sign the proposal, and simulates the transaction. */

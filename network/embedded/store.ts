@@ -101,11 +101,12 @@ export class LedgerStore {
         const found = new Map<string, Version>();
         const entries: { namespace: string; key: string }[] = [];
         for (const entry of wanted) {
-            const cached = this.cache.get(stateId(entry.namespace, entry.key));
+            const id = stateId(entry.namespace, entry.key);
+            const cached = this.cache.get(id);
             if (cached === undefined) {
                 entries.push(entry);
             } else if (cached) {
-                found.set(stateId(entry.namespace, entry.key), cached.version);
+                found.set(id, cached.version);
             }
         }
         if (entries.length === 0) {
@@ -215,16 +216,17 @@ export class LedgerStore {
         for (const transaction of commit.transactions) {
             for (const write of transaction.writes) {
                 const id = stateId(write.namespace, write.key);
-                if (write.isDelete) {
+                const value = write.isDelete ? null : Buffer.from(write.value ?? '', 'base64');
+                if (value === null) {
                     upserts.delete(id);
                     deletes.set(id, { namespace: write.namespace, key: write.key });
                 } else {
                     deletes.delete(id);
-                    upserts.set(id, { namespace: write.namespace, key: write.key, value: Buffer.from(write.value ?? '', 'base64'), txIndex: transaction.txIndex, parameter: null });
+                    upserts.set(id, { namespace: write.namespace, key: write.key, value, txIndex: transaction.txIndex, parameter: null });
                 }
                 history.push({
                     namespace: write.namespace, key: write.key, txIndex: transaction.txIndex, transactionId: transaction.transactionId,
-                    isDelete: write.isDelete, value: write.isDelete ? null : Buffer.from(write.value ?? '', 'base64'), timestamp: transaction.timestamp,
+                    isDelete: write.isDelete, value, timestamp: transaction.timestamp,
                 });
             }
             for (const write of transaction.metadataWrites) {

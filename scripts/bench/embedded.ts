@@ -53,7 +53,7 @@ function uscc(seed: number): string {
 const declarationNumberOf = (sequence: number, port = '2201'): string => `${port}2026${String(sequence).padStart(10, '0')}`;
 
 /** What the workloads share: a ledger, identities, and a supply of licences and declarations made beforehand. */
-export class Fixture {
+class Fixture {
     private licenceSerial = 0;
     private declarationSerial = 0;
     private messageSerial = 0;
@@ -129,7 +129,7 @@ export class Fixture {
 }
 
 /** A licence per client at a time, each used for its 12 verifications, then the next from the supply. */
-export class LicenceSupply {
+class LicenceSupply {
     private readonly current = new Map<number, { number: string; uses: number }>();
 
     constructor(private readonly supply: string[]) {}

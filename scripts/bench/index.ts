@@ -101,6 +101,15 @@ function markdown(machine: Machine, settings: Record<string, unknown>, embedded:
     return parts.join('\n');
 }
 
+/** Writes raw results with the machine's facts to bench/results/<date><suffix>.json; returns the file's path. */
+async function writeResults(machine: Machine, suffix: string, results: Record<string, unknown>): Promise<string> {
+    const folder = resolve('bench', 'results');
+    await mkdir(folder, { recursive: true });
+    const file = join(folder, `${machine.date.replace(/[:.]/g, '-')}${suffix}.json`);
+    await writeFile(file, `${JSON.stringify({ machine, ...results }, null, 2)}\n`);
+    return file;
+}
+
 async function machineFacts(pool: Pool): Promise<Machine> {
     const version = await pool.query<{ server_version: string }>('SHOW server_version');
     return {
@@ -156,11 +165,8 @@ async function main(): Promise<void> {
         if (which === 'queries') {
             log(`queries at scale (${scale.toLocaleString('en')} handoffs)`);
             const queries = await queriesAtScale(await open(names.scale), scale, log);
-            const results = resolve('bench', 'results');
-            await mkdir(results, { recursive: true });
-            const file = join(results, `${new Date().toISOString().replace(/[:.]/g, '-')}-queries.json`);
-            await writeFile(file, `${JSON.stringify({ machine: await machineFacts(pools[0] as Pool), settings: { 'handoffs for the queries': scale }, queries }, null, 2)}\n`);
-            log(`written: ${file}`);
+            const machine = await machineFacts(pools[0] as Pool);
+            log(`written: ${await writeResults(machine, '-queries', { settings: { 'handoffs for the queries': scale }, queries })}`);
             return;
         }
         let embedded: EmbeddedResults | undefined;
@@ -173,10 +179,7 @@ async function main(): Promise<void> {
         if (which === 'all') {
             const machine = await machineFacts(pools[0] as Pool);
             const settings = { clients, 'seconds per workload': seconds, rates: rates.join('/'), 'handoffs for the queries': scale, 'audit transactions': transactions };
-            const results = resolve('bench', 'results');
-            await mkdir(results, { recursive: true });
-            const file = join(results, `${machine.date.replace(/[:.]/g, '-')}.json`);
-            await writeFile(file, `${JSON.stringify({ machine, settings, embedded, audit }, null, 2)}\n`);
+            const file = await writeResults(machine, '', { settings, embedded, audit });
             await writeFile('BENCHMARKS.md', markdown(machine, settings, embedded, audit));
             log(`written: BENCHMARKS.md and ${file}`);
         }
