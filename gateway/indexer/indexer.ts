@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import type { Ledger, LedgerBlock } from '../ledger';
+import type { CloseableAsyncIterable, Ledger, LedgerBlock } from '../ledger';
 import { ProjectionBatch } from './projections';
 
 const CHECKPOINT = 'ledger';
@@ -109,7 +109,7 @@ export class Indexer {
      * Reads blocks as they come and applies whatever has arrived meanwhile in one transaction: one
      * block at a time while keeping up, many at once while catching up.
      */
-    private async follow(blocks: AsyncIterable<LedgerBlock>): Promise<void> {
+    private async follow(blocks: CloseableAsyncIterable<LedgerBlock>): Promise<void> {
         const arrived: LedgerBlock[] = [];
         let ended = false;
         let failure: unknown;
@@ -145,6 +145,9 @@ export class Indexer {
                 await this.apply(batch);
             }
         } finally {
+            // On a failed write too, the reader must stop: it would otherwise wait for new blocks
+            // forever, and this loop with it.
+            blocks.close();
             room?.();
             await reading.catch(() => undefined);
         }

@@ -85,6 +85,38 @@ describe('the gateway across restarts', function () {
         }
     });
 
+    it('keeps following the ledger after a write to the query tables fails', async () => {
+        // The gateway's own indexer was stopped above; this one runs for the test.
+        const indexer = new Indexer(harness.ledger, harness.database.pool);
+        await indexer.start();
+        const identity = await harness.gateway.services.identities.identityFor(PERSONAS.customs);
+        const sendDirect = (messageId: string): Promise<unknown> => harness.ledger.submit({
+            identity, contract: 'handoffs', transaction: 'Send',
+            arguments: [JSON.stringify({ messageId, recipient: 'ForexMSP', subject: EXPORTER_USCC, document: { type: 'EXPORT_DECLARATION', number: declaration }, payloadHash: sha256(messageId), size: 1 })],
+        });
+        try {
+            await indexer.caughtUp((await harness.ledger.info()).height - 1n);
+            // The indexer is waiting for the next block when its write of that block fails.
+            await harness.database.pool.query('ALTER TABLE handoffs RENAME TO handoffs_away');
+            try {
+                await sendDirect('OUTAGE-1');
+                const deadline = Date.now() + 10_000;
+                while (!indexer.error && Date.now() < deadline) {
+                    await new Promise((resolve) => setTimeout(resolve, 20));
+                }
+                expect(indexer.error?.message).to.match(/handoffs/);
+            } finally {
+                await harness.database.pool.query('ALTER TABLE handoffs_away RENAME TO handoffs');
+            }
+            await sendDirect('OUTAGE-2');
+            await indexer.caughtUp((await harness.ledger.info()).height - 1n, 10_000);
+            const listed = await harness.database.pool.query<{ message_id: string }>("SELECT message_id FROM handoffs WHERE message_id LIKE 'OUTAGE-%' ORDER BY message_id");
+            expect(listed.rows.map((row) => row.message_id)).to.deep.equal(['OUTAGE-1', 'OUTAGE-2']);
+        } finally {
+            await indexer.stop();
+        }
+    });
+
     it('finishes requests in flight when it stops, then refuses new connections', async () => {
         const gateway = await startGateway({
             pool: harness.database.pool, ledger: harness.ledger, logger: pino({ level: 'silent' }), port: 0, host: '127.0.0.1',
