@@ -25,12 +25,8 @@ export interface HandoffView extends Handoff {
 /** SQL for "still waiting past its deadline": not received in time, or received but not decided in time. */
 export const OVERDUE_SQL = `((status IN ('SENT', 'MISMATCH') AND receipt_deadline < now()) OR (status = 'RECEIVED' AND acknowledgement_deadline < now()))`;
 
-/** Handoffs by filter, newest first, from the query tables. */
-export async function listHandoffs(pool: Pool, filter: HandoffFilter): Promise<{ items: HandoffView[]; nextCursor: string | null }> {
-    const after = decodeCursor(filter.cursor, 3);
-    const result = await pool.query<{ record: Handoff; overdue: boolean; sent_at: Date; sender: string; message_id: string }>(
-        `SELECT record, ${OVERDUE_SQL} AS overdue, sent_at, sender, message_id FROM handoffs
-          WHERE ($1::text IS NULL OR status = $1::text)
+/** The filter of `listHandoffs`, but for whether a handoff is overdue; then the page's cursor. */
+const HANDOFF_FILTER = `($1::text IS NULL OR status = $1::text)
             AND ($2::boolean IS NULL OR ${OVERDUE_SQL} = $2::boolean)
             AND ($3::text IS NULL OR sender = $3::text)
             AND ($4::text IS NULL OR recipient = $4::text)
@@ -40,9 +36,29 @@ export async function listHandoffs(pool: Pool, filter: HandoffFilter): Promise<{
             AND ($8::timestamptz IS NULL OR sent_at >= $8::timestamptz)
             AND ($9::timestamptz IS NULL OR sent_at < $9::timestamptz)
             AND ($10::text IS NULL OR sender = $10::text OR recipient = $10::text)
-            AND ($11::timestamptz IS NULL OR (sent_at, sender, message_id) < ($11::timestamptz, $12::text, $13::text))
-          ORDER BY sent_at DESC, sender DESC, message_id DESC
-          LIMIT $14::integer`,
+            AND ($11::timestamptz IS NULL OR (sent_at, sender, message_id) < ($11::timestamptz, $12::text, $13::text))`;
+
+const NEWEST_FIRST = 'ORDER BY sent_at DESC, sender DESC, message_id DESC LIMIT $14::integer';
+
+/**
+ * Overdue handoffs are found in two parts, each newest first through an index of its own that
+ * holds the deadline it waits on, so that rows not yet late are passed over without reading
+ * them: still owed a receipt past the receipt deadline, and received but still owed a decision
+ * past the acknowledgement deadline. The two pages merge.
+ */
+const OVERDUE_HANDOFFS_SQL = `SELECT record, true AS overdue, sent_at, sender, message_id FROM (
+           (SELECT record, sent_at, sender, message_id FROM handoffs
+             WHERE status IN ('SENT', 'MISMATCH') AND receipt_deadline < now() AND ${HANDOFF_FILTER} ${NEWEST_FIRST})
+           UNION ALL
+           (SELECT record, sent_at, sender, message_id FROM handoffs
+             WHERE status = 'RECEIVED' AND acknowledgement_deadline < now() AND ${HANDOFF_FILTER} ${NEWEST_FIRST})
+        ) AS late ${NEWEST_FIRST}`;
+
+/** Handoffs by filter, newest first, from the query tables. */
+export async function listHandoffs(pool: Pool, filter: HandoffFilter): Promise<{ items: HandoffView[]; nextCursor: string | null }> {
+    const after = decodeCursor(filter.cursor, 3);
+    const result = await pool.query<{ record: Handoff; overdue: boolean; sent_at: Date; sender: string; message_id: string }>(
+        filter.overdue === true ? OVERDUE_HANDOFFS_SQL : `SELECT record, ${OVERDUE_SQL} AS overdue, sent_at, sender, message_id FROM handoffs WHERE ${HANDOFF_FILTER} ${NEWEST_FIRST}`,
         [filter.status ?? null, filter.overdue ?? null, filter.sender ?? null, filter.recipient ?? null, filter.subject ?? null,
             filter.documentType ?? null, filter.documentNumber ?? null, filter.from ?? null, filter.to ?? null, filter.party ?? null,
             after?.[0] ?? null, after?.[1] ?? null, after?.[2] ?? null, filter.limit + 1],

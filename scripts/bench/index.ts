@@ -1,12 +1,12 @@
 /**
- * `npm run bench [-- --seconds 15] [--clients 32] [--rates 100,500,1000] [--scale 1000000] [--transactions 20000]`
+ * `npm run bench [-- --seconds 15] [--clients 32] [--rates 100,500,1000] [--scale 1000000,10000000] [--transactions 20000]`
  *   the embedded ledger's benchmarks: each workload in a closed loop (maximum committed
  *   transactions a second, latency), permit verification in an open loop at fixed rates (latency
  *   and the indexer's lag), the baselines (raw PostgreSQL; the gateway over HTTP against direct
- *   calls), queries over a bulk-loaded million handoffs, and the audit benchmark. Writes
+ *   calls), queries over one and ten million bulk-loaded handoffs, and the audit benchmark. Writes
  *   BENCHMARKS.md and bench/results/<time>.json (raw numbers with the machine's facts).
  * `npm run bench -- audit [--transactions 100000] [--clients 32]`: the audit benchmark alone.
- * `npm run bench -- queries [--scale 10000000]`: the queries at scale alone; writes
+ * `npm run bench -- queries [--scale 1000000,10000000]`: the queries at scale alone; writes
  *   bench/results/<time>-queries.json.
  * `npm run bench -- report bench/results/<time>.json`: BENCHMARKS.md again from a results file.
  *
@@ -123,7 +123,7 @@ async function main(): Promise<void> {
     const { values, positionals } = parseArgs({
         options: {
             seconds: { type: 'string', default: '15' }, clients: { type: 'string', default: '32' }, rates: { type: 'string', default: '100,500,1000' },
-            scale: { type: 'string', default: '1000000' }, transactions: { type: 'string' },
+            scale: { type: 'string', default: '1000000,10000000' }, transactions: { type: 'string' },
         },
         allowPositionals: true, strict: true,
     });
@@ -141,7 +141,7 @@ async function main(): Promise<void> {
     }
     const clients = integer(values.clients, 'clients', 1, 256);
     const seconds = integer(values.seconds, 'seconds', 1, 3600);
-    const scale = integer(values.scale, 'scale', 1000, 100_000_000);
+    const scales = (values.scale ?? '').split(',').map((scale) => integer(scale, 'scale', 1000, 100_000_000));
     const transactions = integer(values.transactions ?? (which === 'audit' ? '100000' : '20000'), 'transactions', 3, 10_000_000);
     const rates = (values.rates ?? '').split(',').map((rate) => integer(rate, 'rates', 1, 100_000));
 
@@ -163,22 +163,22 @@ async function main(): Promise<void> {
     };
     try {
         if (which === 'queries') {
-            log(`queries at scale (${scale.toLocaleString('en')} handoffs)`);
-            const queries = await queriesAtScale(await open(names.scale), scale, log);
+            log(`queries at scale (${scales.map((scale) => scale.toLocaleString('en')).join(', ')} handoffs)`);
+            const queries = await queriesAtScale(await open(names.scale), scales, log);
             const machine = await machineFacts(pools[0] as Pool);
-            log(`written: ${await writeResults(machine, '-queries', { settings: { 'handoffs for the queries': scale }, queries })}`);
+            log(`written: ${await writeResults(machine, '-queries', { settings: { 'handoffs for the queries': scales.join('/') }, queries })}`);
             return;
         }
         let embedded: EmbeddedResults | undefined;
         if (which === 'all') {
             log('embedded ledger workloads');
-            embedded = await embeddedBenchmarks({ pool: await open(names.ledger), scalePool: await open(names.scale), clients, seconds, rates, scale, keyDir: folder ?? tmpdir(), log });
+            embedded = await embeddedBenchmarks({ pool: await open(names.ledger), scalePool: await open(names.scale), clients, seconds, rates, scales, keyDir: folder ?? tmpdir(), log });
         }
         log('audit');
         const audit = await auditBenchmark(await open(names.audit), transactions, clients, log);
         if (which === 'all') {
             const machine = await machineFacts(pools[0] as Pool);
-            const settings = { clients, 'seconds per workload': seconds, rates: rates.join('/'), 'handoffs for the queries': scale, 'audit transactions': transactions };
+            const settings = { clients, 'seconds per workload': seconds, rates: rates.join('/'), 'handoffs for the queries': scales.join('/'), 'audit transactions': transactions };
             const file = await writeResults(machine, '', { settings, embedded, audit });
             await writeFile('BENCHMARKS.md', markdown(machine, settings, embedded, audit));
             log(`written: BENCHMARKS.md and ${file}`);

@@ -1,5 +1,6 @@
 import { gatewaySchema } from './001_gateway';
 import { unconfirmedIndex } from './002_unconfirmed';
+import { newestFirstIndexes } from './003_newest_first';
 
 /** The gateway's query tables, migration by migration. */
-export const GATEWAY_MIGRATIONS = [gatewaySchema, unconfirmedIndex] as const;
+export const GATEWAY_MIGRATIONS = [gatewaySchema, unconfirmedIndex, newestFirstIndexes] as const;
