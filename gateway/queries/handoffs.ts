@@ -25,7 +25,7 @@ export interface HandoffView extends Handoff {
 /** SQL for "still waiting past its deadline": not received in time, or received but not decided in time. */
 export const OVERDUE_SQL = `((status IN ('SENT', 'MISMATCH') AND receipt_deadline < now()) OR (status = 'RECEIVED' AND acknowledgement_deadline < now()))`;
 
-/** The filter of `listHandoffs`, but for whether a handoff is overdue; then the page's cursor. */
+/** The filter of `listHandoffs`, the page's cursor last. */
 const HANDOFF_FILTER = `($1::text IS NULL OR status = $1::text)
             AND ($2::boolean IS NULL OR ${OVERDUE_SQL} = $2::boolean)
             AND ($3::text IS NULL OR sender = $3::text)

@@ -386,6 +386,7 @@ async function loadHandoffs(pool: Pool, count: number, log: (line: string) => vo
             }
         }
         await client.query('ANALYZE handoffs');
+        await client.query('RESET ALL');
     } finally {
         client.release();
     }
