@@ -33,6 +33,16 @@ export class ReplayedState {
         }
     }
 
+    /** The key attributes of every record of one object type, without reading the records. */
+    *keys(objectType: string): Generator<string[]> {
+        const prefix = stateId(this.namespace, createCompositeKey(objectType, []));
+        for (const id of this.replay.state.keys()) {
+            if (id.startsWith(prefix)) {
+                yield splitCompositeKey(id.slice(this.namespace.length + 1)).attributes;
+            }
+        }
+    }
+
     document(type: string, number: string): DocumentRecord | undefined {
         const head = this.value<{ version: number }>(OBJECT_TYPES.documentHead, [type, number]);
         return head ? this.value<DocumentRecord>(OBJECT_TYPES.document, [type, number, versionKeyPart(head.version)]) : undefined;
@@ -167,62 +177,71 @@ export interface IndexDivergence {
  * with the records in the replayed state, row by row: each row's record must equal the ledger's,
  * and every record must have its row. (EXPIRED is never stored: it is read as the stored status.)
  */
-export async function indexDivergences(pool: Pool, state: ReplayedState): Promise<IndexDivergence[]> {
+export async function indexDivergences(pool: Pool, state: ReplayedState, pageSize = 5000): Promise<IndexDivergence[]> {
     const divergences: IndexDivergence[] = [];
-    const compare = async <T>(table: string, sql: string, keyOf: (row: Record<string, unknown>) => string, expected: Map<string, T>, column = 'record'): Promise<void> => {
-        const rows = await pool.query<Record<string, unknown>>(sql);
+    /**
+     * Pages through a table in key order and compares each row with the ledger's record for its
+     * key (the attributes of the record's state key), parsed only then; each view is a column of
+     * the row and what it must equal. Keys the ledger has and the table lacks are missing.
+     */
+    const compare = async <T>(
+        table: string, keyColumns: readonly string[], expectedOf: (key: string[]) => T | undefined, expectedKeys: Iterable<string[]>,
+        views: readonly { readonly table: string; readonly column: string; readonly of: (record: T) => unknown }[] = [{ table, column: 'record', of: (record) => record }],
+        ledgerKeyOf: (row: Record<string, unknown>) => string[] = (row) => keyColumns.map((column) => String(row[column])),
+    ): Promise<void> => {
         const seen = new Set<string>();
-        for (const row of rows.rows) {
-            const key = keyOf(row);
-            seen.add(key);
-            const where = { blockNumber: Number(row.block_number), transactionId: String(row.transaction_id) };
-            const ledger = expected.get(key);
-            if (ledger === undefined) {
-                divergences.push({ table, key, problem: 'unexpected', ...where });
-            } else if (!sameJson(row[column], ledger)) {
-                divergences.push({ table, key, problem: 'differs', ...where });
+        const name = (key: readonly string[]): string => key.join('/');
+        for await (const page of tablePages(pool, table, [...new Set([...keyColumns, ...views.map((view) => view.column), 'block_number', 'transaction_id'])], keyColumns, pageSize)) {
+            for (const row of page) {
+                const key = ledgerKeyOf(row);
+                seen.add(name(key));
+                const where = { blockNumber: Number(row.block_number), transactionId: String(row.transaction_id) };
+                const ledger = expectedOf(key);
+                for (const view of views) {
+                    if (ledger === undefined) {
+                        divergences.push({ table: view.table, key: name(key), problem: 'unexpected', ...where });
+                    } else if (!sameJson(row[view.column], view.of(ledger))) {
+                        divergences.push({ table: view.table, key: name(key), problem: 'differs', ...where });
+                    }
+                }
             }
         }
-        for (const key of expected.keys()) {
-            if (!seen.has(key)) {
-                divergences.push({ table, key, problem: 'missing' });
+        for (const key of expectedKeys) {
+            if (!seen.has(name(key))) {
+                divergences.push(...views.map((view) => ({ table: view.table, key: name(key), problem: 'missing' as const })));
             }
         }
     };
-    const documents = new Map<string, DocumentRecord>();
-    for (const { attributes } of state.all(OBJECT_TYPES.documentHead)) {
-        const record = state.document(attributes[0] ?? '', attributes[1] ?? '');
-        if (record) {
-            documents.set(`${record.type}/${record.number}`, record);
-        }
-    }
-    await compare('documents', 'SELECT type, number, record, block_number, transaction_id FROM documents', (row) => `${String(row.type)}/${String(row.number)}`, documents);
-    const verifications = new Map<string, VerificationRecord>();
-    for (const { record } of state.all<VerificationRecord>(OBJECT_TYPES.verification)) {
-        verifications.set(`${record.declarationNumber}/${record.permit.number}`, record);
-    }
-    await compare('verifications', 'SELECT declaration_number, permit_number, record, block_number, transaction_id FROM verifications',
-        (row) => `${String(row.declaration_number)}/${String(row.permit_number)}`, verifications);
-    const handoffs = new Map<string, Handoff>();
-    for (const { attributes } of state.all<Dispatch>(OBJECT_TYPES.handoff)) {
-        const record = state.handoff(attributes[0] ?? '', attributes[1] ?? '') as Handoff;
-        handoffs.set(`${record.sender}/${record.messageId}`, record);
-    }
-    await compare('handoffs', 'SELECT sender, message_id, record, block_number, transaction_id FROM handoffs', (row) => `${String(row.sender)}/${String(row.message_id)}`, handoffs);
-    const handoffStatuses = new Map([...handoffs].map(([key, record]) => [key, record.status]));
-    await compare('handoffs.status', 'SELECT sender, message_id, status, block_number, transaction_id FROM handoffs',
-        (row) => `${String(row.sender)}/${String(row.message_id)}`, handoffStatuses, 'status');
-    const cases = new Map<string, CaseRecord>();
-    for (const { record } of state.all<CaseRecord>(OBJECT_TYPES.case)) {
-        cases.set(record.caseId, record);
-    }
-    await compare('cases', 'SELECT case_id, record, block_number, transaction_id FROM cases', (row) => String(row.case_id), cases);
-    const messages = new Map<string, CaseMessage>();
-    for (const { record } of state.all<CaseMessage>(OBJECT_TYPES.caseMessage)) {
-        messages.set(`${record.caseId}/${record.sequence}`, record);
-    }
-    await compare('case_messages', 'SELECT case_id, sequence, record, block_number, transaction_id FROM case_messages', (row) => `${String(row.case_id)}/${String(row.sequence)}`, messages);
+    await compare('documents', ['type', 'number'], ([type = '', number = '']) => state.document(type, number), state.keys(OBJECT_TYPES.documentHead));
+    await compare('verifications', ['declaration_number', 'permit_number'], ([declaration = '', permit = '']) => state.verification(declaration, permit),
+        state.keys(OBJECT_TYPES.verification));
+    await compare('handoffs', ['sender', 'message_id'], ([sender = '', messageId = '']) => state.handoff(sender, messageId), state.keys(OBJECT_TYPES.handoff), [
+        { table: 'handoffs', column: 'record', of: (record: Handoff) => record },
+        { table: 'handoffs.status', column: 'status', of: (record: Handoff) => record.status },
+    ]);
+    await compare('cases', ['case_id'], ([caseId = '']) => state.caseRecord(caseId), state.keys(OBJECT_TYPES.case));
+    // A message's state key numbers it with six digits.
+    await compare('case_messages', ['case_id', 'sequence'], ([caseId = '', sequence = '']) => state.value<CaseMessage>(OBJECT_TYPES.caseMessage, [caseId, sequence]),
+        state.keys(OBJECT_TYPES.caseMessage), undefined, (row) => [String(row.case_id), String(row.sequence).padStart(6, '0')]);
     return divergences;
+}
+
+/** A query table's rows in key order, a page at a time: a large table is never held whole. */
+async function* tablePages(pool: Pool, table: string, columns: readonly string[], keyColumns: readonly string[], size: number): AsyncGenerator<Record<string, unknown>[]> {
+    const keys = keyColumns.join(', ');
+    let after: unknown[] | undefined;
+    for (;;) {
+        const { rows } = await pool.query<Record<string, unknown>>(
+            `SELECT ${columns.join(', ')} FROM ${table}${after ? ` WHERE (${keys}) > (${keyColumns.map((_, index) => `$${index + 1}`).join(', ')})` : ''}
+              ORDER BY ${keys} LIMIT ${size}`,
+            after ?? []);
+        yield rows;
+        const last = rows.at(-1);
+        if (!last || rows.length < size) {
+            return;
+        }
+        after = keyColumns.map((column) => last[column]);
+    }
 }
 
 /** Equal as JSON values, whatever the order of object members (jsonb reorders them). */

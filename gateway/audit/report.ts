@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import {
-    type Finding, type LedgerStore, parseBlockData, replayLedger, type ReplayProgress, stateDivergences, type StateDivergence, stateId,
+    type Finding, type LedgerStore, parseBlockData, replayLedger, type ReplayProgress, stateDivergences, type StateDivergence, stateId, type StoredDivergence,
 } from '../../network/embedded';
 import { renderPlain, type Section } from '../pdf/render';
 import { type EntityRef, historyOf, indexDivergences, type IndexDivergence, keyOfEntity, ReplayedState, tally, type Tally } from './entities';
@@ -32,7 +32,13 @@ export interface AuditReport {
     readonly transactionsPerSecond: number;
 }
 
-export type AuditOptions = Readonly<{ toBlock?: number; asOf?: Date; onProgress?: (progress: ReplayProgress) => void }>;
+export type AuditOptions = Readonly<{
+    toBlock?: number;
+    asOf?: Date;
+    onProgress?: (progress: ReplayProgress) => void;
+    /** Rows read at a time from the world state and the query tables while comparing (5,000). */
+    pageSize?: number;
+}>;
 
 /** At most this many divergences are located (block and transaction) one by one. */
 const LOCATE_LIMIT = 200;
@@ -46,9 +52,8 @@ export async function auditLedger(store: LedgerStore, pool: Pool, options: Audit
     const started = Date.now();
     const replay = await replayLedger(store, { toBlock: options.toBlock, asOf: options.asOf, onProgress: options.onProgress });
     const state = new ReplayedState(replay, replay.chaincode);
-    const stored = replay.reachedTip ? await store.allState() : undefined;
-    const worldState = stored ? await locate(store, stateDivergences(replay.state, stored), replay.state, stored) : [];
-    const queryTables = replay.reachedTip ? await indexDivergences(pool, state) : [];
+    const worldState = replay.reachedTip ? await locate(store, await stateDivergences(replay.state, store.statePages(options.pageSize)), replay.state) : [];
+    const queryTables = replay.reachedTip ? await indexDivergences(pool, state, options.pageSize) : [];
     const valid = replay.byCode.VALID ?? 0;
     const durationMs = Date.now() - started;
     const clean = replay.chain.length === 0 && replay.signatures.length === 0 && replay.validation.length === 0 && worldState.length === 0 && queryTables.length === 0;
@@ -73,13 +78,11 @@ export async function auditLedger(store: LedgerStore, pool: Pool, options: Audit
 
 /** Adds to each divergence the block and transaction that last wrote its key (replayed, or else stored). */
 async function locate(
-    store: LedgerStore, divergences: readonly StateDivergence[],
-    replayed: ReadonlyMap<string, { version: { blockNumber: number; txIndex: number } }>, stored: ReadonlyMap<string, { version: { blockNumber: number; txIndex: number } }>,
+    store: LedgerStore, divergences: readonly StoredDivergence[], replayed: ReadonlyMap<string, { version: { blockNumber: number; txIndex: number } }>,
 ): Promise<LocatedStateDivergence[]> {
     const located: LocatedStateDivergence[] = [];
-    for (const [index, divergence] of divergences.entries()) {
-        const id = stateId(divergence.namespace, divergence.key);
-        const version = replayed.get(id)?.version ?? stored.get(id)?.version;
+    for (const [index, { storedVersion, ...divergence }] of divergences.entries()) {
+        const version = replayed.get(stateId(divergence.namespace, divergence.key))?.version ?? storedVersion;
         if (!version || index >= LOCATE_LIMIT) {
             located.push(divergence);
             continue;

@@ -37,28 +37,40 @@ export async function verifyChain(store: LedgerStore): Promise<ChainReport> {
     };
 }
 
-/** Compares a world state rebuilt by replay with the stored one, key by key. */
-export function stateDivergences(
-    replayed: ReadonlyMap<string, { value: string; version: Version }>, stored: ReadonlyMap<string, { value: string; version: Version }>,
-): StateDivergence[] {
-    const divergences: StateDivergence[] = [];
-    const describe = (id: string, problem: StateDivergence['problem']): StateDivergence => {
+/** A state divergence with the stored version of its key, where the key is stored. */
+export interface StoredDivergence extends StateDivergence {
+    readonly storedVersion?: Version;
+}
+
+type StateEntries = AsyncIterable<Iterable<readonly [string, { value: string; version: Version }]>>;
+
+/**
+ * Compares a world state rebuilt by replay with the stored one, key by key, reading the stored
+ * state a page at a time.
+ */
+export async function stateDivergences(replayed: ReadonlyMap<string, { value: string; version: Version }>, stored: StateEntries): Promise<StoredDivergence[]> {
+    const divergences: StoredDivergence[] = [];
+    const describe = (id: string, problem: StateDivergence['problem'], storedVersion?: Version): StoredDivergence => {
         const [namespace, key] = splitStateId(id);
-        return { namespace, key, problem };
+        return { namespace, key, problem, ...(storedVersion ? { storedVersion } : {}) };
     };
-    for (const [id, expected] of replayed) {
-        const actual = stored.get(id);
-        if (!actual) {
-            divergences.push(describe(id, 'missing'));
-        } else if (actual.value !== expected.value) {
-            divergences.push(describe(id, 'value differs'));
-        } else if (!compareVersions(actual.version, expected.version)) {
-            divergences.push(describe(id, 'version differs'));
+    const seen = new Set<string>();
+    for await (const page of stored) {
+        for (const [id, actual] of page) {
+            seen.add(id);
+            const expected = replayed.get(id);
+            if (!expected) {
+                divergences.push(describe(id, 'unexpected', actual.version));
+            } else if (actual.value !== expected.value) {
+                divergences.push(describe(id, 'value differs', actual.version));
+            } else if (!compareVersions(actual.version, expected.version)) {
+                divergences.push(describe(id, 'version differs', actual.version));
+            }
         }
     }
-    for (const id of stored.keys()) {
-        if (!replayed.has(id)) {
-            divergences.push(describe(id, 'unexpected'));
+    for (const id of replayed.keys()) {
+        if (!seen.has(id)) {
+            divergences.push(describe(id, 'missing'));
         }
     }
     return divergences;
@@ -67,5 +79,5 @@ export function stateDivergences(
 /** Rebuilds world state from the write sets of valid transactions and compares it with the stored state. */
 export async function replayDivergences(store: LedgerStore): Promise<StateDivergence[]> {
     const replay = await replayLedger(store, { signatures: false, validation: false });
-    return stateDivergences(replay.state, await store.allState());
+    return (await stateDivergences(replay.state, store.statePages())).map(({ namespace, key, problem }) => ({ namespace, key, problem }));
 }

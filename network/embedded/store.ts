@@ -323,13 +323,35 @@ export class LedgerStore {
 
     /** Every row of the ledger's public world state, for comparing against a replay. */
     async allState(): Promise<Map<string, { value: string; version: Version }>> {
-        const result = await this.pool.query<{ namespace: string; key: Buffer; value: Buffer; block_number: string; tx_index: number }>(
-            'SELECT namespace, key, value, block_number, tx_index FROM world_state ORDER BY namespace, key',
-        );
-        return new Map(result.rows.map((row) => [
-            stateId(row.namespace, row.key.toString('utf8')),
-            { value: row.value.toString('base64'), version: { blockNumber: Number(row.block_number), txIndex: row.tx_index } },
-        ]));
+        const all = new Map<string, { value: string; version: Version }>();
+        for await (const page of this.statePages()) {
+            for (const [id, entry] of page) {
+                all.set(id, entry);
+            }
+        }
+        return all;
+    }
+
+    /** The stored world state in key order, a page at a time: a large state is never held whole. */
+    async *statePages(size = 5000): AsyncGenerator<[string, { value: string; version: Version }][]> {
+        let after: [string, Buffer] | undefined;
+        for (;;) {
+            const result = await this.pool.query<{ namespace: string; key: Buffer; value: Buffer; block_number: string; tx_index: number }>(
+                `SELECT namespace, key, value, block_number, tx_index FROM world_state
+                  WHERE $1::text IS NULL OR (namespace, key) > ($1::text, $2::bytea)
+                  ORDER BY namespace, key LIMIT $3::integer`,
+                [after?.[0] ?? null, after?.[1] ?? null, size],
+            );
+            yield result.rows.map((row) => [
+                stateId(row.namespace, row.key.toString('utf8')),
+                { value: row.value.toString('base64'), version: { blockNumber: Number(row.block_number), txIndex: row.tx_index } },
+            ]);
+            const last = result.rows.at(-1);
+            if (!last || result.rows.length < size) {
+                return;
+            }
+            after = [last.namespace, last.key];
+        }
     }
 }
 

@@ -5,11 +5,13 @@
  *   and the indexer's lag), the baselines (raw PostgreSQL; the gateway over HTTP against direct
  *   calls), queries over one and ten million bulk-loaded handoffs, and the audit benchmark. Writes
  *   BENCHMARKS.md and bench/results/<time>.json (raw numbers with the machine's facts).
- * `npm run bench -- audit [--transactions 1000000] [--clients 32]`: the audit benchmark alone. A million
- *   transactions take about 15 minutes to commit on two cores; pass fewer for a quicker run.
+ * `npm run bench -- audit [--transactions 1000000] [--clients 32]`: the audit benchmark alone; writes
+ *   bench/results/<time>-audit.json. A million transactions take about 17 minutes to commit on two
+ *   cores; pass fewer for a quicker run.
  * `npm run bench -- queries [--scale 1000000,10000000]`: the queries at scale alone; writes
  *   bench/results/<time>-queries.json.
- * `npm run bench -- report bench/results/<time>.json`: BENCHMARKS.md again from a results file.
+ * `npm run bench -- report bench/results/<time>.json [bench/results/<time>-audit.json]`: BENCHMARKS.md
+ *   again from a results file, with the audit figures of a separate audit run if one is named.
  *
  * On a PostgreSQL server of its own (embedded, in a temporary folder) unless DATABASE_URL names
  * one; its databases are dropped afterwards. Never part of `npm test`.
@@ -130,9 +132,16 @@ async function main(): Promise<void> {
     });
     const [which = 'all', file] = positionals;
     if (which === 'report') {
-        // Writes BENCHMARKS.md again from a results file (after a change to the report's layout).
+        // Writes BENCHMARKS.md again from a results file (after a change to the report's layout),
+        // with the audit of a separate `audit` run's results file when one is named after it.
         const { readFile } = await import('node:fs/promises');
         const saved = JSON.parse(await readFile(file ?? '', 'utf8')) as { machine: Machine; settings: Record<string, unknown>; embedded?: EmbeddedResults; audit: AuditBenchmark };
+        const auditFile = positionals[2];
+        if (auditFile) {
+            const separate = JSON.parse(await readFile(auditFile, 'utf8')) as { machine: Machine; settings: Record<string, unknown>; audit: AuditBenchmark };
+            saved.audit = separate.audit;
+            saved.settings = { ...saved.settings, 'audit transactions': `${String(separate.settings['audit transactions'])} (a separate run, commit ${separate.machine.commit})` };
+        }
         await writeFile('BENCHMARKS.md', markdown(saved.machine, saved.settings, saved.embedded, saved.audit));
         return;
     }
@@ -177,6 +186,10 @@ async function main(): Promise<void> {
         }
         log('audit');
         const audit = await auditBenchmark(await open(names.audit), transactions, clients, log);
+        if (which === 'audit') {
+            const machine = await machineFacts(pools[0] as Pool);
+            log(`written: ${await writeResults(machine, '-audit', { settings: { clients, 'audit transactions': transactions }, audit })}`);
+        }
         if (which === 'all') {
             const machine = await machineFacts(pools[0] as Pool);
             const settings = { clients, 'seconds per workload': seconds, rates: rates.join('/'), 'handoffs for the queries': scales.join('/'), 'audit transactions': transactions };

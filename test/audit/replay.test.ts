@@ -34,10 +34,10 @@ describe('auditor replay', function () {
     const height = async (): Promise<number> => Number((await harness.ledger.info()).height);
 
     /** Runs `change` on the stored ledger, audits, and puts things back as they were. */
-    async function tampered(change: () => Promise<() => Promise<void>>): Promise<AuditReport> {
+    async function tampered(change: () => Promise<() => Promise<void>>, options: Parameters<typeof auditLedger>[2] = {}): Promise<AuditReport> {
         const restore = await change();
         try {
-            return await audit();
+            return await audit(options);
         } finally {
             await restore();
         }
@@ -133,6 +133,23 @@ describe('auditor replay', function () {
         expect(divergence).to.deep.include({ namespace: 'counterfoil', key: row?.key.toString('utf8'), problem: 'value differs', blockNumber: Number(row?.block_number) });
         expect(divergence?.transactionId).to.match(/^[0-9a-f]{64}$/);
         expect(report.chain.problems).to.deep.equal([]);
+    });
+
+    it('compares world state and query tables a few rows at a time as it does in large pages', async () => {
+        const clean = await audit({ pageSize: 2 });
+        expect(clean.worldState).to.deep.equal({ compared: true, divergences: [] });
+        expect(clean.queryTables).to.deep.equal({ compared: true, divergences: [] });
+        const row = (await harness.database.pool.query<{ sender: string; message_id: string }>("SELECT sender, message_id FROM handoffs ORDER BY sender DESC, message_id DESC LIMIT 1")).rows[0];
+        const keys = (report: AuditReport): string[] => report.queryTables.divergences.map((divergence) => `${divergence.table} ${divergence.key} ${divergence.problem}`);
+        const small = await tampered(async () => {
+            await sql('UPDATE handoffs SET message_id = message_id || \'-MOVED\' WHERE sender = $1 AND message_id = $2', [row?.sender, row?.message_id]);
+            return async () => { await sql('UPDATE handoffs SET message_id = $2 WHERE sender = $1 AND message_id = $2 || \'-MOVED\'', [row?.sender, row?.message_id]); };
+        }, { pageSize: 2 });
+        expect(keys(small)).to.have.members([
+            `handoffs ${row?.sender}/${row?.message_id}-MOVED unexpected`, `handoffs.status ${row?.sender}/${row?.message_id}-MOVED unexpected`,
+            `handoffs ${row?.sender}/${row?.message_id} missing`, `handoffs.status ${row?.sender}/${row?.message_id} missing`,
+        ]);
+        expect((await audit()).verdict).to.equal('CLEAN');
     });
 
     it('finds a changed query-table row, and names the table, the row and the block it claims to come from', async () => {

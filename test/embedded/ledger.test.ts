@@ -80,6 +80,24 @@ describe('the embedded ledger', function () {
         expect(await replayDivergences(ledger.ledgerStore)).to.deep.equal([]);
     });
 
+    it('reads the stored state a page at a time, every key once and in order', async () => {
+        const whole: string[] = [];
+        for await (const page of ledger.ledgerStore.statePages(1_000_000)) {
+            whole.push(...page.map(([id]) => id));
+        }
+        const paged: string[] = [];
+        let pages = 0;
+        for await (const page of ledger.ledgerStore.statePages(3)) {
+            expect(page.length).to.be.at.most(3);
+            paged.push(...page.map(([id]) => id));
+            pages++;
+        }
+        expect(whole.length).to.be.above(6);
+        expect(pages).to.be.at.least(Math.ceil(whole.length / 3));
+        expect(paged).to.deep.equal(whole);
+        expect(new Set(paged).size).to.equal(paged.length);
+    });
+
     it('pinpoints a block whose stored bytes were altered', async () => {
         await issue();
         const height = Number((await ledger.info()).height);
