@@ -5,6 +5,7 @@ import {
 import type { Pool } from 'pg';
 import { type KeyChange, type ReplayResult, splitStateId, stateId } from '../../network/embedded';
 import { createCompositeKey, splitCompositeKey } from '../../network/embedded/composite-keys';
+import { keysetPages } from '../../network/postgres';
 
 /** The entities an auditor asks about, and how each is named. */
 export type EntityRef =
@@ -194,14 +195,15 @@ export async function indexDivergences(pool: Pool, state: ReplayedState, pageSiz
         for await (const page of tablePages(pool, table, [...new Set([...keyColumns, ...views.map((view) => view.column), 'block_number', 'transaction_id'])], keyColumns, pageSize)) {
             for (const row of page) {
                 const key = ledgerKeyOf(row);
-                seen.add(name(key));
+                const named = name(key);
+                seen.add(named);
                 const where = { blockNumber: Number(row.block_number), transactionId: String(row.transaction_id) };
                 const ledger = expectedOf(key);
                 for (const view of views) {
                     if (ledger === undefined) {
-                        divergences.push({ table: view.table, key: name(key), problem: 'unexpected', ...where });
+                        divergences.push({ table: view.table, key: named, problem: 'unexpected', ...where });
                     } else if (!sameJson(row[view.column], view.of(ledger))) {
-                        divergences.push({ table: view.table, key: name(key), problem: 'differs', ...where });
+                        divergences.push({ table: view.table, key: named, problem: 'differs', ...where });
                     }
                 }
             }
@@ -227,21 +229,12 @@ export async function indexDivergences(pool: Pool, state: ReplayedState, pageSiz
 }
 
 /** A query table's rows in key order, a page at a time: a large table is never held whole. */
-async function* tablePages(pool: Pool, table: string, columns: readonly string[], keyColumns: readonly string[], size: number): AsyncGenerator<Record<string, unknown>[]> {
+function tablePages(pool: Pool, table: string, columns: readonly string[], keyColumns: readonly string[], size: number): AsyncGenerator<Record<string, unknown>[]> {
     const keys = keyColumns.join(', ');
-    let after: unknown[] | undefined;
-    for (;;) {
-        const { rows } = await pool.query<Record<string, unknown>>(
-            `SELECT ${columns.join(', ')} FROM ${table}${after ? ` WHERE (${keys}) > (${keyColumns.map((_, index) => `$${index + 1}`).join(', ')})` : ''}
-              ORDER BY ${keys} LIMIT ${size}`,
-            after ?? []);
-        yield rows;
-        const last = rows.at(-1);
-        if (!last || rows.length < size) {
-            return;
-        }
-        after = keyColumns.map((column) => last[column]);
-    }
+    return keysetPages<Record<string, unknown>>(size, async (after) => (await pool.query<Record<string, unknown>>(
+        `SELECT ${columns.join(', ')} FROM ${table}${after ? ` WHERE (${keys}) > (${keyColumns.map((_, index) => `$${index + 1}`).join(', ')})` : ''}
+          ORDER BY ${keys} LIMIT ${size}`,
+        after ? keyColumns.map((column) => after[column]) : [])).rows);
 }
 
 /** Equal as JSON values, whatever the order of object members (jsonb reorders them). */

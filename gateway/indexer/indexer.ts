@@ -99,15 +99,14 @@ export class Indexer {
                 this.lastError = error as Error;
                 this.onError(error as Error);
                 await new Promise((resolve) => setTimeout(resolve, 1000));
-            } finally {
-                blocks.close();
             }
         }
     }
 
     /**
      * Reads blocks as they come and applies whatever has arrived meanwhile in one transaction: one
-     * block at a time while keeping up, many at once while catching up.
+     * block at a time while keeping up, many at once while catching up. Closes `blocks` when it
+     * returns or throws.
      */
     private async follow(blocks: CloseableAsyncIterable<LedgerBlock>): Promise<void> {
         const arrived: LedgerBlock[] = [];

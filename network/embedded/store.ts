@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
+import { keysetPages } from '../postgres/pages';
 import { StateCache } from './state-cache';
 import { type Block, type BlockData, type ChannelConfig, type KeyWrite, type MetadataWrite, stateId, type Version } from './blocks';
 
@@ -334,23 +335,18 @@ export class LedgerStore {
 
     /** The stored world state in key order, a page at a time: a large state is never held whole. */
     async *statePages(size = 5000): AsyncGenerator<[string, { value: string; version: Version }][]> {
-        let after: [string, Buffer] | undefined;
-        for (;;) {
-            const result = await this.pool.query<{ namespace: string; key: Buffer; value: Buffer; block_number: string; tx_index: number }>(
-                `SELECT namespace, key, value, block_number, tx_index FROM world_state
-                  WHERE $1::text IS NULL OR (namespace, key) > ($1::text, $2::bytea)
-                  ORDER BY namespace, key LIMIT $3::integer`,
-                [after?.[0] ?? null, after?.[1] ?? null, size],
-            );
-            yield result.rows.map((row) => [
+        type Row = { namespace: string; key: Buffer; value: Buffer; block_number: string; tx_index: number };
+        const pages = keysetPages<Row>(size, async (after) => (await this.pool.query<Row>(
+            `SELECT namespace, key, value, block_number, tx_index FROM world_state
+              WHERE $1::text IS NULL OR (namespace, key) > ($1::text, $2::bytea)
+              ORDER BY namespace, key LIMIT $3::integer`,
+            [after?.namespace ?? null, after?.key ?? null, size],
+        )).rows);
+        for await (const rows of pages) {
+            yield rows.map((row) => [
                 stateId(row.namespace, row.key.toString('utf8')),
                 { value: row.value.toString('base64'), version: { blockNumber: Number(row.block_number), txIndex: row.tx_index } },
             ]);
-            const last = result.rows.at(-1);
-            if (!last || result.rows.length < size) {
-                return;
-            }
-            after = [last.namespace, last.key];
         }
     }
 }
