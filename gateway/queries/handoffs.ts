@@ -16,14 +16,19 @@ export interface HandoffFilter {
     readonly party?: string;
     readonly cursor?: string;
     readonly limit: number;
+    /** The instant deadlines are judged at: now, for every caller but a test. */
+    readonly asOf?: Date;
 }
 
 export interface HandoffView extends Handoff {
     readonly overdue: boolean;
 }
 
-/** SQL for "still waiting past its deadline": not received in time, or received but not decided in time. */
-export const OVERDUE_SQL = `((status IN ('SENT', 'MISMATCH') AND receipt_deadline < now()) OR (status = 'RECEIVED' AND acknowledgement_deadline < now()))`;
+/**
+ * SQL for "still waiting past its deadline" as of the instant `$15`: not received in time, or
+ * received but not decided in time.
+ */
+const OVERDUE_SQL = `((status IN ('SENT', 'MISMATCH') AND receipt_deadline < $15::timestamptz) OR (status = 'RECEIVED' AND acknowledgement_deadline < $15::timestamptz))`;
 
 /** The filter of `listHandoffs`, the page's cursor last. */
 const HANDOFF_FILTER = `($1::text IS NULL OR status = $1::text)
@@ -48,20 +53,20 @@ const NEWEST_FIRST = 'ORDER BY sent_at DESC, sender DESC, message_id DESC LIMIT 
  */
 const OVERDUE_HANDOFFS_SQL = `SELECT record, true AS overdue, sent_at, sender, message_id FROM (
            (SELECT record, sent_at, sender, message_id FROM handoffs
-             WHERE status IN ('SENT', 'MISMATCH') AND receipt_deadline < now() AND ${HANDOFF_FILTER} ${NEWEST_FIRST})
+             WHERE status IN ('SENT', 'MISMATCH') AND receipt_deadline < $15::timestamptz AND ${HANDOFF_FILTER} ${NEWEST_FIRST})
            UNION ALL
            (SELECT record, sent_at, sender, message_id FROM handoffs
-             WHERE status = 'RECEIVED' AND acknowledgement_deadline < now() AND ${HANDOFF_FILTER} ${NEWEST_FIRST})
+             WHERE status = 'RECEIVED' AND acknowledgement_deadline < $15::timestamptz AND ${HANDOFF_FILTER} ${NEWEST_FIRST})
         ) AS late ${NEWEST_FIRST}`;
 
 /** Handoffs by filter, newest first, from the query tables. */
 export async function listHandoffs(pool: Pool, filter: HandoffFilter): Promise<{ items: HandoffView[]; nextCursor: string | null }> {
-    const after = decodeCursor(filter.cursor, 3);
+    const after = decodeCursor(filter.cursor, ['time', 'text', 'text']);
     const result = await pool.query<{ record: Handoff; overdue: boolean; sent_at: Date; sender: string; message_id: string }>(
         filter.overdue === true ? OVERDUE_HANDOFFS_SQL : `SELECT record, ${OVERDUE_SQL} AS overdue, sent_at, sender, message_id FROM handoffs WHERE ${HANDOFF_FILTER} ${NEWEST_FIRST}`,
         [filter.status ?? null, filter.overdue ?? null, filter.sender ?? null, filter.recipient ?? null, filter.subject ?? null,
             filter.documentType ?? null, filter.documentNumber ?? null, filter.from ?? null, filter.to ?? null, filter.party ?? null,
-            after?.[0] ?? null, after?.[1] ?? null, after?.[2] ?? null, filter.limit + 1],
+            after?.[0] ?? null, after?.[1] ?? null, after?.[2] ?? null, filter.limit + 1, filter.asOf ?? new Date()],
     );
     const rows = result.rows.slice(0, filter.limit);
     const last = rows.at(-1);

@@ -10,6 +10,7 @@ import { TokenService } from '../../gateway/auth/tokens';
 import { createDatabase, type PostgresServer, startEmbeddedPostgres } from '../../network/postgres';
 import { PERSONAS } from '../gateway/personas';
 import { freePort } from '../support/postgres';
+import { until } from '../support/until';
 
 /**
  * Nothing handed between agencies goes missing unnoticed, whatever happens: real processes (the
@@ -59,17 +60,9 @@ describe(`chaos: ${TARGET.toLocaleString('en')} handoffs through crashes, outage
         return child;
     }
 
-    async function until(check: () => Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
-        const deadline = Date.now() + timeoutMs;
-        for (;;) {
-            if (await check().catch(() => false)) {
-                return;
-            }
-            if (Date.now() > deadline) {
-                throw new Error(`timed out waiting for ${what}; recent output:\n${output.join('').slice(-4000)}`);
-            }
-            await new Promise((resolve) => setTimeout(resolve, 250));
-        }
+    /** Waits for a condition, with the processes' output in the failure. */
+    async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
+        await until(check, what, { timeoutMs, intervalMs: 250, context: () => `recent output:\n${output.join('').slice(-4000)}` });
     }
 
     async function count(sql: string, values: unknown[] = []): Promise<number> {
@@ -119,7 +112,7 @@ describe(`chaos: ${TARGET.toLocaleString('en')} handoffs through crashes, outage
             DATABASE_URL: databaseUrl, PORT: String(port), COUNTERFOIL_DATA_DIR: join(folder, 'hub'),
             COUNTERFOIL_RECONCILIATION_SCHEDULE: '*/2 * * * * *', COUNTERFOIL_RATE_LIMIT_PER_MINUTE: '1000000',
         }, 'hub');
-        await until(async () => (await fetch(`${gatewayUrl}/readyz`)).ok, 'the hub to be ready', 60_000);
+        await waitFor(async () => (await fetch(`${gatewayUrl}/readyz`)).ok, 'the hub to be ready', 60_000);
 
         const tokens = await TokenService.open(join(folder, 'hub', 'token-signing-key.pem'));
         const admin = await tokens.issue(PERSONAS.customsAdmin);
@@ -159,7 +152,7 @@ describe(`chaos: ${TARGET.toLocaleString('en')} handoffs through crashes, outage
             timeline.push(`${Math.round((Date.now() - started) / 1000)} s: ${what}`);
         };
         const reached = (fraction: number): Promise<void> =>
-            until(async () => (await onLedger()) >= Math.floor(total * fraction), `${Math.round(fraction * 100)} % of the handoffs on the ledger`, 30 * 60_000);
+            waitFor(async () => (await onLedger()) >= Math.floor(total * fraction), `${Math.round(fraction * 100)} % of the handoffs on the ledger`, 30 * 60_000);
 
         adapters = startAdapters();
         await reached(0.1);
@@ -195,7 +188,7 @@ describe(`chaos: ${TARGET.toLocaleString('en')} handoffs through crashes, outage
         const rejectedExpected = [...expected.values()].filter((status) => status === 'REJECTED').length;
         // Settled: every delivered handoff decided, every dropped one retransmitted to the limit and
         // past its deadline, and one open case for each that is not accepted.
-        await until(async () => {
+        await waitFor(async () => {
             const decided = await count("SELECT count(*) FROM handoffs WHERE status IN ('ACCEPTED', 'REJECTED')");
             const givenUp = await count(`SELECT count(*) FROM handoffs WHERE status = 'SENT' AND receipt_deadline < now() AND (record ->> 'retransmissions')::integer >= $1::integer`, [MAX_RETRANSMISSIONS]);
             const cases = await count('SELECT count(*) FROM reconciliation_cases WHERE closed_at IS NULL');

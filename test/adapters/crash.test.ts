@@ -7,6 +7,7 @@ import { type AdapterHealth, SimulatedAgencySystem } from '../../adapters';
 import { DAY, isoIn } from '../conformance/fixtures';
 import { GatewayHarness } from '../gateway/harness';
 import { EXPORTER_USCC, PERSONAS } from '../gateway/personas';
+import { until } from '../support/until';
 
 const HANDOFFS = 150;
 
@@ -37,14 +38,9 @@ describe('adapters killed with kill -9 mid-batch', function () {
         return process_;
     }
 
-    async function until(check: () => Promise<boolean>, what: string, timeoutMs = 90_000): Promise<void> {
-        const deadline = Date.now() + timeoutMs;
-        while (!(await check())) {
-            if (Date.now() > deadline) {
-                throw new Error(`timed out waiting for ${what}; adapter output:\n${output.join('').slice(-3000)}`);
-            }
-            await new Promise((resolve) => setTimeout(resolve, 100));
-        }
+    /** Waits for a condition, with the processes' output in the failure. */
+    async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 90_000): Promise<void> {
+        await until(check, what, { timeoutMs, intervalMs: 100, context: () => `adapter output:\n${output.join('').slice(-3000)}` });
     }
 
     async function kill(): Promise<void> {
@@ -78,13 +74,13 @@ describe('adapters killed with kill -9 mid-batch', function () {
 
     it('delivers and confirms every handoff exactly once across two kills', async () => {
         child = startAdapters();
-        await until(async () => (await count('HandoffSent')) >= 30, '30 handoffs recorded');
+        await waitFor(async () => (await count('HandoffSent')) >= 30, '30 handoffs recorded');
         await kill(); // in the middle of the first outbox page: its cursor has not moved
         child = startAdapters();
-        await until(async () => (await count('HandoffReceived')) >= 40, '40 receipts recorded');
+        await waitFor(async () => (await count('HandoffReceived')) >= 40, '40 receipts recorded');
         await kill(); // while payloads are being relayed and confirmed
         child = startAdapters();
-        await until(async () => (await count('HandoffAccepted')) >= HANDOFFS, `all ${HANDOFFS} handoffs accepted`);
+        await waitFor(async () => (await count('HandoffAccepted')) >= HANDOFFS, `all ${HANDOFFS} handoffs accepted`);
         const stopped = new Promise((resolve) => child?.once('exit', resolve));
         child.kill('SIGTERM');
         await stopped;

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { freePort } from '../support/postgres';
+import { until } from '../support/until';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Set to a folder (e.g. docs) to keep a screenshot of each page there. */
@@ -22,14 +23,9 @@ describe('the web console, in Chromium, against the hub with its simulated agenc
     let browser: Browser;
     const output: string[] = [];
 
-    async function until(check: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
-        const deadline = Date.now() + timeoutMs;
-        while (!(await check().catch(() => false))) {
-            if (Date.now() > deadline) {
-                throw new Error(`timed out waiting for ${what}; hub output:\n${output.join('').slice(-3000)}`);
-            }
-            await new Promise((resolve) => setTimeout(resolve, 250));
-        }
+    /** Waits for a condition, with the processes' output in the failure. */
+    async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
+        await until(check, what, { timeoutMs, intervalMs: 250, context: () => `hub output:\n${output.join('').slice(-3000)}` });
     }
 
     async function signedInAs(persona: RegExp): Promise<Page> {
@@ -71,11 +67,11 @@ describe('the web console, in Chromium, against the hub with its simulated agenc
         });
         hub.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
         hub.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-        await until(async () => (await fetch(`${url}/readyz`)).ok, 'the hub to be ready');
+        await waitFor(async () => (await fetch(`${url}/readyz`)).ok, 'the hub to be ready');
         // Wait for the simulated flow to have handed enough over, and decided some of it.
         const personas = await (await fetch(`${url}/console/personas.json`)).json() as { label: string; token: string }[];
         const auditor = personas.find((persona) => persona.label.startsWith('Auditor'))?.token as string;
-        await until(async () => {
+        await waitFor(async () => {
             const overview = await (await fetch(`${url}/v1/overview`, { headers: { Authorization: `Bearer ${auditor}` } })).json() as { totals: { confirmed: number } };
             return overview.totals.confirmed >= 12;
         }, 'twelve confirmed handoffs', 90_000);

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { DAY, isoIn } from '../conformance/fixtures';
+import { until } from '../support/until';
 import { exercised, GatewayHarness } from './harness';
 import { EXPORTER_USCC, type Persona } from './personas';
 
@@ -36,20 +37,6 @@ async function endpoint(failures: number): Promise<{ url: string; received: Rece
         received,
         close: () => new Promise((resolve) => server.close(() => resolve())),
     };
-}
-
-async function until<T>(check: () => T | undefined | Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-        const value = await check();
-        if (value !== undefined) {
-            return value;
-        }
-        if (Date.now() > deadline) {
-            throw new Error('timed out waiting');
-        }
-        await new Promise((resolve) => setTimeout(resolve, 25));
-    }
 }
 
 /** Reads a server-sent event stream until `count` events arrived; returns them with their ids. */
@@ -140,7 +127,7 @@ describe('the gateway pushes every state change', function () {
             expect(created.status, created.text).to.equal(201);
             const messageId = await send('TaxMSP');
             await send('ForexMSP'); // not tax's: never delivered to it
-            const delivery = await until(() => hook.received[0]);
+            const delivery = await until(() => hook.received[0], 'the first delivery to arrive');
             const body = JSON.parse(delivery.body) as { event: string; payload: { messageId: string } };
             expect(body.event).to.equal('HandoffSent');
             expect(body.payload.messageId).to.equal(messageId);
@@ -163,7 +150,7 @@ describe('the gateway pushes every state change', function () {
             const dead = await until(async () => {
                 const log = await harness.request<{ status: string; attempts: number; lastStatus: number }[]>('GET', `/v1/webhooks/${created.body.id}/deliveries`, { token: tokens.get('forex') });
                 return log.body[0]?.status === 'DEAD' ? log.body[0] : undefined;
-            });
+            }, 'the delivery to be dead-lettered');
             expect(dead).to.include({ status: 'DEAD', attempts: 3, lastStatus: 503 });
         } finally {
             await hook.close();
