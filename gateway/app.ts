@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
@@ -26,6 +27,16 @@ export type AppOptions = Readonly<{
     /** Personas the console offers to sign in as (while simulated agencies run). */
     consolePersonas?: () => Promise<ConsolePersona[]>;
 }>;
+
+/**
+ * body-parser decodes a JSON body leniently, turning bytes that are not UTF-8 into U+FFFD: the
+ * ledger would then record text the client never sent.
+ */
+function refuseMalformedUtf8(_request: Request, _response: Response, body: Buffer): void {
+    if (!isUtf8(body)) {
+        throw Object.assign(new Error('the request body is not valid UTF-8'), { type: 'encoding.malformed' });
+    }
+}
 
 /** The express application: every route from the API list, behind one error and logging policy. */
 export function createApp(options: AppOptions): { app: Express; api: Api; metrics: GatewayMetrics } {
@@ -58,7 +69,7 @@ export function createApp(options: AppOptions): { app: Express; api: Api; metric
         });
         next();
     });
-    app.use(express.json({ limit: options.bodyLimitBytes, strict: true, type: ['application/json', 'application/*+json'] }));
+    app.use(express.json({ limit: options.bodyLimitBytes, strict: true, type: ['application/json', 'application/*+json'], verify: refuseMalformedUtf8 }));
     app.use(express.raw({ limit: options.bodyLimitBytes, type: 'application/pdf' }));
     const authenticate = async (request: Request): Promise<Principal> => {
         const header = request.get('authorization');

@@ -49,7 +49,7 @@ export function reconciliationRoutes(reconciler: Reconciler, services: Services)
                     throw new Problem('FORBIDDEN', `${principal.org} must name itself as sender or recipient`, query.sender ? 'sender' : 'recipient');
                 }
                 const limit = pageLimit(query.limit);
-                const after = decodeCursor(query.cursor, 3);
+                const after = decodeCursor(query.cursor, ['time', 'text', 'text']);
                 const items = await unconfirmedTransfers(services.pool, {
                     sender: query.sender, recipient: query.recipient, subject: principal.uscc ?? query.subject,
                     class: query.class as DiscrepancyClass | undefined, overdueOnly: query.overdue === 'true',

@@ -54,6 +54,9 @@ export function problemFromError(error: unknown): Problem {
     if (type === 'entity.parse.failed') {
         return new Problem('INVALID_ARGUMENT', 'the request body is not well-formed JSON', 'body');
     }
+    if (type === 'encoding.malformed') {
+        return new Problem('INVALID_ARGUMENT', 'the request body is not valid UTF-8', 'body');
+    }
     if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
         return new Problem('INVALID_ARGUMENT', 'the request body must be UTF-8 JSON', 'body');
     }

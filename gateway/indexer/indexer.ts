@@ -8,6 +8,27 @@ const MOST_BLOCKS_AT_ONCE = 100;
 /** Blocks read ahead of the one being applied at most. */
 const MOST_BLOCKS_WAITING = 200;
 
+/** The block the indexer cannot apply, while it cannot: an outage, retried until it passes. */
+export interface IndexerFailure {
+    readonly blockNumber: bigint;
+    readonly error: Error;
+    /** When the block first failed. */
+    readonly since: Date;
+    readonly attempts: number;
+}
+
+/** A write of the query tables that failed, with the one block it was applying. */
+export class BlockIndexingError extends Error {
+    constructor(readonly blockNumber: bigint, override readonly cause: Error) {
+        super(`block ${blockNumber} could not be written to the query tables: ${cause.message}`);
+        this.name = 'BlockIndexingError';
+    }
+}
+
+/** Waits between attempts at a block that failed: doubling from the first, up to the most. */
+const FIRST_RETRY_MS = 1000;
+const MOST_RETRY_MS = 30_000;
+
 export interface IndexerStatus {
     /** The last block whose events are all in the query tables (-1 before the first). */
     readonly blockNumber: bigint;
@@ -26,8 +47,9 @@ export class Indexer {
     private blocks?: ReturnType<Ledger['blocks']>;
     private stopped = false;
     private applied = -1n;
-    private readonly waiters = new Set<{ blockNumber: bigint; resolve: () => void }>();
-    private lastError?: Error;
+    private readonly waiters = new Set<{ blockNumber: bigint; resolve: () => void; reject: (error: Error) => void }>();
+    private failed?: IndexerFailure;
+    private interrupt?: () => void;
     private readonly listeners = new Set<(blockNumber: bigint) => void>();
 
     constructor(private readonly ledger: Ledger, private readonly pool: Pool, private readonly onError: (error: Error) => void = () => undefined) {}
@@ -40,6 +62,7 @@ export class Indexer {
     async stop(): Promise<void> {
         this.stopped = true;
         this.blocks?.close();
+        this.interrupt?.();
         await this.running;
         for (const waiter of this.waiters) {
             waiter.resolve();
@@ -52,13 +75,19 @@ export class Indexer {
         return () => this.listeners.delete(listener);
     }
 
-    /** Resolves once every event up to and including `blockNumber` is in the query tables. */
+    /**
+     * Resolves once every event up to and including `blockNumber` is in the query tables; rejects
+     * at once while the indexer cannot apply a block at or before it.
+     */
     caughtUp(blockNumber: bigint, timeoutMs = 10_000): Promise<void> {
         if (this.applied >= blockNumber) {
             return Promise.resolve();
         }
+        if (this.failed && this.failed.blockNumber <= blockNumber) {
+            return Promise.reject(this.failed.error);
+        }
         return new Promise((resolve, reject) => {
-            const waiter = { blockNumber, resolve: () => { clearTimeout(timer); resolve(); } };
+            const waiter = { blockNumber, resolve: () => { clearTimeout(timer); resolve(); }, reject: (error: Error) => { clearTimeout(timer); reject(error); } };
             const timer = setTimeout(() => {
                 this.waiters.delete(waiter);
                 reject(new Error(`the indexer has not reached block ${blockNumber} within ${timeoutMs} ms`));
@@ -72,8 +101,34 @@ export class Indexer {
         return { blockNumber: this.applied, ledgerHeight: info.height, lagBlocks: Math.max(0, Number(info.height - 1n - this.applied)) };
     }
 
-    get error(): Error | undefined {
-        return this.lastError;
+    /** The block the indexer cannot apply, while it cannot. */
+    get failure(): IndexerFailure | undefined {
+        return this.failed;
+    }
+
+    /**
+     * Notes the block that failed (the next one, when the error came from reading), counting the
+     * attempts at the same block, and lets writers waiting on it answer without waiting.
+     */
+    private recordFailure(error: Error): IndexerFailure {
+        const blockNumber = error instanceof BlockIndexingError ? error.blockNumber : this.applied + 1n;
+        const previous = this.failed?.blockNumber === blockNumber ? this.failed : undefined;
+        this.failed = { blockNumber, error, since: previous?.since ?? new Date(), attempts: (previous?.attempts ?? 0) + 1 };
+        for (const waiter of this.waiters) {
+            if (waiter.blockNumber >= blockNumber) {
+                this.waiters.delete(waiter);
+                waiter.reject(error);
+            }
+        }
+        return this.failed;
+    }
+
+    /** Waits, returning at once when the indexer stops. */
+    private pause(milliseconds: number): Promise<void> {
+        return new Promise((resolve) => {
+            const timer = setTimeout(() => { this.interrupt = undefined; resolve(); }, milliseconds);
+            this.interrupt = () => { clearTimeout(timer); resolve(); };
+        });
     }
 
     private async checkpoint(): Promise<bigint> {
@@ -96,9 +151,9 @@ export class Indexer {
                 if (this.stopped) {
                     return;
                 }
-                this.lastError = error as Error;
-                this.onError(error as Error);
-                await new Promise((resolve) => setTimeout(resolve, 1000));
+                const failure = this.recordFailure(error as Error);
+                this.onError(failure.error);
+                await this.pause(Math.min(MOST_RETRY_MS, FIRST_RETRY_MS * 2 ** Math.min(failure.attempts - 1, 10)));
             }
         }
     }
@@ -141,7 +196,7 @@ export class Indexer {
                 }
                 const batch = arrived.splice(0, MOST_BLOCKS_AT_ONCE);
                 room?.();
-                await this.apply(batch);
+                await this.applyNamingFailure(batch);
             }
         } finally {
             // On a failed write too, the reader must stop: it would otherwise wait for new blocks
@@ -152,6 +207,24 @@ export class Indexer {
         }
         if (failure !== undefined) {
             throw failure;
+        }
+    }
+
+    /**
+     * Applies a batch; when it fails, applies its blocks one at a time, so that those before the
+     * one at fault are indexed and the error names that one block.
+     */
+    private async applyNamingFailure(blocks: readonly LedgerBlock[]): Promise<void> {
+        try {
+            await this.apply(blocks);
+        } catch (error) {
+            const only = blocks.length === 1 ? blocks[0] : undefined;
+            if (only) {
+                throw new BlockIndexingError(only.number, error as Error);
+            }
+            for (const block of blocks) {
+                await this.applyNamingFailure([block]);
+            }
         }
     }
 
@@ -187,6 +260,7 @@ export class Indexer {
             client.release();
         }
         this.applied = last.number;
+        this.failed = undefined;
         for (const listener of this.listeners) {
             listener(last.number);
         }

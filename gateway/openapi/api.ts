@@ -1,4 +1,5 @@
 import { type Request, type Response, Router } from 'express';
+import { ChaincodeError, checkTimestamp, EARLIEST_TIME, LATEST_TIME, unstorableText } from '@counterfoil/chaincode';
 import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import type { Principal } from '../auth/principal';
@@ -56,6 +57,8 @@ const PROBLEM_RESPONSES: Record<number, ResponseSpec> = {
 export function createValidator(): Ajv2020 {
     const ajv = new Ajv2020({ allErrors: false, strict: false });
     addFormats(ajv);
+    // The instants the ledger and PostgreSQL can both hold, as the chaincode checks them.
+    ajv.addFormat('date-time', (value: string) => timestampProblem(value, 'date-time') === undefined);
     ajv.addSchema({ $id: 'counterfoil', components: { schemas: SCHEMAS } });
     return ajv;
 }
@@ -71,7 +74,47 @@ export function describeError(error: ErrorObject, root: string): { field: string
     if (error.keyword === 'additionalProperties') {
         return { field: join(String(error.params.additionalProperty)), rule: 'is not a known field' };
     }
+    if (error.keyword === 'format' && error.params.format === 'date-time') {
+        return { field: path || root, rule: DATE_TIME_RULE };
+    }
     return { field: path || root, rule: error.message ?? 'is not valid' };
+}
+
+const DATE_TIME_RULE = `must be an ISO 8601 date-time with a time zone, between ${EARLIEST_TIME} and ${LATEST_TIME}`;
+
+/** The chaincode's rule for a timestamp, or undefined when `value` is one. */
+function timestampProblem(value: string, field: string): string | undefined {
+    try {
+        checkTimestamp(value, field);
+        return undefined;
+    } catch (error) {
+        if (error instanceof ChaincodeError) {
+            return error.rule;
+        }
+        throw error;
+    }
+}
+
+/**
+ * Refuses, naming the field, any string (or member name) in a request that the ledger and
+ * PostgreSQL cannot store: the chaincode refuses the same, and nothing it accepted may be
+ * something the query tables cannot hold.
+ */
+export function refuseUnstorable(value: unknown, field: string): void {
+    if (typeof value === 'string') {
+        const rule = unstorableText(value);
+        if (rule) {
+            throw new Problem('INVALID_ARGUMENT', `${field} ${rule}`, field);
+        }
+    } else if (Array.isArray(value)) {
+        value.forEach((item, index) => refuseUnstorable(item, `${field}[${index}]`));
+    } else if (value !== null && typeof value === 'object') {
+        for (const [name, member] of Object.entries(value)) {
+            const path = field === 'body' ? name : `${field}.${name}`;
+            refuseUnstorable(name, path);
+            refuseUnstorable(member, path);
+        }
+    }
 }
 
 /**
@@ -120,6 +163,7 @@ export class Api {
     private checkParams(route: RouteSpec, raw: Record<string, string>): Record<string, string> {
         for (const [name, schema] of Object.entries(route.params ?? {})) {
             const value = raw[name] ?? '';
+            refuseUnstorable(value, name);
             if (!this.ajv.validate(schema, value)) {
                 throw new Problem('INVALID_ARGUMENT', `path parameter ${name} ${this.ajv.errors?.[0]?.message ?? 'is not valid'}`, name);
             }
@@ -138,11 +182,18 @@ export class Api {
             if (typeof value !== 'string') {
                 throw new Problem('INVALID_ARGUMENT', `query parameter ${name} must be given once, as a string`, name);
             }
+            refuseUnstorable(value, name);
             const { description: _description, required: _required, ...bare } = schema;
+            if (bare.format === 'date-time') {
+                const rule = timestampProblem(value, name);
+                if (rule) {
+                    throw new Problem('INVALID_ARGUMENT', `query parameter ${name} ${rule}`, name);
+                }
+            }
             if (!this.ajv.validate(bare, value)) {
                 throw new Problem('INVALID_ARGUMENT', `query parameter ${name} ${this.ajv.errors?.[0]?.message ?? 'is not valid'}`, name);
             }
-            query[name] = value;
+            query[name] = bare.format === 'date-time' ? checkTimestamp(value, name) : value;
         }
         for (const [name, schema] of Object.entries(allowed)) {
             if (schema.required && query[name] === undefined) {
@@ -156,6 +207,7 @@ export class Api {
         if (!request.is('application/json')) {
             throw new Problem('INVALID_ARGUMENT', 'the request body must be JSON (Content-Type: application/json)', 'body');
         }
+        refuseUnstorable(request.body, 'body');
         let validate = this.bodyValidators.get(schemaName);
         if (!validate) {
             validate = this.ajv.compile({ $ref: `counterfoil#/components/schemas/${schemaName}` });

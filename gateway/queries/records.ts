@@ -3,7 +3,7 @@ import type { Pool } from 'pg';
 import { decodeCursor, encodeCursor } from './cursor';
 
 export async function listDocuments(pool: Pool, filter: Readonly<{ holder?: string; issuer?: string; type?: string; number?: string; cursor?: string; limit: number }>): Promise<{ items: DocumentRecord[]; nextCursor: string | null }> {
-    const after = decodeCursor(filter.cursor, 2);
+    const after = decodeCursor(filter.cursor, ['text', 'text']);
     const result = await pool.query<{ record: DocumentRecord; type: string; number: string }>(
         `SELECT record, type, number FROM documents
           WHERE ($1::text IS NULL OR holder = $1::text) AND ($2::text IS NULL OR issuer = $2::text)
@@ -38,7 +38,7 @@ export async function verificationsOf(pool: Pool, filter: Readonly<{ declaration
 }
 
 export async function listCases(pool: Pool, filter: Readonly<{ party?: string; status?: string; cursor?: string; limit: number }>): Promise<{ items: CaseRecord[]; nextCursor: string | null }> {
-    const after = decodeCursor(filter.cursor, 2);
+    const after = decodeCursor(filter.cursor, ['time', 'text']);
     const result = await pool.query<{ record: CaseRecord; opened_at: Date; case_id: string }>(
         `SELECT record, opened_at, case_id FROM cases
           WHERE ($1::text IS NULL OR $1::text = ANY (parties)) AND ($2::text IS NULL OR status = $2::text)

@@ -1,3 +1,4 @@
+import type { IndexerFailure, IndexerStatus } from '../indexer/indexer';
 import type { RouteSpec } from '../openapi/api';
 import type { GatewayMetrics } from '../metrics';
 import type { Services } from '../services';
@@ -17,6 +18,16 @@ const esc=s=>String(s).replace(/[&<>]/g,c=>({'&':'&amp;','<':'&lt;','>':'&gt;'}[
 document.getElementById('ops').innerHTML=Object.entries(byTag).map(([tag,list])=>'<h2>'+esc(tag)+'</h2>'+list.map(({method,path,op})=>
 '<div class="op"><span class="m">'+method+'</span><code>'+esc(path)+'</code> — '+esc(op.summary)+'</div>').join('')).join('');});
 </script></body></html>`;
+
+/** The indexer's state, as of now, in the metrics too. */
+async function observeIndexer(metrics: GatewayMetrics, services: Services): Promise<IndexerStatus & { failure?: IndexerFailure }> {
+    const failure = services.indexer.failure;
+    metrics.indexerFailingBlock.set(failure ? Number(failure.blockNumber) : -1);
+    const status = await services.indexer.status();
+    metrics.indexerLag.set(status.lagBlocks);
+    metrics.ledgerHeight.set(Number(status.ledgerHeight));
+    return { ...status, failure };
+}
 
 export function systemRoutes(services: Services, metrics: GatewayMetrics, openapi: () => unknown): RouteSpec[] {
     return [
@@ -39,11 +50,18 @@ export function systemRoutes(services: Services, metrics: GatewayMetrics, openap
                     checks.database = (error as Error).message;
                 }
                 try {
-                    const status = await services.indexer.status();
+                    const status = await observeIndexer(metrics, services);
+                    const failure = status.failure;
                     checks.ledger = { height: Number(status.ledgerHeight) };
-                    checks.indexer = { block: Number(status.blockNumber), lagBlocks: status.lagBlocks, error: services.indexer.error?.message ?? null };
-                    metrics.indexerLag.set(status.lagBlocks);
-                    metrics.ledgerHeight.set(Number(status.ledgerHeight));
+                    checks.indexer = {
+                        block: Number(status.blockNumber), lagBlocks: status.lagBlocks,
+                        // An outage: a committed block the query tables cannot take. Lists, traces,
+                        // events and webhooks stop at the block before it until it passes.
+                        failing: failure
+                            ? { block: Number(failure.blockNumber), error: failure.error.message, since: failure.since.toISOString(), attempts: failure.attempts }
+                            : null,
+                    };
+                    ready &&= failure === undefined;
                 } catch (error) {
                     ready = false;
                     checks.ledger = (error as Error).message;
@@ -55,11 +73,7 @@ export function systemRoutes(services: Services, metrics: GatewayMetrics, openap
             method: 'get', path: '/metrics', tag: 'System', public: true, summary: 'Prometheus metrics',
             responses: { 200: { description: 'Metrics in the Prometheus text format', contentType: 'text/plain', schema: { type: 'string' } } },
             handler: async ({ response }) => {
-                const status = await services.indexer.status().catch(() => undefined);
-                if (status) {
-                    metrics.indexerLag.set(status.lagBlocks);
-                    metrics.ledgerHeight.set(Number(status.ledgerHeight));
-                }
+                await observeIndexer(metrics, services).catch(() => undefined);
                 response.type(metrics.registry.contentType).send(await metrics.registry.metrics());
                 return { handled: true };
             },

@@ -81,6 +81,13 @@ onEveryBackend('documents', (world) => {
         ['an unknown document type', (r) => ({ ...r, type: 'PASSPORT' }), 'type'],
         ['an unknown field', (r) => ({ ...r, colour: 'blue' }), 'colour'],
         ['the same HS code on two goods lines', (r) => ({ ...r, permit: { ...(r.permit as object), goods: [{ hsCode: STEEL, quantity: 1, unit: 'TNE' }, { hsCode: STEEL, quantity: 2, unit: 'TNE' }] } }), 'permit.goods[1].hsCode'],
+        // Text and instants the chaincode accepted would otherwise be committed, and then stop
+        // every reader that stores them (PostgreSQL refuses each of these).
+        ['half of a surrogate pair in a summary value', (r) => ({ ...r, summary: { holderName: '\ud800' } }), 'summary.holderName'],
+        ['the NUL character in a summary value', (r) => ({ ...r, summary: { holderName: 'Fujian\u0000Ocean' } }), 'summary.holderName'],
+        ['a validity from year 0', (r) => ({ ...r, validFrom: '0000-01-01T00:00:00Z' }), 'validFrom'],
+        ['a validity ending after year 9999 in UTC', (r) => ({ ...r, validTo: '9999-12-31T23:59:59-23:59' }), 'validTo'],
+        ['a time zone offset beyond a day', (r) => ({ ...r, validTo: '2027-01-01T00:00:00+24:00' }), 'validTo'],
         ['malformed JSON', () => '{"type": "LICENCE",', 'request'],
         ['a JSON array instead of an object', () => '[]', 'request'],
     ];

@@ -94,10 +94,11 @@ onEveryBackend('handoffs', (world) => {
         await world.unchanged(() => expectRefusal(acknowledge(handoff, 'ACCEPTED', world.tax), 'FORBIDDEN', 'caller'));
     });
 
-    it('requires a reason code to reject, and keeps the first decision', async () => {
+    it('requires a reason code and storable text to reject, and keeps the first decision', async () => {
         const handoff = await send();
         await receipt(handoff);
         await world.unchanged(() => expectRefusal(acknowledge(handoff, 'REJECTED'), 'INVALID_ARGUMENT', 'reasonCode'));
+        await world.unchanged(() => expectRefusal(acknowledge(handoff, 'REJECTED', world.tax, { reasonCode: 'DATA_INCOMPLETE', text: '缺少\udc00发票号' }), 'INVALID_ARGUMENT', 'text'));
         const rejected = await acknowledge(handoff, 'REJECTED', world.tax, { reasonCode: 'DATA_INCOMPLETE', text: '缺少发票号' });
         expect(rejected.status).to.equal('REJECTED');
         expect(rejected.acknowledgement).to.include({ reasonCode: 'DATA_INCOMPLETE', text: '缺少发票号' });

@@ -86,9 +86,9 @@ export class GatewayHarness {
         return tokens;
     }
 
-    async request<T = unknown>(method: string, path: string, options: Readonly<{ token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> }> = {}): Promise<Answer<T>> {
+    async request<T = unknown>(method: string, path: string, options: Readonly<{ token?: string; body?: unknown; rawBody?: string | Uint8Array; headers?: Record<string, string> }> = {}): Promise<Answer<T>> {
         const headers: Record<string, string> = { ...(options.token ? { Authorization: `Bearer ${options.token}` } : {}), ...options.headers };
-        let body: string | undefined = options.rawBody;
+        let body: string | Uint8Array | undefined = options.rawBody;
         if (options.body !== undefined) {
             body = JSON.stringify(options.body);
             headers['Content-Type'] ??= 'application/json';

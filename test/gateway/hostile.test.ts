@@ -14,7 +14,7 @@ interface HostileCase {
     /** A persona's token, a literal token, or none. */
     readonly as?: Persona | { token: string } | 'nobody';
     readonly body?: unknown;
-    readonly rawBody?: string;
+    readonly rawBody?: string | Uint8Array;
     readonly headers?: Record<string, string>;
     readonly status: number;
     readonly code: string;
@@ -89,6 +89,22 @@ describe('the gateway refuses hostile and malformed requests, changing nothing',
         { name: 'a fractional quantity', method: 'POST', path: '/v1/verifications', as: 'customs', body: { ...verification, goods: [{ hsCode: '7208510000', quantity: 0.5, unit: 'TNE' }] }, status: 400, code: 'INVALID_ARGUMENT', field: 'goods[0].quantity' },
         { name: 'a date that does not exist', method: 'POST', path: '/v1/verifications', as: 'customs', body: { ...verification, declaredAt: '2026-02-30T10:00:00Z' }, status: 400, code: 'INVALID_ARGUMENT', field: 'declaredAt' },
         { name: 'control characters in a reason', method: 'POST', path: `/v1/handoffs/CustomsMSP/${forexMessage}/cancellation`, as: 'customs', body: { reason: 'dup\u0000licate' }, status: 400, code: 'INVALID_ARGUMENT', field: 'reason' },
+        // Text and instants the ledger and PostgreSQL cannot both hold: refused at the edge (and by
+        // the chaincode, for clients of the ledger that bypass the gateway).
+        { name: 'half of a surrogate pair in a summary value', method: 'POST', path: '/v1/documents', as: 'commerce', rawBody: JSON.stringify({ ...licence, summary: { holderName: 'x' } }).replace('"x"', '"\\ud800"'), headers: { 'Content-Type': 'application/json' }, status: 400, code: 'INVALID_ARGUMENT', field: 'summary.holderName' },
+        { name: 'the NUL character in a summary value', method: 'POST', path: '/v1/documents', as: 'commerce', body: { ...licence, summary: { holderName: 'a\u0000b' } }, status: 400, code: 'INVALID_ARGUMENT', field: 'summary.holderName' },
+        { name: 'half of a surrogate pair in an acknowledgement text', method: 'POST', path: `/v1/handoffs/CustomsMSP/${forexMessage}/acknowledgement`, as: 'forex', rawBody: '{"decision":"REJECTED","reasonCode":"DATA_INCOMPLETE","text":"\\udfff"}', headers: { 'Content-Type': 'application/json' }, status: 400, code: 'INVALID_ARGUMENT', field: 'text' },
+        { name: 'a body whose bytes are not UTF-8', method: 'POST', path: `/v1/handoffs/CustomsMSP/${forexMessage}/cancellation`, as: 'customs', rawBody: Buffer.concat([Buffer.from('{"reason":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]), headers: { 'Content-Type': 'application/json' }, status: 400, code: 'INVALID_ARGUMENT', field: 'body' },
+        { name: 'a validity from year 0', method: 'POST', path: '/v1/documents', as: 'commerce', body: { ...licence, validFrom: '0000-01-01T00:00:00Z' }, status: 400, code: 'INVALID_ARGUMENT', field: 'validFrom' },
+        { name: 'a validity ending after year 9999 in UTC', method: 'POST', path: '/v1/documents', as: 'commerce', body: { ...licence, validTo: '9999-12-31T23:59:59-23:59' }, status: 400, code: 'INVALID_ARGUMENT', field: 'validTo' },
+        { name: 'a list from year 0', method: 'GET', path: '/v1/handoffs?from=0000-01-01T00:00:00Z', as: 'customs', status: 400, code: 'INVALID_ARGUMENT', field: 'from' },
+        { name: 'a list from after year 9999 in UTC', method: 'GET', path: `/v1/handoffs?from=${encodeURIComponent('9999-12-31T23:59:59-23:59')}`, as: 'customs', status: 400, code: 'INVALID_ARGUMENT', field: 'from' },
+        { name: 'an audit record as of year 0', method: 'GET', path: `/v1/audit/handoffs/CustomsMSP/${forexMessage}?asOf=0000-01-01T00:00:00Z`, as: 'auditor', status: 400, code: 'INVALID_ARGUMENT', field: 'asOf' },
+        { name: 'the NUL character in a query parameter', method: 'GET', path: '/v1/unconfirmed?sender=CustomsMSP&minAgeSeconds=%00', as: 'customs', status: 400, code: 'INVALID_ARGUMENT', field: 'minAgeSeconds' },
+        { name: 'a cursor holding the NUL character', method: 'GET', path: `/v1/handoffs?cursor=${Buffer.from('["2026-01-01T00:00:00.000Z","CustomsMSP","a\u0000b"]').toString('base64url')}`, as: 'customs', status: 400, code: 'INVALID_ARGUMENT', field: 'cursor' },
+        { name: 'a cursor holding a time no database holds', method: 'GET', path: `/v1/handoffs?cursor=${Buffer.from('["0000-01-01T00:00:00Z","CustomsMSP","x"]').toString('base64url')}`, as: 'customs', status: 400, code: 'INVALID_ARGUMENT', field: 'cursor' },
+        { name: 'a cursor of numbers', method: 'GET', path: `/v1/cases?cursor=${Buffer.from('[1,2]').toString('base64url')}`, as: 'customs', status: 400, code: 'INVALID_ARGUMENT', field: 'cursor' },
+        { name: 'a forged cursor of the unconfirmed transfers', method: 'GET', path: `/v1/unconfirmed?sender=CustomsMSP&cursor=${Buffer.from('["not a time","CustomsMSP","x"]').toString('base64url')}`, as: 'customs', status: 400, code: 'INVALID_ARGUMENT', field: 'cursor' },
         { name: 'an enterprise reading another enterprise\'s trace', method: 'GET', path: `/v1/enterprises/${EXPORTER_USCC}/trace`, as: 'other', status: 403, code: 'FORBIDDEN', field: 'uscc' },
         { name: 'an enterprise listing another enterprise\'s documents', method: 'GET', path: `/v1/documents?holder=${EXPORTER_USCC}`, as: 'other', status: 403, code: 'FORBIDDEN', field: 'holder' },
         { name: 'an enterprise reading another enterprise\'s handoff', method: 'GET', path: `/v1/handoffs/CustomsMSP/${forexMessage}`, as: 'other', status: 403, code: 'FORBIDDEN', field: 'caller' },

@@ -4,6 +4,7 @@ import pino from 'pino';
 import { startGateway } from '../../gateway';
 import { Indexer } from '../../gateway/indexer/indexer';
 import { DAY, isoIn } from '../conformance/fixtures';
+import { until } from '../support/until';
 import { GatewayHarness } from './harness';
 import { EXPORTER_USCC, PERSONAS } from './personas';
 
@@ -100,16 +101,22 @@ describe('the gateway across restarts', function () {
             await harness.database.pool.query('ALTER TABLE handoffs RENAME TO handoffs_away');
             try {
                 await sendDirect('OUTAGE-1');
+                const failing = (await harness.ledger.info()).height - 1n;
                 const deadline = Date.now() + 10_000;
-                while (!indexer.error && Date.now() < deadline) {
+                while (!indexer.failure && Date.now() < deadline) {
                     await new Promise((resolve) => setTimeout(resolve, 20));
                 }
-                expect(indexer.error?.message).to.match(/handoffs/);
+                expect(indexer.failure?.blockNumber).to.equal(failing);
+                expect(indexer.failure?.error.message).to.match(new RegExp(`block ${failing} .*handoffs`));
+                // A write waiting to read its own block answers at once rather than after its wait.
+                let waited: unknown;
+                await indexer.caughtUp(failing, 60_000).catch((error: unknown) => { waited = error; });
+                expect(waited).to.be.instanceOf(Error);
             } finally {
                 await harness.database.pool.query('ALTER TABLE handoffs_away RENAME TO handoffs');
             }
             await sendDirect('OUTAGE-2');
-            await indexer.caughtUp((await harness.ledger.info()).height - 1n, 10_000);
+            await until(async () => indexer.failure === undefined && indexer.caughtUp((await harness.ledger.info()).height - 1n, 1).then(() => true, () => false), 'the indexer to recover');
             const listed = await harness.database.pool.query<{ message_id: string }>("SELECT message_id FROM handoffs WHERE message_id LIKE 'OUTAGE-%' ORDER BY message_id");
             expect(listed.rows.map((row) => row.message_id)).to.deep.equal(['OUTAGE-1', 'OUTAGE-2']);
         } finally {

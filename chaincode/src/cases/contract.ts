@@ -1,4 +1,5 @@
-import { Context, Contract, Info, Transaction } from 'fabric-contract-api';
+import { Context, Info, Transaction } from 'fabric-contract-api';
+import { CounterfoilContract } from '../common/contract';
 import { callerOf, type Caller, partyOf, requireWriter } from '../common/caller';
 import { conflict, failedPrecondition, forbidden, invalidArgument, notFound } from '../common/errors';
 import { emit } from '../common/events';
@@ -85,7 +86,7 @@ function readSubject(fields: Fields): CaseSubject {
 }
 
 @Info({ title: 'Cases', description: 'Disputes and unconfirmed transfers being resolved between the parties' })
-export class CaseContract extends Contract {
+export class CaseContract extends CounterfoilContract {
     constructor() {
         super('cases');
     }

@@ -193,6 +193,16 @@ export const MAX_REQUEST_LENGTH = 256 * 1024;
 export const SHA256_HEX = /^[0-9a-f]{64}$/;
 const SUMMARY_KEY = /^[A-Za-z][A-Za-z0-9]{0,31}$/;
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+/** Half of a UTF-16 surrogate pair without its other half: JavaScript holds it, UTF-8 and PostgreSQL cannot. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/**
+ * The instants every reader of the ledger can hold: years 1 to 9999 in UTC, which JavaScript's
+ * ISO form, PostgreSQL's timestamptz and the chaincode's own arithmetic all agree on.
+ */
+export const EARLIEST_TIME = '0001-01-01T00:00:00.000Z';
+export const LATEST_TIME = '9999-12-31T23:59:59.999Z';
+const EARLIEST = Date.parse(EARLIEST_TIME);
+const LATEST = Date.parse(LATEST_TIME);
 
 function checkString(value: unknown, path: string, rule: StringRule): string {
     if (typeof value !== 'string') {
@@ -206,10 +216,28 @@ function checkString(value: unknown, path: string, rule: StringRule): string {
     if (/[\u0000-\u001f\u007f]/.test(value) && !rule.pattern) {
         throw invalidArgument(path, 'must not contain control characters');
     }
+    const unstorable = unstorableText(value);
+    if (unstorable) {
+        throw invalidArgument(path, unstorable);
+    }
     if (rule.pattern && !rule.pattern.test(value)) {
         throw invalidArgument(path, rule.patternRule ?? `must match ${rule.pattern.source}`);
     }
     return value;
+}
+
+/**
+ * Why a string cannot be stored as text by every reader of the ledger (UTF-8, PostgreSQL's text
+ * and jsonb), or undefined if it can: the gateway refuses the same at its edge.
+ */
+export function unstorableText(value: string): string | undefined {
+    if (value.includes('\u0000')) {
+        return 'must not contain the NUL character (U+0000)';
+    }
+    if (LONE_SURROGATE.test(value)) {
+        return 'must be valid Unicode text (it holds an unpaired surrogate, which UTF-8 cannot carry)';
+    }
+    return undefined;
 }
 
 function checkInteger(value: unknown, path: string, rule: IntegerRule): number {
@@ -230,14 +258,20 @@ export function checkTimestamp(value: unknown, path: string): string {
     if (Number.isNaN(time)) {
         throw invalidArgument(path, 'must be a real calendar date-time');
     }
-    // Date.parse rolls 2026-02-30 over to March; a round trip on the date part catches it.
-    const datePart = value.slice(0, 10);
     const offsetMinutes = offsetOf(value);
+    if (Math.abs(offsetMinutes) > 23 * 60 + 59) {
+        throw invalidArgument(path, 'must have a time zone offset between -23:59 and +23:59');
+    }
+    const normalised = new Date(time).toISOString();
+    if (time < EARLIEST || time > LATEST) {
+        throw invalidArgument(path, `must lie between ${EARLIEST_TIME} and ${LATEST_TIME} (it is ${normalised} in UTC)`);
+    }
+    // Date.parse rolls 2026-02-30 over to March; a round trip on the date part catches it.
     const local = new Date(time + offsetMinutes * 60_000).toISOString().slice(0, 10);
-    if (local !== datePart) {
+    if (local !== value.slice(0, 10)) {
         throw invalidArgument(path, 'must be a real calendar date-time');
     }
-    return new Date(time).toISOString();
+    return normalised;
 }
 
 function offsetOf(value: string): number {

@@ -1,4 +1,5 @@
-import { Context, Contract, Info, Transaction } from 'fabric-contract-api';
+import { Context, Info, Transaction } from 'fabric-contract-api';
+import { CounterfoilContract } from '../common/contract';
 import { callerOf, type Caller, isAuditor, requireAgency, requireWriter } from '../common/caller';
 import { canonicalJson } from '../common/canonical';
 import { conflict, failedPrecondition, forbidden, invalidArgument } from '../common/errors';
@@ -35,7 +36,7 @@ function requireReader(caller: Caller, record: DocumentRecord): void {
 }
 
 @Info({ title: 'Documents', description: 'Issue, amend, revoke and read the counterfoils of trade documents' })
-export class DocumentContract extends Contract {
+export class DocumentContract extends CounterfoilContract {
     constructor() {
         super('documents');
     }

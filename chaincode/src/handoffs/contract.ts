@@ -1,4 +1,5 @@
-import { Context, Contract, Info, Transaction } from 'fabric-contract-api';
+import { Context, Info, Transaction } from 'fabric-contract-api';
+import { CounterfoilContract } from '../common/contract';
 import { KeyEndorsementPolicy } from 'fabric-shim';
 import { callerOf, type Caller, requireAgency, requireRole, requireWriter } from '../common/caller';
 import { conflict, failedPrecondition, forbidden, invalidArgument } from '../common/errors';
@@ -50,7 +51,7 @@ function requireActingAgency(caller: Caller, agency: Agency, action: string): vo
 }
 
 @Info({ title: 'Handoffs', description: 'Documents and data passed between agencies, with receipts and acknowledgements' })
-export class HandoffContract extends Contract {
+export class HandoffContract extends CounterfoilContract {
     constructor() {
         super('handoffs');
     }

@@ -1,4 +1,5 @@
-import { Context, Contract, Info, Transaction } from 'fabric-contract-api';
+import { Context, Info, Transaction } from 'fabric-contract-api';
+import { CounterfoilContract } from '../common/contract';
 import { callerOf, requireAgency, requireRole, requireWriter } from '../common/caller';
 import { forbidden, invalidArgument } from '../common/errors';
 import { emit } from '../common/events';
@@ -12,7 +13,7 @@ const MAX_SECONDS = 90 * 24 * 3600;
 const WITH_ANY = <T extends string>(values: readonly T[]): readonly (T | typeof ANY)[] => [...values, ANY];
 
 @Info({ title: 'Policies', description: 'Deadlines for receipt and acknowledgement per document type and agency pair' })
-export class PolicyContract extends Contract {
+export class PolicyContract extends CounterfoilContract {
     constructor() {
         super('policies');
     }

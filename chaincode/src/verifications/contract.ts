@@ -1,4 +1,5 @@
-import { Context, Contract, Info, Transaction } from 'fabric-contract-api';
+import { Context, Info, Transaction } from 'fabric-contract-api';
+import { CounterfoilContract } from '../common/contract';
 import { callerOf, type Caller, requireAgency, requireWriter } from '../common/caller';
 import { canonicalJson } from '../common/canonical';
 import { conflict, failedPrecondition, forbidden, invalidArgument, notFound } from '../common/errors';
@@ -95,7 +96,7 @@ function requireReader(caller: Caller, record: VerificationRecord): void {
 }
 
 @Info({ title: 'Verifications', description: 'Customs verifies permits quoted on declarations and draws them down' })
-export class VerificationContract extends Contract {
+export class VerificationContract extends CounterfoilContract {
     constructor() {
         super('verifications');
     }
