@@ -3,7 +3,7 @@ import type { IdentityProvider } from './auth/identities';
 import type { Principal } from './auth/principal';
 import type { TokenService } from './auth/tokens';
 import type { Indexer } from './indexer/indexer';
-import type { Committed, Ledger } from './ledger';
+import { type Committed, type Ledger, submitRetryingConflicts } from './ledger';
 
 /** What route handlers work with. */
 export interface Services {
@@ -22,7 +22,7 @@ export async function submitAs<T>(
     services: Services, principal: Principal, contract: string, transaction: string, request: unknown, transient?: Record<string, Uint8Array>,
 ): Promise<{ record: T; committed: Committed }> {
     const identity = await services.identities.identityFor(principal);
-    const committed = await services.ledger.submit({ identity, contract, transaction, arguments: [JSON.stringify(request)], transient });
+    const committed = await submitRetryingConflicts(services.ledger, { identity, contract, transaction, arguments: [JSON.stringify(request)], transient });
     // Read-your-writes: lists and traces come from the query tables.
     await services.indexer.caughtUp(committed.blockNumber, INDEX_WAIT_MS).catch(() => undefined);
     return { record: JSON.parse(Buffer.from(committed.result).toString('utf8')) as T, committed };

@@ -3,7 +3,7 @@ import cron, { type ScheduledTask } from 'node-cron';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import type { CaseReason } from '@counterfoil/chaincode';
-import { LedgerError, type Ledger, type SigningIdentity } from '../../gateway/ledger';
+import { LedgerError, type Ledger, type SigningIdentity, submitRetryingConflicts } from '../../gateway/ledger';
 import { migrate } from '../../network/postgres';
 import { CLASS_OF_STATUS, type Discrepancy, type DiscrepancyClass, OFF_LEDGER_CLASSES, unconfirmedTransfers } from './discrepancies';
 import { offLedgerCounts, reconciliationSchema } from './migrations';
@@ -130,7 +130,7 @@ export class Reconciler {
         if (known.rowCount !== 0) {
             return false;
         }
-        await this.options.ledger.submit({
+        await submitRetryingConflicts(this.options.ledger, {
             identity, contract: 'cases', transaction: 'Open',
             arguments: [JSON.stringify({ caseId, subject: { kind: 'HANDOFF', sender: discrepancy.sender, messageId: discrepancy.messageId }, reason: CASE_REASON[discrepancy.class] ?? 'OTHER' })],
         });
@@ -155,7 +155,7 @@ export class Reconciler {
             }
             const resolution = `NOW_${row.status}`;
             try {
-                await this.options.ledger.submit({
+                await submitRetryingConflicts(this.options.ledger, {
                     identity, contract: 'cases', transaction: 'Resolve', arguments: [JSON.stringify({ caseId: row.case_id, resolutionCode: resolution })],
                 });
             } catch (error) {
