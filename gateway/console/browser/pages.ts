@@ -295,9 +295,11 @@ export const auditPage: Page = async ({ api, words, signal }) => {
                         meter.value = Math.round(((progress.blockNumber + 1) / Math.max(progress.height, 1)) * 100);
                     }
                 }, signal);
+                // After the last block come the comparisons with the live state and the query
+                // tables, which take minutes on a large ledger: wait for as long as the replay runs.
                 let replay = await api.get<{ status: string; report?: AuditReport }>(`/v1/audit/replays/${started.id}`);
-                for (let tries = 0; replay.status === 'RUNNING' && tries < 600; tries++) {
-                    await new Promise((resolve) => setTimeout(resolve, 200));
+                while (replay.status === 'RUNNING' && !signal.aborted) {
+                    await new Promise((resolve) => setTimeout(resolve, 500));
                     replay = await api.get(`/v1/audit/replays/${started.id}`);
                 }
                 const report = replay.report;
