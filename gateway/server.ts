@@ -48,7 +48,7 @@ export interface RunningGateway {
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
     const logger = options.logger ?? pino({ level: 'silent' });
     await migrate(options.pool, 'gateway', GATEWAY_MIGRATIONS);
-    await migrate(options.pool, 'audit', [auditSchema]);
+    await migrate(options.pool, 'audit', auditSchema);
     const tokens = await TokenService.open(options.tokenKeyFile);
     const signer = await StatementSigner.open(options.proofKeyFile);
     const identities = new EmbeddedIdentityProvider(options.ledger, options.pool);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { escapeUnstorable } from '@counterfoil/chaincode';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import type { LedgerStore, ReplayProgress } from '../../network/embedded';
@@ -11,7 +12,7 @@ import { PARAMETERS } from '../routes/parameters';
 import type { EntityRef } from './entities';
 import { type AuditReport, auditLedger, auditReportPdf, entityAsOf } from './report';
 
-export const auditSchema: Migration = {
+export const auditSchema: Migration[] = [{
     id: 1,
     name: 'audit',
     sql: `
@@ -29,11 +30,17 @@ CREATE TABLE audit_replays (
 );
 CREATE INDEX audit_replays_started ON audit_replays (started_at DESC);
 `,
-};
+}, {
+    id: 2,
+    name: 'reports kept as JSON text',
+    // A report names what it found as it found it: a tampered key may hold characters jsonb
+    // refuses (\u0000), which JSON text carries as plain escapes.
+    sql: 'ALTER TABLE audit_replays ALTER COLUMN report TYPE text USING report::text;',
+}];
 
 interface ReplayRow {
     id: string; requested_by: string; to_block: string | null; as_of: Date | null; status: string;
-    started_at: Date; finished_at: Date | null; report: AuditReport | null; error: string | null;
+    started_at: Date; finished_at: Date | null; report: string | null; error: string | null;
 }
 
 /**
@@ -65,27 +72,34 @@ export class AuditService {
             this.current = undefined;
             throw error;
         });
-        void auditLedger(this.store, this.pool, {
-            ...options,
-            onProgress: (progress) => {
-                this.progress.set(id, progress);
-                this.events.emit(id, 'progress', progress);
-            },
-        }).then(
-            async (report) => {
-                await this.pool.query("UPDATE audit_replays SET status = 'DONE', finished_at = now(), report = $2::jsonb WHERE id = $1::text", [id, JSON.stringify(report)]);
-                this.events.emit(id, 'done', { verdict: report.verdict, lastBlockHash: report.lastBlockHash });
-            },
-            async (error: unknown) => {
-                this.logger.error({ err: error, replay: id }, 'audit replay failed');
-                await this.pool.query("UPDATE audit_replays SET status = 'FAILED', finished_at = now(), error = $2::text WHERE id = $1::text", [id, (error as Error).message]);
-                this.events.emit(id, 'failed', { error: (error as Error).message });
-            },
-        ).catch((error: unknown) => this.logger.error({ err: error, replay: id }, 'could not record the end of an audit replay')).finally(() => {
+        void this.run(id, options).finally(() => {
             this.current = undefined;
             this.progress.delete(id);
         });
         return id;
+    }
+
+    /** Replays, then records how it ended: whatever happens, the replay does not stay RUNNING. */
+    private async run(id: string, options: { toBlock?: number; asOf?: Date }): Promise<void> {
+        let report: AuditReport;
+        try {
+            report = await auditLedger(this.store, this.pool, {
+                ...options,
+                onProgress: (progress) => {
+                    this.progress.set(id, progress);
+                    this.events.emit(id, 'progress', progress);
+                },
+            });
+            await this.pool.query("UPDATE audit_replays SET status = 'DONE', finished_at = now(), report = $2::text WHERE id = $1::text", [id, JSON.stringify(report)]);
+        } catch (error) {
+            this.logger.error({ err: error, replay: id }, 'audit replay failed');
+            const message = (error as Error).message;
+            await this.pool.query("UPDATE audit_replays SET status = 'FAILED', finished_at = now(), error = $2::text WHERE id = $1::text", [id, escapeUnstorable(message)])
+                .catch((failure: unknown) => this.logger.error({ err: failure, replay: id }, 'could not record the end of an audit replay'));
+            this.events.emit(id, 'failed', { error: message });
+            return;
+        }
+        this.events.emit(id, 'done', { verdict: report.verdict, lastBlockHash: report.lastBlockHash });
     }
 
     async find(id: string): Promise<Record<string, unknown> | undefined> {
@@ -100,8 +114,9 @@ export class AuditService {
     }
 
     async report(id: string): Promise<AuditReport | undefined> {
-        const result = await this.pool.query<{ report: AuditReport | null }>('SELECT report FROM audit_replays WHERE id = $1::text', [id]);
-        return result.rows[0]?.report ?? undefined;
+        const result = await this.pool.query<{ report: string | null }>('SELECT report FROM audit_replays WHERE id = $1::text', [id]);
+        const report = result.rows[0]?.report;
+        return report ? JSON.parse(report) as AuditReport : undefined;
     }
 
     /** Calls `listener` with each progress report, and once with the end; returns the unsubscribe function. */
@@ -117,7 +132,7 @@ export class AuditService {
             toBlock: row.to_block === null ? null : Number(row.to_block), asOf: row.as_of?.toISOString() ?? null,
             startedAt: row.started_at.toISOString(), finishedAt: row.finished_at?.toISOString() ?? null,
             progress: this.progress.get(row.id) ?? null,
-            ...(row.report ? { report: row.report } : {}), ...(row.error ? { error: row.error } : {}),
+            ...(row.report ? { report: JSON.parse(row.report) as AuditReport } : {}), ...(row.error ? { error: row.error } : {}),
         };
     }
 }

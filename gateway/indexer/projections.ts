@@ -66,14 +66,21 @@ export class ProjectionBatch {
             ]);
             this.steps.set([event.transactionId], [record.sender, record.messageId, event.transactionId, block, event.name, record.status, event.timestamp]);
         } else if (event.name === 'CaseMessageAdded') {
-            const message = payload as CaseMessage;
+            const { caseRecord, ...message } = payload as CaseMessage & { caseRecord?: CaseRecord };
             this.caseMessages.set([message.caseId, message.sequence], [message.caseId, message.sequence, JSON.stringify(message), event.transactionId, block]);
+            if (caseRecord) {
+                this.caseRecord(event, caseRecord);
+            }
         } else if (event.name.startsWith('Case')) {
-            const record = payload as CaseRecord;
-            this.cases.set([record.caseId], [
-                record.caseId, record.status, record.reason, JSON.stringify(record.parties), record.openedAt, JSON.stringify(record), event.transactionId, block, record.updatedAt,
-            ]);
+            this.caseRecord(event, payload as CaseRecord);
         }
+    }
+
+    private caseRecord(event: LedgerEvent, record: CaseRecord): void {
+        this.cases.set([record.caseId], [
+            record.caseId, record.status, record.reason, JSON.stringify(record.parties), record.openedAt, JSON.stringify(record), event.transactionId,
+            event.blockNumber.toString(), record.updatedAt,
+        ]);
     }
 
     /** Writes everything gathered, inside the caller's transaction. */

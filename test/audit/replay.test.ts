@@ -11,6 +11,7 @@ import { auditLedger } from '../../gateway/audit/report';
 import { headerHash, sha256Hex } from '../../network/embedded/blocks';
 import { exercised, GatewayHarness } from '../gateway/harness';
 import { PERSONAS } from '../gateway/personas';
+import { until } from '../support/until';
 
 const run = promisify(execFile);
 const ORDER = EXPORT_FLOW_AGENCIES.map((agency) => agency.name);
@@ -251,6 +252,39 @@ describe('auditor replay', function () {
         expect(listed.body.map((entry) => entry.id)).to.include(started.body.id);
         expect((await harness.request('POST', '/v1/audit/replays', { token: await harness.token(PERSONAS.customsAdmin), body: {} })).status).to.equal(403);
         expect((await harness.request('POST', '/v1/audit/replays', { token: auditor, body: { toBlock: -1 } })).status).to.equal(400);
+    });
+
+    it('reports a tampered ledger through the API as the command line does, and the command exits 3', async () => {
+        const target = Math.floor((await height()) / 2);
+        const row = (await harness.database.pool.query<{ key: Buffer; value: Buffer }>(
+            "SELECT key, value FROM world_state WHERE namespace = 'counterfoil' AND position('handoff-confirmation'::bytea in key) > 0 LIMIT 1")).rows[0];
+        const saved = (await harness.database.pool.query<{ data: Buffer }>('SELECT data FROM ledger_blocks WHERE number = $1::bigint', [target])).rows[0]?.data;
+        await sql('UPDATE ledger_blocks SET data = overlay(data placing $2::bytea from 40 for 1) WHERE number = $1::bigint', [target, Buffer.from('#')]);
+        await sql("UPDATE world_state SET value = $2::bytea WHERE namespace = 'counterfoil' AND key = $1::bytea", [row?.key, Buffer.from(`${row?.value.toString('utf8')} `)]);
+        try {
+            const started = await harness.request<{ id: string }>('POST', '/v1/audit/replays', { token: auditor, body: {} });
+            expect(started.status, started.text).to.equal(202);
+            const replay = await until(async () => {
+                const answer = await harness.request<{ status: string; report?: AuditReport; error?: string }>('GET', `/v1/audit/replays/${started.body.id}`, { token: auditor });
+                return answer.body.status === 'RUNNING' ? undefined : answer.body;
+            }, 'the replay to end');
+            expect(replay.status, replay.error).to.equal('DONE');
+            const json = join(folder, 'tampered.json');
+            const script = join(__dirname, '..', '..', 'scripts', 'audit.js');
+            const failed = await run(process.execPath, [script, 'replay', '--report', json], { env: { ...process.env, DATABASE_URL: harness.database.url } })
+                .catch((error: { code: number; stdout: string }) => error);
+            expect(failed).to.deep.include({ code: 3 });
+            const cli = JSON.parse(await readFile(json, 'utf8')) as AuditReport;
+            expect(replay.report?.verdict).to.equal('PROBLEMS');
+            expect(replay.report?.chain.problems).to.deep.equal(cli.chain.problems);
+            expect(replay.report?.chain.problems.map((problem) => problem.blockNumber)).to.include(target);
+            // The divergent key is a composite key, which starts with U+0000: kept as it is.
+            expect(replay.report?.worldState.divergences).to.deep.equal(cli.worldState.divergences);
+            expect(replay.report?.worldState.divergences.map((divergence) => divergence.key)).to.include(row?.key.toString('utf8'));
+        } finally {
+            await sql('UPDATE ledger_blocks SET data = $2::bytea WHERE number = $1::bigint', [target, saved]);
+            await sql("UPDATE world_state SET value = $2::bytea WHERE namespace = 'counterfoil' AND key = $1::bytea", [row?.key, row?.value]);
+        }
     });
 
     it('npm run audit replays from the command line, writes JSON and PDF reports, and stops where it is told', async () => {

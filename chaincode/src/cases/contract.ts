@@ -183,8 +183,9 @@ export class CaseContract extends CounterfoilContract {
         const now = transactionTime(ctx);
         const message: CaseMessage = { caseId, sequence, author, messageHash, at: now, transactionId: ctx.stub.getTxID() };
         await writeRecord(ctx, key, message);
-        await writeRecord(ctx, caseKey(ctx, caseId), { ...record, messageCount: sequence, updatedAt: now, transactionId: ctx.stub.getTxID() });
-        emit(ctx, 'CaseMessageAdded', message);
+        const updated: CaseRecord = { ...record, messageCount: sequence, updatedAt: now, transactionId: ctx.stub.getTxID() };
+        await writeRecord(ctx, caseKey(ctx, caseId), updated);
+        emit(ctx, 'CaseMessageAdded', { ...message, caseRecord: updated });
         return message;
     }
 

@@ -3,9 +3,11 @@ import { canonicalBytes } from './canonical';
 
 /**
  * Every state change emits exactly one chaincode event (Fabric keeps only the last event a
- * transaction sets). The name says what happened; the payload is the affected record. A
- * verification that draws down or releases a permit changes two records: its event is the
- * verification with the permit as it now stands in `permitDocument`.
+ * transaction sets). The name says what happened; the payload is the affected record, and every
+ * other record the transaction changed rides along, so that readers of events alone can keep
+ * every record current: a verification that draws down or releases a permit carries the permit
+ * as it now stands in `permitDocument`; a case message carries its case (with its new message
+ * count) in `caseRecord`.
  */
 export const EVENT_NAMES = [
     'DocumentIssued',

@@ -240,6 +240,11 @@ export function unstorableText(value: string): string | undefined {
     return undefined;
 }
 
+/** `value` with what `unstorableText` refuses written out as \uXXXX escapes, for logs and reports. */
+export function escapeUnstorable(value: string): string {
+    return value.replace(new RegExp(`\u0000|${LONE_SURROGATE.source}`, 'g'), (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 function checkInteger(value: unknown, path: string, rule: IntegerRule): number {
     if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
         throw invalidArgument(path, 'must be a whole number');
