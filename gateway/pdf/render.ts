@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import fontkit from '@pdf-lib/fontkit';
 import subsetFont from 'subset-font';
 import { PDFArray, PDFDict, PDFDocument, type PDFFont, PDFHexString, PDFName, type PDFPage, PDFRawStream, PDFStream, rgb } from 'pdf-lib';
-import { type Statement, sha256Hex, type StatementSigner } from './statement';
+import { SIGNATURE_BYTES, type Statement, sha256Hex, type StatementSigner } from './statement';
 
 const STATEMENT_KEY = 'CounterfoilStatement';
 const SIGNATURE_KEY = 'CounterfoilSignature';
@@ -127,9 +127,14 @@ export async function renderPlain(content: PdfContent): Promise<Uint8Array> {
     return (await layout(content)).save({ useObjectStreams: false });
 }
 
+/** Where the signature's hex digits sit in a file: after this key, between < and >. */
+const SIGNATURE_IN_FILE = new RegExp(`/${SIGNATURE_KEY}\\s*<([0-9A-Fa-f]{${SIGNATURE_BYTES * 2}})>`, 'g');
+
 /**
- * Renders the PDF, then signs a statement that includes the digest of its pages and stores the
- * statement and signature in the document information dictionary.
+ * Renders the PDF with its statement, keeping room for the signature, then signs the whole file
+ * with that room blanked — as PDF signatures sign their byte range — and writes the signature
+ * into it. Changing any byte of the file, the fonts and the cross-reference table included,
+ * breaks the signature.
  */
 export async function renderSigned(content: PdfContent, statement: Omit<Statement, 'contentDigest'>, signer: StatementSigner): Promise<Uint8Array> {
     const draft = await (await layout(content)).save({ useObjectStreams: false });
@@ -141,33 +146,53 @@ export async function renderSigned(content: PdfContent, statement: Omit<Statemen
         document.context.trailerInfo.Info = document.context.register(info);
     }
     info.set(PDFName.of(STATEMENT_KEY), PDFHexString.of(Buffer.from(JSON.stringify(signed), 'utf8').toString('hex')));
-    info.set(PDFName.of(SIGNATURE_KEY), PDFHexString.of(signer.sign(signed).toString('hex')));
-    return document.save({ useObjectStreams: false });
+    info.set(PDFName.of(SIGNATURE_KEY), PDFHexString.of('0'.repeat(SIGNATURE_BYTES * 2)));
+    const file = Buffer.from(await document.save({ useObjectStreams: false }));
+    const place = signaturePlace(file);
+    if (!place) {
+        throw new Error('the rendered PDF holds no single place for its signature');
+    }
+    file.write(signer.sign(file).toString('hex'), place.start, 'latin1');
+    return file;
 }
 
-/** Reads the statement, its signature and the pages' digest back from a PDF, or says why it cannot. */
-export async function readSigned(bytes: Uint8Array): Promise<{ statement: Statement; signature: Buffer; contentDigest: string } | { problem: string }> {
+/** The one place a file's signature digits sit, or undefined when there is none or more than one. */
+function signaturePlace(file: Buffer): { start: number; digits: string } | undefined {
+    const found = [...file.toString('latin1').matchAll(SIGNATURE_IN_FILE)];
+    const only = found.length === 1 ? found[0] : undefined;
+    const digits = only?.[1];
+    return only?.index === undefined || digits === undefined ? undefined : { start: only.index + only[0].length - 1 - digits.length, digits };
+}
+
+/**
+ * Checks that the hub signed this very file, then reads its statement back, or says why it
+ * cannot: a file changed anywhere after signing is refused before its contents are believed.
+ */
+export async function readSigned(bytes: Uint8Array, signer: StatementSigner): Promise<{ statement: Statement } | { problem: string }> {
+    const file = Buffer.from(bytes);
+    const place = signaturePlace(file);
+    if (!place) {
+        return { problem: file.includes(`/${SIGNATURE_KEY}`)
+            ? 'the PDF\'s signature does not cover the whole file (an earlier format, or a changed file): download the proof again'
+            : 'the PDF carries no Counterfoil signature' };
+    }
+    const blanked = Buffer.from(file);
+    blanked.write('0'.repeat(place.digits.length), place.start, 'latin1');
+    if (!signer.verify(blanked, Buffer.from(place.digits, 'hex'))) {
+        return { problem: 'the file was not signed by this hub, or was changed after signing' };
+    }
     let document: PDFDocument;
     try {
-        document = await PDFDocument.load(bytes, { updateMetadata: false });
+        document = await PDFDocument.load(file, { updateMetadata: false });
     } catch {
         return { problem: 'the file is not a readable PDF' };
     }
-    const info = infoDictionary(document);
-    if (!info) {
-        return { problem: 'the PDF carries no Counterfoil statement' };
-    }
-    const statement = info.get(PDFName.of(STATEMENT_KEY));
-    const signature = info.get(PDFName.of(SIGNATURE_KEY));
-    if (!(statement instanceof PDFHexString) || !(signature instanceof PDFHexString)) {
+    const statement = infoDictionary(document)?.get(PDFName.of(STATEMENT_KEY));
+    if (!(statement instanceof PDFHexString)) {
         return { problem: 'the PDF carries no Counterfoil statement' };
     }
     try {
-        return {
-            statement: JSON.parse(Buffer.from(statement.asString(), 'hex').toString('utf8')) as Statement,
-            signature: Buffer.from(signature.asString(), 'hex'),
-            contentDigest: contentDigest(document),
-        };
+        return { statement: JSON.parse(Buffer.from(statement.asString(), 'hex').toString('utf8')) as Statement };
     } catch {
         return { problem: 'the PDF\'s Counterfoil statement is not readable' };
     }

@@ -1,11 +1,13 @@
 import { createHash, createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
-import { canonicalJson } from '@counterfoil/chaincode';
 import { loadOrCreateKey } from '../auth/key-file';
 
 export const STATEMENT_KINDS = ['HANDOFF_PROOF', 'VERIFICATION_CERTIFICATE', 'CASE_SUMMARY'] as const;
 export type StatementKind = (typeof STATEMENT_KINDS)[number];
 
-/** What a PDF claims, signed by the hub: the verifier checks the signature, the pages, then the ledger. */
+/**
+ * What a PDF claims. The hub's signature covers the whole file the statement sits in (every
+ * byte but the signature's own digits), so the verifier checks the file, then the ledger.
+ */
 export interface Statement {
     readonly kind: StatementKind;
     readonly issuedAt: string;
@@ -15,9 +17,12 @@ export interface Statement {
     readonly subject: Readonly<Record<string, string>>;
     /** The facts the PDF states, each checkable on the ledger. */
     readonly claims: Readonly<Record<string, unknown>>;
-    /** SHA-256 of the page content streams, binding the visible text to the statement. */
+    /** SHA-256 of the page content streams: which pages a reader is looking at. */
     readonly contentDigest: string;
 }
+
+/** ECDSA P-256 signatures as r‖s, always 64 bytes: the space kept for one in a file never moves. */
+export const SIGNATURE_BYTES = 64;
 
 /** The hub's proof-signing key (ECDSA P-256), separate from the token key. */
 export class StatementSigner {
@@ -28,13 +33,14 @@ export class StatementSigner {
         return new StatementSigner(privateKey, createPublicKey(privateKey));
     }
 
-    sign(statement: Statement): Buffer {
-        return sign('sha256', Buffer.from(canonicalJson(statement)), this.privateKey);
+    /** Signs bytes (a whole file, its signature's place blanked). */
+    sign(bytes: Uint8Array): Buffer {
+        return sign('sha256', bytes, { key: this.privateKey, dsaEncoding: 'ieee-p1363' });
     }
 
-    verify(statement: Statement, signature: Buffer): boolean {
+    verify(bytes: Uint8Array, signature: Buffer): boolean {
         try {
-            return verify('sha256', Buffer.from(canonicalJson(statement)), this.publicKey, signature);
+            return verify('sha256', bytes, { key: this.publicKey, dsaEncoding: 'ieee-p1363' }, signature);
         } catch {
             return false;
         }
