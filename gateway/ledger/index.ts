@@ -1,5 +1,5 @@
 export type {
-    Checkpoint, CloseableAsyncIterable, Committed, Ledger, LedgerBlock, LedgerBlockTransaction, LedgerEvent, LedgerInfo, SigningIdentity, TransactionRequest,
+    Checkpoint, CloseableAsyncIterable, Committed, Ledger, LedgerBlock, LedgerBlockTransaction, LedgerEvent, LedgerInfo, LedgerIntegrity, SigningIdentity, TransactionRequest,
 } from './ledger';
 export { CommitError, EndorseError, endorseErrorFrom, LedgerError, type LedgerErrorCode } from './errors';
 export { type ConflictRetry, DEFAULT_CONFLICT_RETRY, submitRetryingConflicts } from './retry';

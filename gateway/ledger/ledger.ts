@@ -74,6 +74,14 @@ export interface LedgerInfo {
     readonly currentBlockHash: string;
 }
 
+/** Whether the ledger's stored history verifies; a ledger whose history does not takes no writes. */
+export interface LedgerIntegrity {
+    readonly verified: boolean;
+    /** Blocks checked. */
+    readonly blocks: number;
+    readonly problems: readonly { readonly blockNumber: number; readonly problem: string }[];
+}
+
 export interface Ledger {
     /** Endorses, orders and commits a transaction; resolves once it is committed as valid. */
     submit(request: TransactionRequest): Promise<Committed>;
@@ -84,6 +92,8 @@ export interface Ledger {
     /** Blocks from a number, then each new one as it commits. */
     blocks(startBlock?: bigint): CloseableAsyncIterable<LedgerBlock>;
     info(): Promise<LedgerInfo>;
+    /** The ledger's history as verified when it was opened. */
+    integrity(): LedgerIntegrity;
     /** Where a transaction was committed and whether it was valid; undefined if the ledger has no such transaction. */
     transaction(transactionId: string): Promise<{ readonly blockNumber: bigint; readonly validationCode: string } | undefined>;
     close(): Promise<void>;

@@ -2,10 +2,11 @@ import { randomBytes } from 'node:crypto';
 import type { Pool } from 'pg';
 import { AGENCIES, CONTENT_COLLECTIONS, ENTERPRISES_MSP } from '@counterfoil/chaincode';
 import type {
-    Checkpoint, CloseableAsyncIterable, Committed, Ledger, LedgerBlock, LedgerEvent, LedgerInfo, TransactionRequest,
+    Checkpoint, CloseableAsyncIterable, Committed, Ledger, LedgerBlock, LedgerEvent, LedgerInfo, LedgerIntegrity, TransactionRequest,
 } from '../../gateway/ledger';
 import { CommitError, endorseErrorFrom, LedgerError } from '../../gateway/ledger';
 import { migrate } from '../postgres';
+import { type ChainReport, verifyChain } from './audit';
 import { type AuthorityRecord, type IdentityRequest, type IssuedIdentity, type Member, MembershipAuthority, signedBy } from './authorities';
 import { type Block, type BlockTransaction, type ChannelConfig, makeBlock, type Proposal, proposalDigest, sha256Hex, transactionIdOf } from './blocks';
 import { loadChaincode } from './chaincode-runtime';
@@ -45,6 +46,8 @@ export class EmbeddedLedger implements Ledger {
         private readonly chaincode: ReturnType<typeof loadChaincode>,
     ) {}
 
+    private chain?: ChainReport;
+
     static async open(options: EmbeddedLedgerOptions): Promise<EmbeddedLedger> {
         const settings = {
             pool: options.pool,
@@ -79,7 +82,11 @@ export class EmbeddedLedger implements Ledger {
             const records: AuthorityRecord[] = await store.authorities();
             const authorities = new Map(records.map((record) => [record.mspId, MembershipAuthority.fromRecord(record)]));
             const committer = new Committer(store, session, last.number + 1, last.headerHash.toString('hex'), settings.maxBlockTransactions);
-            return new EmbeddedLedger(settings, store, committer, session, authorities, loadChaincode({ logLevel: settings.chaincodeLogLevel }));
+            const ledger = new EmbeddedLedger(settings, store, committer, session, authorities, loadChaincode({ logLevel: settings.chaincodeLogLevel }));
+            // A ledger that cannot vouch for its history must not extend it: each new block would
+            // chain to a tip nobody can trust.
+            ledger.chain = await verifyChain(store);
+            return ledger;
         } catch (error) {
             await session.close();
             throw error;
@@ -99,7 +106,20 @@ export class EmbeddedLedger implements Ledger {
         return this.authority(mspId).issue(request);
     }
 
+    /** The hash chain as verified from block 0 when the ledger was opened. */
+    integrity(): LedgerIntegrity {
+        const problems = this.chain?.problems ?? [];
+        return { verified: problems.length === 0, blocks: this.chain?.blocks ?? 0, problems };
+    }
+
     async submit(request: TransactionRequest): Promise<Committed> {
+        const [problem] = this.chain?.problems ?? [];
+        if (problem) {
+            throw new LedgerError({
+                code: 'UNAVAILABLE', field: 'ledger',
+                message: `the ledger's hash chain does not verify from block 0 (block ${problem.blockNumber}: ${problem.problem}); it takes no writes until the stored blocks are restored`,
+            });
+        }
         const { transaction, privateWrites } = await this.endorse(request);
         const outcome = await this.committer.enqueue({ transaction, privateWrites });
         if (outcome.validationCode !== 'VALID') {

@@ -389,8 +389,46 @@ function blockInsert(statement: Statement, block: Block, bytes: Buffer): string 
                 ${statement.value(Buffer.from(block.header.dataHash, 'hex'), 'bytea')}, ${statement.value(Buffer.from(block.hash, 'hex'), 'bytea')}, ${statement.value(bytes, 'bytea')})`;
 }
 
+/**
+ * A stored block's data, checked to have the shape every reader relies on: stored bytes are
+ * evidence to be checked, not trusted (an altered or forged block must be reported, not crash
+ * its reader). Throws when the data is not JSON of that shape.
+ */
 export function parseBlockData(bytes: Buffer): BlockData {
-    return JSON.parse(bytes.toString('utf8')) as BlockData;
+    const data = JSON.parse(bytes.toString('utf8')) as unknown;
+    if (!isObject(data) || !(data.kind === 'config' ? isConfig(data.config) : data.kind === 'transactions' && Array.isArray(data.transactions) && data.transactions.every(isTransaction))) {
+        throw new Error('the block data is not of the shape of a block');
+    }
+    return data as BlockData;
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isString = (value: unknown): value is string => typeof value === 'string';
+const allOf = (value: unknown, check: (item: unknown) => boolean): boolean => Array.isArray(value) && value.every(check);
+const isKeyed = (value: unknown): value is Record<string, unknown> => isObject(value) && isString(value.namespace) && isString(value.key);
+
+function isConfig(value: unknown): boolean {
+    return isObject(value) && isString(value.channel) && isString(value.chaincode)
+        && allOf(value.organisations, (entry) => isObject(entry) && isString(entry.mspId) && isString(entry.rootCertificate))
+        && allOf(value.collections, (entry) => isObject(entry) && isString(entry.name) && allOf(entry.members, isString));
+}
+
+function isTransaction(value: unknown): boolean {
+    if (!isObject(value) || !isString(value.transactionId) || !isString(value.signature) || !isString(value.validationCode)) {
+        return false;
+    }
+    const { proposal, readWriteSet, response, event } = value;
+    return isObject(proposal) && isObject(proposal.creator) && isString(proposal.creator.mspId) && isString(proposal.creator.certificate)
+        && isString(proposal.nonce) && isString(proposal.timestamp) && isString(proposal.channel) && isString(proposal.chaincode)
+        && isString(proposal.contract) && isString(proposal.transaction) && allOf(proposal.arguments, isString) && isObject(proposal.transientHashes)
+        && isObject(response) && isString(response.payload)
+        && (event === undefined || (isObject(event) && isString(event.name) && isString(event.payload)))
+        && isObject(readWriteSet)
+        && allOf(readWriteSet.reads, isKeyed)
+        && allOf(readWriteSet.writes, (write) => isKeyed(write) && typeof write.isDelete === 'boolean')
+        && allOf(readWriteSet.metadataWrites, isKeyed)
+        && allOf(readWriteSet.rangeReads, (range) => isObject(range) && isString(range.namespace) && isString(range.startKey) && isString(range.endKey)
+            && allOf(range.results, isObject));
 }
 
 export type { ChannelConfig };

@@ -106,7 +106,8 @@ describe('the embedded ledger', function () {
         await database.pool.query('UPDATE ledger_blocks SET data = overlay(data placing \'X\'::bytea from 20 for 1) WHERE number = $1::bigint', [target]);
         try {
             const report = await verifyChain(ledger.ledgerStore);
-            expect(report.problems.map((problem) => problem.blockNumber)).to.deep.equal([target]);
+            // Its data no longer matches its hash (and, here, no longer reads as a block either).
+            expect([...new Set(report.problems.map((problem) => problem.blockNumber))]).to.deep.equal([target]);
             expect(report.problems[0]?.problem).to.match(/data hash/);
         } finally {
             await database.pool.query('UPDATE ledger_blocks SET data = $2::bytea WHERE number = $1::bigint', [target, original.rows[0]?.data]);

@@ -47,6 +47,7 @@ const WORDS: Readonly<Record<string, readonly [string, string]>> = {
     replay: ['Replay the ledger from block 0', '从创世区块重放账本'], toBlock: ['To block (optional)', '截至区块（可选）'], progress: ['Progress', '进度'],
     report: ['Report', '报告'], downloadPdf: ['Download the PDF', '下载 PDF'], lastBlockHash: ['Last block hash', '最后区块哈希'],
     live: ['live', '实时'], nothing: ['Nothing here.', '暂无内容。'], failed: ['Failed', '失败'], language: ['中文', 'English'],
+    chainBroken: ['The ledger\'s hash chain does not verify from block 0: the hub takes no writes until the stored blocks are restored.', '账本哈希链自创世区块起校验失败：在恢复存储的区块之前，枢纽不接受任何写入。'],
     signedInAs: ['Signed in as', '当前身份'], notAllowed: ['Your role cannot see this page.', '当前身份无权查看此页面。'],
 };
 

@@ -81,12 +81,24 @@ function header(): HTMLElement {
         session ? h('button', { type: 'button', onclick: signOut }, words.t('signOut')) : null);
 }
 
+/** A warning above every page while the ledger's stored history does not verify. */
+async function integrityBanner(): Promise<HTMLElement | string> {
+    const answer = await fetch('/readyz').catch(() => undefined);
+    const ready = await answer?.json().catch(() => undefined) as { checks?: { chain?: { verified: boolean; problems: { blockNumber: number; problem: string }[] } } } | undefined;
+    const chain = ready?.checks?.chain;
+    if (!chain || chain.verified) {
+        return '';
+    }
+    return h('p', { class: 'error', role: 'alert' }, words.t('chainBroken'), ' ',
+        chain.problems.slice(0, 3).map((problem) => `#${problem.blockNumber}: ${problem.problem}`).join('; '));
+}
+
 async function render(): Promise<void> {
     leave.abort();
     leave = new AbortController();
     document.documentElement.lang = words.language === 'zh' ? 'zh-CN' : 'en';
     const main = h('main', { id: 'main', tabindex: -1 });
-    root.replaceChildren(header(), main);
+    root.replaceChildren(header(), await integrityBanner(), main);
     if (!session) {
         main.append(await signInPage());
         return;
