@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { storableCopy, unstorableIn } from '@counterfoil/chaincode';
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
@@ -21,6 +22,8 @@ export interface AdapterHealth {
     readonly errors: number;
     readonly quarantined: number;
     readonly parked: number;
+    /** Files the agency dropped that the adapter had not read when its last run ended (file-drop; null for feeds). */
+    readonly waiting: number | null;
 }
 
 export interface TickReport {
@@ -45,7 +48,7 @@ type Parked = { sender: string; messageId: string; recipient: string; subject: s
 export async function adapterHealth(pool: Pool, name?: string): Promise<AdapterHealth[]> {
     const result = await pool.query<{
         adapter: string; organisation: string; mode: string; last_attempt_at: Date | null; last_success_at: Date | null; lag: number | null;
-        last_error: string | null; consecutive_failures: number; errors: string; quarantined: string; parked: string;
+        last_error: string | null; consecutive_failures: number; errors: string; quarantined: string; parked: string; waiting: number | null;
     }>(
         `SELECT h.*, extract(epoch FROM now() - h.last_success_at)::float8 AS lag,
                 (SELECT count(*) FROM adapter_quarantine q WHERE q.adapter = h.adapter) AS quarantined,
@@ -56,6 +59,7 @@ export async function adapterHealth(pool: Pool, name?: string): Promise<AdapterH
         lastAttemptAt: row.last_attempt_at?.toISOString() ?? null, lastSuccessAt: row.last_success_at?.toISOString() ?? null,
         lagSeconds: row.lag === null ? null : Math.max(0, Math.floor(row.lag)), lastError: row.last_error,
         consecutiveFailures: row.consecutive_failures, errors: Number(row.errors), quarantined: Number(row.quarantined), parked: Number(row.parked),
+        waiting: row.waiting,
     }));
 }
 
@@ -133,14 +137,19 @@ export class Adapter {
             this.logger.warn({ err: error, adapter: this.config.name }, 'adapter run failed; it resumes from its cursors');
             await this.pool.query(
                 `UPDATE adapter_health SET last_attempt_at = $2::timestamptz, last_error = $3::text,
-                        consecutive_failures = consecutive_failures + 1, errors = errors + 1 WHERE adapter = $1::text`,
-                [this.config.name, attemptedAt, (error as Error).message]).catch(() => undefined); // the database may be what failed
+                        consecutive_failures = consecutive_failures + 1, errors = errors + 1, waiting = $4::integer WHERE adapter = $1::text`,
+                [this.config.name, attemptedAt, (error as Error).message, await this.waiting()]).catch(() => undefined); // the database may be what failed
             throw error;
         }
         await this.pool.query(
-            'UPDATE adapter_health SET last_attempt_at = $2::timestamptz, last_success_at = now(), last_error = NULL, consecutive_failures = 0 WHERE adapter = $1::text',
-            [this.config.name, attemptedAt]);
+            'UPDATE adapter_health SET last_attempt_at = $2::timestamptz, last_success_at = now(), last_error = NULL, consecutive_failures = 0, waiting = $3::integer WHERE adapter = $1::text',
+            [this.config.name, attemptedAt, await this.waiting()]);
         return report;
+    }
+
+    /** What the agency dropped and this adapter has not read, where its transport can tell. */
+    private async waiting(): Promise<number | null> {
+        return (await this.transport.waiting?.().catch(() => undefined)) ?? null;
     }
 
     private async recordOutbox(report: Report): Promise<void> {
@@ -164,6 +173,11 @@ export class Adapter {
             await inKeyOrder(page.items, feed === 'outbox' ? outboxKeys : inboxKeys, this.config.concurrency, async (raw) => {
                 const waitingFor = this.awaitedOnLedger(feed, raw);
                 try {
+                    const unstorable = unstorableIn(raw);
+                    if (unstorable) {
+                        // The ledger would refuse it too; found here, it is never parked or retried.
+                        throw new MalformedRecord(`${unstorable.field || 'the record'} ${unstorable.rule}`);
+                    }
                     if (waitingFor && this.parking && await this.isParked(waitingFor)) {
                         // Behind an earlier record of the same message that is waiting: keep their order.
                         await this.park(feed, raw, waitingFor, 'an earlier record of this message is waiting for the ledger');
@@ -388,7 +402,8 @@ export class Adapter {
     private async quarantine(feed: string, record: unknown, reason: string): Promise<void> {
         this.logger.warn({ adapter: this.config.name, feed, reason }, 'record quarantined');
         await this.pool.query('INSERT INTO adapter_quarantine (adapter, organisation, feed, record, reason) VALUES ($1::text, $2::text, $3::text, $4::jsonb, $5::text)',
-            [this.config.name, this.config.organisation, feed, JSON.stringify(record ?? null), reason]);
+            // Kept with any text PostgreSQL cannot hold escaped, so that setting a record aside never fails.
+            [this.config.name, this.config.organisation, feed, JSON.stringify(storableCopy(record ?? null)), reason]);
     }
 }
 

@@ -15,6 +15,8 @@ export interface AdapterConfig {
     readonly system?: string;
     /** file-drop: the folder the agency system drops files into and picks deliveries up from. */
     readonly folder?: string;
+    /** file-drop: files larger than this many bytes go to failed/ unread (default 8 MiB). */
+    readonly maxFileBytes?: number;
     /** node-cron expression (six fields: the first is seconds). */
     readonly schedule: string;
     /** relay: the hub carries the payloads; observe: the agencies exchange them themselves. */
@@ -39,13 +41,14 @@ const SCHEMA = {
                 required: ['name', 'organisation', 'transport', 'schedule', 'mode', 'sends', 'receives'],
                 if: { properties: { transport: { const: 'file-drop' } } },
                 then: { required: ['folder'], not: { required: ['system'] } },
-                else: { required: ['system'], not: { required: ['folder'] } },
+                else: { required: ['system'], not: { anyOf: [{ required: ['folder'] }, { required: ['maxFileBytes'] }] } },
                 properties: {
                     name: { type: 'string', pattern: '^[a-z][a-z0-9-]{0,39}$' },
                     organisation: { type: 'string', enum: [...AGENCIES] },
                     transport: { type: 'string', enum: ['http-feed', 'file-drop'] },
                     system: { type: 'string', format: 'uri', pattern: '^https?://' },
                     folder: { type: 'string', minLength: 1, maxLength: 1000 },
+                    maxFileBytes: { type: 'integer', minimum: 1024, maximum: 1024 * 1024 * 1024 },
                     schedule: { type: 'string', minLength: 9 },
                     mode: { type: 'string', enum: ['relay', 'observe'] },
                     sends: { type: 'array', uniqueItems: true, items: { type: 'string', enum: [...DOCUMENT_TYPES] } },

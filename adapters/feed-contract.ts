@@ -82,4 +82,6 @@ export interface Transport {
     deliver(delivery: Delivery): Promise<{ stored: boolean; payloadHash?: string }>;
     /** Told once the ledger took everything up to `cursor` in a feed (e.g. to file away what was read). */
     committed(feed: 'outbox' | 'inbox', cursor: string): Promise<void>;
+    /** What the agency has dropped and the adapter not yet read, where the transport can tell. */
+    waiting?(): Promise<number>;
 }

@@ -10,7 +10,7 @@ import { migrate } from '../network/postgres';
 import { Adapter, adapterHealth, type AdapterHealth } from './adapter';
 import type { AdapterConfig } from './config';
 import { directLedgerClient, type LedgerClient } from './ledger-client';
-import { adapterHealthSchema, adapterSchema, agencyRecordsSchema, deliveryExhaustionSchema } from './migrations';
+import { adapterHealthSchema, adapterSchema, agencyRecordsSchema, deliveryExhaustionSchema, waitingFilesSchema } from './migrations';
 import { FileDropTransport } from './transports/file-drop';
 import { HttpFeedTransport } from './transports/http-feed';
 
@@ -25,7 +25,7 @@ export class AdapterHost {
 
     /** `ledgerFor` gives each adapter its way to the ledger: in-process, or through the gateway. */
     static async create(options: Readonly<{ configs: readonly AdapterConfig[]; pool: Pool; logger: Logger; ledgerFor: (config: AdapterConfig) => LedgerClient }>): Promise<AdapterHost> {
-        await migrate(options.pool, 'adapters', [adapterSchema, agencyRecordsSchema, adapterHealthSchema, deliveryExhaustionSchema]);
+        await migrate(options.pool, 'adapters', [adapterSchema, agencyRecordsSchema, adapterHealthSchema, deliveryExhaustionSchema, waitingFilesSchema]);
         for (const config of options.configs) {
             await options.pool.query(
                 `INSERT INTO adapter_health (adapter, organisation, mode) VALUES ($1::text, $2::text, $3::text)
@@ -33,7 +33,7 @@ export class AdapterHost {
                 [config.name, config.organisation, config.mode]);
         }
         const adapters = new Map(options.configs.map((config) => [config.name, new Adapter(
-            config, config.transport === 'file-drop' ? new FileDropTransport(config.folder as string) : new HttpFeedTransport(config.system as string),
+            config, config.transport === 'file-drop' ? new FileDropTransport({ folder: config.folder as string, maxFileBytes: config.maxFileBytes }) : new HttpFeedTransport(config.system as string),
             options.ledgerFor(config), options.pool, options.logger,
         )]));
         return new AdapterHost(adapters, options.pool);
@@ -82,18 +82,20 @@ export class AdapterHost {
         gauge('consecutive_failures', 'Failed runs since the last one that went through', (health) => health.consecutiveFailures);
         gauge('quarantined_records', 'Records the adapter set aside for good, with the reason', (health) => health.quarantined);
         gauge('parked_records', 'Records waiting for the handoff or document they name to reach the ledger', (health) => health.parked);
+        gauge('waiting_files', 'Files the agency dropped that the adapter has not read yet, as of its last run (file-drop)', (health) => health.waiting);
     }
 
     routes(): RouteSpec[] {
         const health = {
             type: 'object', additionalProperties: false,
-            required: ['name', 'organisation', 'mode', 'lastAttemptAt', 'lastSuccessAt', 'lagSeconds', 'lastError', 'consecutiveFailures', 'errors', 'quarantined', 'parked'],
+            required: ['name', 'organisation', 'mode', 'lastAttemptAt', 'lastSuccessAt', 'lagSeconds', 'lastError', 'consecutiveFailures', 'errors', 'quarantined', 'parked', 'waiting'],
             properties: {
                 name: { type: 'string' }, organisation: { type: 'string' }, mode: { type: 'string' },
                 lastAttemptAt: { oneOf: [{ type: 'string', format: 'date-time' }, { type: 'null' }] }, lastSuccessAt: { oneOf: [{ type: 'string', format: 'date-time' }, { type: 'null' }] },
                 lagSeconds: { oneOf: [{ type: 'integer' }, { type: 'null' }] }, lastError: { oneOf: [{ type: 'string' }, { type: 'null' }] },
                 consecutiveFailures: { type: 'integer' }, errors: { type: 'integer' }, quarantined: { type: 'integer' },
                 parked: { type: 'integer', description: 'records waiting for the handoff or document they name to reach the ledger' },
+                waiting: { oneOf: [{ type: 'integer' }, { type: 'null' }], description: 'files the agency dropped that the adapter has not read yet, as of its last run (file-drop; null for feeds)' },
             },
         };
         return [

@@ -2,9 +2,10 @@ export { Adapter, adapterHealth, type AdapterHealth, type TickReport, MalformedR
 export { type AdapterConfig, AdapterConfigError, parseAdapterConfig, readAdapterConfig } from './config';
 export type { Delivery, DocumentItem, FeedPage, HandoffItem, InboxEvent, OutboxItem, Transport, VerificationItem } from './feed-contract';
 export { HttpFeedTransport, TransportError } from './transports/http-feed';
-export { FileDropTransport, parseCsv } from './transports/file-drop';
+export { DEFAULT_MAX_FILE_BYTES, FileDropTransport } from './transports/file-drop';
+export { parseCsv } from './transports/csv';
 export { type Faults, SimulatedAgencySystem } from './simulators/agency-system';
-export { adapterHealthSchema, adapterSchema, agencyRecordsSchema, deliveryExhaustionSchema } from './migrations';
+export { adapterHealthSchema, adapterSchema, agencyRecordsSchema, deliveryExhaustionSchema, waitingFilesSchema } from './migrations';
 export { AdapterHost, adapterPrincipal } from './host';
 export { EXPORT_FLOW_AGENCIES, ExportFlow, exportFlowAdapters, exportScenario, type FlowAgency, type ScenarioPace, type ScenarioTotals, type Transfer } from './simulators/scenario';
 export { TradeData, Random, PORTS, GOODS, type Enterprise } from './simulators/trade-data';

@@ -103,3 +103,12 @@ export const deliveryExhaustionSchema: Migration = {
 ALTER TABLE relay_payloads ADD COLUMN exhausted_attempt integer NOT NULL DEFAULT -1;
 `,
 };
+
+export const waitingFilesSchema: Migration = {
+    id: 5,
+    name: 'waiting-files',
+    sql: `
+-- Files an agency dropped that its adapter had not read when its last run ended (file-drop only).
+ALTER TABLE adapter_health ADD COLUMN waiting integer;
+`,
+};

@@ -18,7 +18,7 @@ export const serializers = {
 
 export { CaseContract, DocumentContract, HandoffContract, PolicyContract, VerificationContract };
 export { canonicalBytes, canonicalJson, CanonicalJsonSerializer } from './common/canonical';
-export { checkTimestamp, EARLIEST_TIME, escapeUnstorable, Fields, type IntegerRule, LATEST_TIME, type StringRule, unstorableText } from './common/fields';
+export { checkTimestamp, EARLIEST_TIME, escapeUnstorable, Fields, type IntegerRule, LATEST_TIME, storableCopy, type StringRule, unstorableIn, unstorableText } from './common/fields';
 export { ChaincodeError, ERROR_CODES, type ErrorCode, parseChaincodeError, type ParsedChaincodeError } from './common/errors';
 export { EVENT_NAMES, type EventName, type CounterfoilEvent } from './common/events';
 export { isUscc, usccCheckCharacter, usccProblem } from './common/uscc';

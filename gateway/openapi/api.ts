@@ -1,5 +1,5 @@
 import { type Request, type Response, Router } from 'express';
-import { ChaincodeError, checkTimestamp, EARLIEST_TIME, LATEST_TIME, unstorableText } from '@counterfoil/chaincode';
+import { ChaincodeError, checkTimestamp, EARLIEST_TIME, LATEST_TIME, unstorableIn } from '@counterfoil/chaincode';
 import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import type { Principal } from '../auth/principal';
@@ -101,19 +101,10 @@ function timestampProblem(value: string, field: string): string | undefined {
  * something the query tables cannot hold.
  */
 export function refuseUnstorable(value: unknown, field: string): void {
-    if (typeof value === 'string') {
-        const rule = unstorableText(value);
-        if (rule) {
-            throw new Problem('INVALID_ARGUMENT', `${field} ${rule}`, field);
-        }
-    } else if (Array.isArray(value)) {
-        value.forEach((item, index) => refuseUnstorable(item, `${field}[${index}]`));
-    } else if (value !== null && typeof value === 'object') {
-        for (const [name, member] of Object.entries(value)) {
-            const path = field === 'body' ? name : `${field}.${name}`;
-            refuseUnstorable(name, path);
-            refuseUnstorable(member, path);
-        }
+    const found = unstorableIn(value, field === 'body' ? '' : field);
+    if (found) {
+        const named = found.field || field;
+        throw new Problem('INVALID_ARGUMENT', `${named} ${found.rule}`, named);
     }
 }
 

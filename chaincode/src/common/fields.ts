@@ -245,6 +245,48 @@ export function escapeUnstorable(value: string): string {
     return value.replace(new RegExp(`\u0000|${LONE_SURROGATE.source}`, 'g'), (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
+/**
+ * The first string (or member name) in a JSON value that cannot be stored, with its path
+ * (`summary.holderName`, `goods[0].unit`), or undefined when every one can.
+ */
+export function unstorableIn(value: unknown, path = ''): { field: string; rule: string } | undefined {
+    if (typeof value === 'string') {
+        const rule = unstorableText(value);
+        return rule ? { field: path, rule } : undefined;
+    }
+    if (Array.isArray(value)) {
+        for (const [index, item] of value.entries()) {
+            const found = unstorableIn(item, `${path}[${index}]`);
+            if (found) {
+                return found;
+            }
+        }
+    } else if (value !== null && typeof value === 'object') {
+        for (const [name, member] of Object.entries(value)) {
+            const memberPath = path ? `${path}.${name}` : name;
+            const found = unstorableIn(name, memberPath) ?? unstorableIn(member, memberPath);
+            if (found) {
+                return found;
+            }
+        }
+    }
+    return undefined;
+}
+
+/** A copy of a JSON value with every string and member name passed through `escapeUnstorable`. */
+export function storableCopy(value: unknown): unknown {
+    if (typeof value === 'string') {
+        return escapeUnstorable(value);
+    }
+    if (Array.isArray(value)) {
+        return value.map(storableCopy);
+    }
+    if (value !== null && typeof value === 'object') {
+        return Object.fromEntries(Object.entries(value).map(([name, member]) => [escapeUnstorable(name), storableCopy(member)]));
+    }
+    return value;
+}
+
 function checkInteger(value: unknown, path: string, rule: IntegerRule): number {
     if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
         throw invalidArgument(path, 'must be a whole number');

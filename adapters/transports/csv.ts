@@ -1,0 +1,95 @@
+/** Characters tokenised between two yields to the event loop: a large file never holds it for long. */
+const CHARACTERS_PER_TURN = 256 * 1024;
+
+/**
+ * Member names a record built from a header must never use: they would reach Object.prototype
+ * (`__proto__.x`) or shadow what every object inherits.
+ */
+const FORBIDDEN_NAMES: ReadonlySet<string> = new Set(['__proto__', 'prototype', 'constructor']);
+
+/**
+ * RFC 4180 CSV with a header row; dotted headers make nested objects (`document.type`), `size` is
+ * a number. Yields to the event loop as it goes.
+ */
+export async function parseCsv(text: string): Promise<Record<string, unknown>[]> {
+    const [header, ...records] = (await rowsOf(text)).filter((line) => line.some((cell) => cell !== ''));
+    if (!header) {
+        return [];
+    }
+    const paths = header.map((name, column) => {
+        const path = name.trim().split('.');
+        if (path.some((part) => part === '' || FORBIDDEN_NAMES.has(part))) {
+            throw new Error(`CSV header "${name}" (column ${column + 1}) is not a field name: names are dotted words, none of __proto__, prototype or constructor`);
+        }
+        return path;
+    });
+    return records.map((cells, line) => {
+        if (cells.length !== header.length) {
+            throw new Error(`CSV line ${line + 2} has ${cells.length} fields, the header ${header.length}`);
+        }
+        const record: Record<string, unknown> = {};
+        paths.forEach((path, column) => {
+            const value = cells[column] as string;
+            if (value === '') {
+                return;
+            }
+            let target = record;
+            for (const part of path.slice(0, -1)) {
+                const next = Object.hasOwn(target, part) ? target[part] : (target[part] = {});
+                if (typeof next !== 'object' || next === null) {
+                    throw new Error(`CSV header "${header[column] ?? ''}" nests under ${part}, which another column gives a value`);
+                }
+                target = next as Record<string, unknown>;
+            }
+            const last = path.at(-1) as string;
+            target[last] = last === 'size' ? Number(value) : value;
+        });
+        return record;
+    });
+}
+
+async function rowsOf(text: string): Promise<string[][]> {
+    const rows: string[][] = [];
+    let row: string[] = [];
+    let field = '';
+    let quoted = false;
+    for (let index = 0; index < text.length; index++) {
+        if (index % CHARACTERS_PER_TURN === CHARACTERS_PER_TURN - 1) {
+            await new Promise((resolve) => setImmediate(resolve));
+        }
+        const character = text[index] as string;
+        if (quoted) {
+            if (character === '"' && text[index + 1] === '"') {
+                field += '"';
+                index++;
+            } else if (character === '"') {
+                quoted = false;
+            } else {
+                field += character;
+            }
+        } else if (character === '"' && field === '') {
+            quoted = true;
+        } else if (character === ',') {
+            row.push(field);
+            field = '';
+        } else if (character === '\n' || character === '\r') {
+            if (character === '\r' && text[index + 1] === '\n') {
+                index++;
+            }
+            row.push(field);
+            rows.push(row);
+            row = [];
+            field = '';
+        } else {
+            field += character;
+        }
+    }
+    if (quoted) {
+        throw new Error('a quoted CSV field is not closed');
+    }
+    if (field !== '' || row.length > 0) {
+        row.push(field);
+        rows.push(row);
+    }
+    return rows;
+}
