@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { parseRange } from './push/webhook-addresses';
 
 export interface GatewayConfig {
     readonly port: number;
@@ -21,6 +22,10 @@ export interface GatewayConfig {
     readonly reconciliationSchedule?: string;
     /** JSON file declaring the agency adapters, or undefined for none. */
     readonly adaptersFile?: string;
+    /** Private CIDR ranges webhooks may reach (agency receivers); public addresses are always allowed. */
+    readonly webhookAllowedRanges: readonly string[];
+    /** Webhook subscriptions one principal may hold. */
+    readonly webhooksPerPrincipal: number;
 }
 
 export class ConfigError extends Error {
@@ -69,6 +74,11 @@ export function readGatewayConfig(environment: NodeJS.ProcessEnv): GatewayConfig
     if (schedule !== 'off' && !/^(\S+\s+){4,5}\S+$/.test(schedule.trim())) {
         problems.push('COUNTERFOIL_RECONCILIATION_SCHEDULE must be a cron expression (e.g. "*/5 * * * *") or off');
     }
+    const webhooksPerPrincipal = integer('COUNTERFOIL_WEBHOOKS_PER_PRINCIPAL', 20, 1, 10_000);
+    const webhookAllowedRanges = (environment.COUNTERFOIL_WEBHOOK_ALLOWED_RANGES ?? '').split(',').map((range) => range.trim()).filter((range) => range !== '');
+    for (const range of webhookAllowedRanges.filter((candidate) => !parseRange(candidate))) {
+        problems.push(`COUNTERFOIL_WEBHOOK_ALLOWED_RANGES must be comma-separated CIDR ranges (e.g. 10.20.0.0/16,fd12::/48); ${range} is not one`);
+    }
     const dataDir = resolve(environment.COUNTERFOIL_DATA_DIR ?? '.data');
     if (problems.length > 0) {
         throw new ConfigError(problems);
@@ -79,5 +89,6 @@ export function readGatewayConfig(environment: NodeJS.ProcessEnv): GatewayConfig
         proofKeyFile: resolve(environment.COUNTERFOIL_PROOF_KEY_FILE ?? resolve(dataDir, 'proof-signing-key.pem')),
         bodyLimitBytes, rateLimitPerMinute, logLevel, reconciliationSchedule: schedule === 'off' ? undefined : schedule.trim(),
         adaptersFile: environment.COUNTERFOIL_ADAPTERS_FILE ? resolve(environment.COUNTERFOIL_ADAPTERS_FILE) : undefined,
+        webhookAllowedRanges, webhooksPerPrincipal,
     };
 }

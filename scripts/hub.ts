@@ -8,7 +8,7 @@ import type { TokenService } from '../gateway/auth/tokens';
 import type { ConsolePersona } from '../gateway/console/serve';
 import { RECONCILER, Reconciler, reconciliationRoutes } from '../adapters/reconciliation';
 import { ConfigError, readGatewayConfig } from '../gateway/config';
-import { pushRoutes, pushWorkers } from '../gateway/push';
+import { pushRoutes, pushWorkers, WebhookAddressPolicy, type WebhookSettings } from '../gateway/push';
 import { startGateway } from '../gateway/server';
 import type { Services } from '../gateway/services';
 import { EmbeddedLedger } from '../network/embedded';
@@ -67,6 +67,7 @@ export async function runHub(options: Readonly<{ welcome: boolean; simulators?: 
         logger.info({ blocks: chain.blocks }, 'ledger hash chain verified from block 0');
     }
     let services: Services | undefined;
+    const webhooks: WebhookSettings = { addresses: new WebhookAddressPolicy(config.webhookAllowedRanges), maxPerPrincipal: config.webhooksPerPrincipal };
     const reconciler = await Reconciler.create({
         ledger, pool, logger,
         identity: () => (services as Services).identities.identityFor(RECONCILER),
@@ -83,11 +84,11 @@ export async function runHub(options: Readonly<{ welcome: boolean; simulators?: 
         consolePersonas: simulated ? (tokens) => demoPersonas(tokens, simulated) : undefined,
         extraRoutes: (api, running, metrics) => {
             services = running;
-            pushRoutes(api, running);
+            pushRoutes(api, running, webhooks);
             api.add(...reconciliationRoutes(reconciler, running), ...adapters.routes());
             adapters.registerMetrics(metrics.registry);
         },
-        workers: (running) => [...pushWorkers(running, logger), { stop: () => reconciler.stop() }, { stop: () => adapters.stop() }],
+        workers: (running) => [...pushWorkers(running, logger, { addresses: webhooks.addresses }), { stop: () => reconciler.stop() }, { stop: () => adapters.stop() }],
     });
     if (simulated && chain.verified) {
         const admin = await (services as Services).identities.identityFor({ subject: 'hub-admin', org: 'CustomsMSP', role: 'admin' });

@@ -7,7 +7,7 @@ import { type RunningGateway, startGateway } from '../../gateway';
 import type { Principal } from '../../gateway/auth/principal';
 import { TokenService } from '../../gateway/auth/tokens';
 import { createValidator } from '../../gateway/openapi/api';
-import { pushRoutes, pushWorkers } from '../../gateway/push';
+import { pushRoutes, pushWorkers, WebhookAddressPolicy } from '../../gateway/push';
 import type { Services } from '../../gateway/services';
 import { RECONCILER, Reconciler, reconciliationRoutes } from '../../adapters/reconciliation';
 import { type AdapterConfig, AdapterHost } from '../../adapters';
@@ -40,12 +40,18 @@ export class GatewayHarness {
         readonly reconciler: Reconciler,
     ) {}
 
-    static async start(options: Readonly<{ rateLimitPerMinute?: number; bodyLimitBytes?: number; webhookBackoffSeconds?: number; webhookMaxAttempts?: number; proofKeyFrom?: GatewayHarness; adapters?: readonly AdapterConfig[] }> = {}): Promise<GatewayHarness> {
+    static async start(options: Readonly<{
+        rateLimitPerMinute?: number; bodyLimitBytes?: number; webhookBackoffSeconds?: number; webhookMaxAttempts?: number; proofKeyFrom?: GatewayHarness;
+        adapters?: readonly AdapterConfig[];
+        /** Private ranges webhooks may reach: loopback by default, where the tests' endpoints listen. */
+        webhookAllowedRanges?: readonly string[]; webhooksPerPrincipal?: number;
+    }> = {}): Promise<GatewayHarness> {
         const database = await freshDatabase('gateway');
         const ledger = await EmbeddedLedger.open({ pool: database.pool });
         const keyDir = await mkdtemp(join(tmpdir(), 'counterfoil-keys-'));
         const tokenKeyFile = join(keyDir, 'token.pem');
         let services: Services | undefined;
+        const webhooks = { addresses: new WebhookAddressPolicy(options.webhookAllowedRanges ?? ['127.0.0.0/8']), maxPerPrincipal: options.webhooksPerPrincipal ?? 20 };
         const reconciler = await Reconciler.create({
             ledger, pool: database.pool, logger: pino({ level: 'silent' }), identity: () => (services as Services).identities.identityFor(RECONCILER),
         });
@@ -58,12 +64,12 @@ export class GatewayHarness {
             rateLimitPerMinute: options.rateLimitPerMinute, bodyLimitBytes: options.bodyLimitBytes,
             extraRoutes: (api, running, metrics) => {
                 services = running;
-                pushRoutes(api, running);
+                pushRoutes(api, running, webhooks);
                 api.add(...reconciliationRoutes(reconciler, running), ...adapters.routes());
                 adapters.registerMetrics(metrics.registry);
             },
             workers: (running) => [...pushWorkers(running, pino({ level: 'silent' }), {
-                idleMs: 50, backoffBaseSeconds: options.webhookBackoffSeconds ?? 0.05, maxAttempts: options.webhookMaxAttempts ?? 4,
+                idleMs: 50, addresses: webhooks.addresses, timeoutMs: 5000, backoffBaseSeconds: options.webhookBackoffSeconds ?? 0.05, maxAttempts: options.webhookMaxAttempts ?? 4,
             }), { stop: () => reconciler.stop() }, { stop: () => adapters.stop() }],
         });
         return new GatewayHarness(database, ledger, gateway, await TokenService.open(tokenKeyFile), keyDir, adapters, reconciler);

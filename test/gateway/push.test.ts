@@ -1,11 +1,11 @@
 import { createHash, createHmac } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { DAY, isoIn } from '../conformance/fixtures';
 import { until } from '../support/until';
 import { exercised, GatewayHarness } from './harness';
-import { EXPORTER_USCC, type Persona } from './personas';
+import { EXPORTER_USCC, OTHER_USCC, type Persona, PERSONAS } from './personas';
 
 const sha256 = (value: string): string => createHash('sha256').update(value).digest('hex');
 
@@ -172,4 +172,156 @@ describe('the gateway pushes every state change', function () {
         const push = harness.gateway.api.all.filter((route) => route.tag === 'Push').map((route) => `${route.method.toUpperCase()} ${route.path}`);
         expect(push.filter((route) => !seen.has(route))).to.deep.equal([]);
     });
+});
+
+/** An endpoint on loopback that holds every request open until released. */
+async function hangingEndpoint(): Promise<{ url: string; open: () => number; release(): Promise<void> }> {
+    const held: ServerResponse[] = [];
+    const server: Server = createServer((_request, response) => {
+        held.push(response);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return {
+        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/slow`,
+        open: () => held.filter((response) => !response.writableEnded && !response.destroyed).length,
+        release: async () => {
+            for (const response of held) {
+                response.destroy();
+            }
+            server.closeAllConnections();
+            await new Promise((resolve) => server.close(() => resolve(undefined)));
+        },
+    };
+}
+
+describe('webhooks are kept to their owners, to addresses they may reach, and to their own pace', function () {
+    this.timeout(60_000);
+    let harness: GatewayHarness;
+    let tokens = new Map<Persona, string>();
+    const declaration = '220120261200000002';
+    let sequence = 0;
+
+    async function send(recipient: string): Promise<void> {
+        const messageId = `HOOK-${++sequence}`;
+        const answer = await harness.request('POST', '/v1/handoffs', {
+            token: tokens.get('customs'),
+            body: { messageId, recipient, subject: EXPORTER_USCC, document: { type: 'EXPORT_DECLARATION', number: declaration }, payloadHash: sha256(messageId), size: 1 },
+        });
+        expect(answer.status, answer.text).to.equal(201);
+    }
+
+    async function subscribe(persona: Persona | string, url: string, events: string[] = ['HandoffSent']): Promise<{ status: number; body: { id: string; code?: string; field?: string }; text: string }> {
+        const token = tokens.get(persona as Persona) ?? persona;
+        return harness.request<{ id: string; code?: string; field?: string }>('POST', '/v1/webhooks', { token, body: { url, events } });
+    }
+
+    before(async () => {
+        harness = await GatewayHarness.start({ webhookBackoffSeconds: 0.05, webhookMaxAttempts: 2, webhooksPerPrincipal: 6 });
+        tokens = await harness.personaTokens();
+        const answer = await harness.request('POST', '/v1/documents', {
+            token: tokens.get('customs'),
+            body: { type: 'EXPORT_DECLARATION', number: declaration, holder: EXPORTER_USCC, validFrom: isoIn(-DAY), validTo: isoIn(DAY), content: Buffer.from('d').toString('base64') },
+        });
+        expect(answer.status, answer.text).to.equal(201);
+    });
+
+    after(async () => {
+        await harness?.stop();
+    });
+
+    it('keeps apart the subscriptions of two enterprises whose users have the same name', async () => {
+        const namesake = await harness.token({ subject: 'exporter', org: 'EnterprisesMSP', role: 'enterprise', uscc: OTHER_USCC });
+        const created = await subscribe('exporter', 'https://erp.example.com/counterfoil');
+        expect(created.status, created.text).to.equal(201);
+        expect((await harness.request<unknown[]>('GET', '/v1/webhooks', { token: namesake })).body).to.deep.equal([]);
+        expect((await harness.request('GET', `/v1/webhooks/${created.body.id}/deliveries`, { token: namesake })).status).to.equal(404);
+        expect((await harness.request('DELETE', `/v1/webhooks/${created.body.id}`, { token: namesake })).status).to.equal(404);
+        expect((await harness.request<{ id: string }[]>('GET', '/v1/webhooks', { token: tokens.get('exporter') })).body.map((hook) => hook.id)).to.deep.equal([created.body.id]);
+        expect((await harness.request('DELETE', `/v1/webhooks/${created.body.id}`, { token: tokens.get('exporter') })).status).to.equal(204);
+    });
+
+    it('refuses URLs with credentials, and caps the subscriptions one principal holds', async () => {
+        const withCredentials = await subscribe('tax', 'https://user:secret@tax.example.cn/hook');
+        expect(withCredentials.status).to.equal(400);
+        expect(withCredentials.body).to.include({ code: 'INVALID_ARGUMENT', field: 'url' });
+        const urls = Array.from({ length: 6 }, (_unused, index) => `https://tax.example.cn/hook/${index}`);
+        for (const url of urls) {
+            expect((await subscribe('tax', url)).status).to.equal(201);
+        }
+        const over = await subscribe('tax', 'https://tax.example.cn/hook/7');
+        expect(over.status).to.equal(409);
+        expect(over.body).to.include({ code: 'FAILED_PRECONDITION' });
+        for (const hook of (await harness.request<{ id: string }[]>('GET', '/v1/webhooks', { token: tokens.get('tax') })).body) {
+            await harness.request('DELETE', `/v1/webhooks/${hook.id}`, { token: tokens.get('tax') });
+        }
+    });
+
+    it('delivers to one tenant while another tenant\'s endpoints hang', async () => {
+        const slow = await hangingEndpoint();
+        const fast = await endpoint(0);
+        try {
+            for (let index = 0; index < 5; index++) {
+                expect((await subscribe('forex', `${slow.url}/${index}`)).status).to.equal(201);
+            }
+            expect((await subscribe('tax', fast.url)).status).to.equal(201);
+            await send('ForexMSP');
+            await until(() => slow.open() === 5 || undefined, 'the five slow deliveries to be under way');
+            await send('TaxMSP');
+            await until(() => fast.received[0], 'the other tenant\'s delivery');
+            expect(slow.open(), 'delivered while every slow endpoint still holds its request').to.equal(5);
+        } finally {
+            await slow.release();
+            await fast.close();
+            for (const persona of ['forex', 'tax'] as const) {
+                for (const hook of (await harness.request<{ id: string }[]>('GET', '/v1/webhooks', { token: tokens.get(persona) })).body) {
+                    await harness.request('DELETE', `/v1/webhooks/${hook.id}`, { token: tokens.get(persona) });
+                }
+            }
+        }
+    });
+
+    it('logs each attempt\'s status and time, never what the endpoint answered', async () => {
+        const server: Server = createServer((_request, response) => {
+            response.writeHead(500, { 'X-Internal': 'db=10.0.0.7' }).end('stack trace: password=hunter2');
+        });
+        await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+        try {
+            const created = await subscribe('forex', `http://127.0.0.1:${(server.address() as AddressInfo).port}/broken`);
+            await send('ForexMSP');
+            const dead = await until(async () => {
+                const log = await harness.request<{ status: string; lastStatus: number; lastError: string; lastDurationMs: number }[]>('GET', `/v1/webhooks/${created.body.id}/deliveries`, { token: tokens.get('forex') });
+                return log.body[0]?.status === 'DEAD' ? log : undefined;
+            }, 'the delivery to be dead-lettered');
+            expect(dead.body[0]).to.include({ lastStatus: 500, lastError: 'answered 500' });
+            expect(dead.body[0]?.lastDurationMs).to.be.a('number');
+            expect(dead.text).not.to.match(/hunter2|10\.0\.0\.7|stack trace/);
+        } finally {
+            await new Promise((resolve) => server.close(() => resolve(undefined)));
+        }
+    });
+});
+
+describe('webhooks, with no private range allowed', function () {
+    this.timeout(60_000);
+    let harness: GatewayHarness;
+    let token: string;
+
+    before(async () => {
+        harness = await GatewayHarness.start({ webhookAllowedRanges: [] });
+        token = await harness.token(PERSONAS.tax);
+    });
+
+    after(async () => {
+        await harness?.stop();
+    });
+
+    for (const url of ['http://127.0.0.1:8080/hook', 'http://localhost:8080/hook', 'http://169.254.169.254/latest/meta-data/', 'http://10.0.0.5/hook',
+        'http://192.168.1.1/hook', 'http://[::1]/hook', 'http://[fd00:ec2::254]/hook', 'http://[::ffff:127.0.0.1]/hook', 'http://0.0.0.0:8080/hook']) {
+        it(`refuses to subscribe ${url}`, async () => {
+            const answer = await harness.request<{ code: string; field: string; detail: string }>('POST', '/v1/webhooks', { token, body: { url, events: ['*'] } });
+            expect(answer.status, answer.text).to.equal(400);
+            expect(answer.body).to.include({ code: 'INVALID_ARGUMENT', field: 'url' });
+            expect(answer.body.detail).to.match(/may not be reached by webhooks/);
+        });
+    }
 });
