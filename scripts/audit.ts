@@ -19,7 +19,7 @@ import { type AuditReport, auditLedger, auditReportPdf, entityAsOf } from '../ga
 import type { EntityRef } from '../gateway/audit/entities';
 import { ConfigError, readGatewayConfig } from '../gateway/config';
 import { LedgerStore } from '../network/embedded/store';
-import { createDatabase, type PostgresServer, startEmbeddedPostgres } from '../network/postgres';
+import { createDatabase, embeddedServerUrl, type PostgresServer, startEmbeddedPostgres } from '../network/postgres';
 
 const USAGE = `usage:
   npm run audit -- replay [--to BLOCK | --as-of TIME] [--report FILE.pdf|FILE.json]
@@ -52,7 +52,7 @@ async function database(): Promise<{ pool: Pool; close: () => Promise<void> }> {
     let server: PostgresServer | undefined;
     let url = config.databaseUrl;
     if (!url) {
-        const running = `postgresql://postgres:counterfoil@127.0.0.1:${config.postgresPort}/postgres`;
+        const running = await embeddedServerUrl(join(config.dataDir, 'postgres'), config.postgresPort);
         if (!(await reachable(running))) {
             server = await startEmbeddedPostgres({ dataDir: join(config.dataDir, 'postgres'), port: config.postgresPort });
         }

@@ -53,12 +53,21 @@ export async function runHub(options: Readonly<{ welcome: boolean; simulators?: 
     let server: PostgresServer | undefined;
     if (!config.databaseUrl) {
         server = await startEmbeddedPostgres({ dataDir: join(config.dataDir, 'postgres'), port: config.postgresPort });
+        if (server.stoppedLeftOver !== undefined) {
+            logger.warn({ pid: server.stoppedLeftOver }, 'stopped the PostgreSQL server an earlier hub left running on this data folder (it did not stop cleanly)');
+        }
         logger.info({ port: config.postgresPort, dataDir: join(config.dataDir, 'postgres') }, 'PostgreSQL (embedded) started');
     }
     const databaseUrl = config.databaseUrl ?? await createDatabase((server as PostgresServer).url, config.databaseName);
     const pool = new Pool({ connectionString: databaseUrl, max: 30 });
-    // An idle connection the server closes (PostgreSQL shutting down) is reported, not thrown.
-    pool.on('error', (error) => logger.warn({ err: error }, 'database connection lost'));
+    // An idle connection the server closes (PostgreSQL shutting down) is reported, not thrown;
+    // while the hub itself stops, the database closing the last of them is expected.
+    let stopping = false;
+    pool.on('error', (error) => {
+        if (!stopping) {
+            logger.warn({ err: error }, 'database connection lost');
+        }
+    });
     const ledger = await EmbeddedLedger.open({ pool });
     const chain = ledger.integrity();
     if (!chain.verified) {
@@ -117,15 +126,15 @@ export async function runHub(options: Readonly<{ welcome: boolean; simulators?: 
             '',
         ].join('\n'));
     }
-    let stopping = false;
     const stop = async (signal: string): Promise<void> => {
         if (stopping) {
             return;
         }
         stopping = true;
         logger.info({ signal }, 'stopping');
-        // Ctrl-C in a terminal reaches the embedded PostgreSQL too, which then shuts down by itself;
-        // each step goes on even if the one before found the server already gone.
+        // Requests in flight finish, then the workers, the ledger and the pool stop, and the database
+        // last (it runs in a process group of its own, so a terminal's Ctrl-C reaches only the
+        // hub); each step goes on even if the one before it failed.
         for (const step of [async () => simulated?.stop(), () => gateway.stop(), () => ledger.close(), () => pool.end(), async () => server?.stop()]) {
             await step().catch((error: unknown) => logger.warn({ err: error }, 'while stopping'));
         }
