@@ -73,7 +73,8 @@ export function createApp(options: AppOptions): { app: Express; api: Api; metric
     app.use(express.raw({ limit: options.bodyLimitBytes, type: 'application/pdf' }));
     const authenticate = async (request: Request): Promise<Principal> => {
         const header = request.get('authorization');
-        const match = header ? /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(header) : null;
+        // The scheme is case-insensitive (RFC 9110, section 11.1).
+        const match = header ? /^Bearer +([A-Za-z0-9._~+/-]+=*)$/i.exec(header) : null;
         if (!match) {
             throw new Problem('UNAUTHENTICATED', 'send Authorization: Bearer <token>', 'authorization');
         }

@@ -26,6 +26,8 @@ export interface GatewayConfig {
     readonly webhookAllowedRanges: readonly string[];
     /** Webhook subscriptions one principal may hold. */
     readonly webhooksPerPrincipal: number;
+    /** The longest validity a bearer token may have, from issue to expiry. */
+    readonly tokenMaxLifetimeSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -75,6 +77,7 @@ export function readGatewayConfig(environment: NodeJS.ProcessEnv): GatewayConfig
         problems.push('COUNTERFOIL_RECONCILIATION_SCHEDULE must be a cron expression (e.g. "*/5 * * * *") or off');
     }
     const webhooksPerPrincipal = integer('COUNTERFOIL_WEBHOOKS_PER_PRINCIPAL', 20, 1, 10_000);
+    const tokenMaxHours = integer('COUNTERFOIL_TOKEN_MAX_HOURS', 720, 1, 24 * 366);
     const webhookAllowedRanges = (environment.COUNTERFOIL_WEBHOOK_ALLOWED_RANGES ?? '').split(',').map((range) => range.trim()).filter((range) => range !== '');
     for (const range of webhookAllowedRanges.filter((candidate) => !parseRange(candidate))) {
         problems.push(`COUNTERFOIL_WEBHOOK_ALLOWED_RANGES must be comma-separated CIDR ranges (e.g. 10.20.0.0/16,fd12::/48); ${range} is not one`);
@@ -89,6 +92,6 @@ export function readGatewayConfig(environment: NodeJS.ProcessEnv): GatewayConfig
         proofKeyFile: resolve(environment.COUNTERFOIL_PROOF_KEY_FILE ?? resolve(dataDir, 'proof-signing-key.pem')),
         bodyLimitBytes, rateLimitPerMinute, logLevel, reconciliationSchedule: schedule === 'off' ? undefined : schedule.trim(),
         adaptersFile: environment.COUNTERFOIL_ADAPTERS_FILE ? resolve(environment.COUNTERFOIL_ADAPTERS_FILE) : undefined,
-        webhookAllowedRanges, webhooksPerPrincipal,
+        webhookAllowedRanges, webhooksPerPrincipal, tokenMaxLifetimeSeconds: tokenMaxHours * 3600,
     };
 }

@@ -21,6 +21,8 @@ export type GatewayOptions = Readonly<{
     pool: Pool;
     ledger: EmbeddedLedger;
     tokenKeyFile: string;
+    /** The longest validity a bearer token may have (default 30 days). */
+    tokenMaxLifetimeSeconds?: number;
     /** PKCS #8 PEM file of the key that signs PDF statements, created on first use. */
     proofKeyFile: string;
     port: number;
@@ -49,7 +51,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     const logger = options.logger ?? pino({ level: 'silent' });
     await migrate(options.pool, 'gateway', GATEWAY_MIGRATIONS);
     await migrate(options.pool, 'audit', auditSchema);
-    const tokens = await TokenService.open(options.tokenKeyFile);
+    const tokens = await TokenService.open(options.tokenKeyFile, Date.now, options.tokenMaxLifetimeSeconds);
     const signer = await StatementSigner.open(options.proofKeyFile);
     const identities = new EmbeddedIdentityProvider(options.ledger, options.pool);
     const indexer = new Indexer(options.ledger, options.pool, (error) => logger.error({ err: error }, 'indexer failed; retrying'));

@@ -88,7 +88,7 @@ export async function runHub(options: Readonly<{ welcome: boolean; simulators?: 
         await SimulatedAgencies.resetCursors(pool);
     }
     const gateway = await startGateway({
-        pool, ledger, logger, tokenKeyFile: config.tokenKeyFile, proofKeyFile: config.proofKeyFile, port: config.port, host: config.host,
+        pool, ledger, logger, tokenKeyFile: config.tokenKeyFile, tokenMaxLifetimeSeconds: config.tokenMaxLifetimeSeconds, proofKeyFile: config.proofKeyFile, port: config.port, host: config.host,
         bodyLimitBytes: config.bodyLimitBytes, rateLimitPerMinute: config.rateLimitPerMinute,
         consolePersonas: simulated ? (tokens) => demoPersonas(tokens, simulated) : undefined,
         extraRoutes: (api, running, metrics) => {

@@ -17,12 +17,14 @@ async function main(): Promise<void> {
     const claims = { sub: values.sub, org: values.org, role: values.role, ...(values.uscc ? { uscc: values.uscc } : {}) };
     const problem = principalProblem(claims);
     const hours = Number(values.hours);
-    if (problem || !Number.isFinite(hours) || hours <= 0 || hours > 24 * 90) {
-        console.error(problem ?? '--hours must be a number of hours up to 2160');
+    const config = readGatewayConfig(process.env);
+    const most = config.tokenMaxLifetimeSeconds / 3600;
+    if (problem || !Number.isFinite(hours) || hours <= 0 || hours > most) {
+        console.error(problem ?? `--hours must be a number of hours up to ${most} (COUNTERFOIL_TOKEN_MAX_HOURS)`);
         console.error('usage: npm run token -- --org CustomsMSP --role operator --sub officer1 [--uscc USCC] [--hours 8]');
         process.exit(2);
     }
-    const tokens = await TokenService.open(readGatewayConfig(process.env).tokenKeyFile);
+    const tokens = await TokenService.open(config.tokenKeyFile, Date.now, config.tokenMaxLifetimeSeconds);
     process.stdout.write(`${await tokens.issue(
         { subject: values.sub as string, org: values.org as string, role: values.role as 'operator', ...(values.uscc ? { uscc: values.uscc } : {}) },
         { expiresInSeconds: Math.round(hours * 3600) },

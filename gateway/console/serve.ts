@@ -1,8 +1,30 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import express, { type Express } from 'express';
+import express, { type Express, type Request } from 'express';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
+const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '[::1]'];
+
+/**
+ * Whether a request comes from this machine and names this machine: its peer is a loopback
+ * address, and its Host (and Origin, when a page sent it) is a loopback name with the hub's own
+ * port. A page from elsewhere that rebinds its name to 127.0.0.1 reaches the hub from this
+ * machine, but under its own name: it is turned away.
+ */
+function fromThisMachine(request: Request): boolean {
+    if (!LOOPBACK.has(request.socket.remoteAddress ?? '')) {
+        return false;
+    }
+    const hosts = new Set(LOOPBACK_NAMES.map((name) => `${name}:${request.socket.localPort ?? ''}`));
+    const origin = request.get('origin');
+    let originHost: string | undefined;
+    try {
+        originHost = origin === undefined ? undefined : new URL(origin).host;
+    } catch {
+        return false;
+    }
+    return hosts.has(request.get('host') ?? '') && (originHost === undefined || hosts.has(originHost));
+}
 
 /** A persona the console offers to sign in as (only while simulated agencies run). */
 export interface ConsolePersona {
@@ -22,7 +44,7 @@ export function mountConsole(app: Express, personas?: () => Promise<ConsolePerso
         // Ready-made tokens are a convenience of the demonstration on one's own machine: they are
         // handed only to callers on this machine, whatever address the hub listens on.
         app.get('/console/personas.json', (request, response, next) => {
-            if (!LOOPBACK.has(request.socket.remoteAddress ?? '')) {
+            if (!fromThisMachine(request)) {
                 next();
                 return;
             }

@@ -2,6 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import { SignJWT } from 'jose';
+import { loadOrCreateKey } from '../../gateway/auth/key-file';
 import { TokenService } from '../../gateway/auth/tokens';
 import { Problem } from '../../gateway/http/problem';
 import { EXPORTER_USCC } from '../gateway/personas';
@@ -46,5 +48,25 @@ describe('bearer tokens checked once per token', () => {
         const forged = `${header}.${payload}.${signature.slice(0, -2)}${signature.endsWith('AA') ? 'BA' : 'AA'}`;
         expect(await refusal(forged)).to.equal('the token was not signed by this hub');
         expect(await refusal(forged)).to.equal('the token was not signed by this hub');
+    });
+
+    /** A token signed with the hub's own key, with exactly the claims given. */
+    async function signed(claims: Record<string, unknown>): Promise<string> {
+        return new SignJWT({ org: 'CustomsMSP', role: 'operator', ...claims }).setProtectedHeader({ alg: 'ES256' })
+            .setIssuer('counterfoil-hub').setAudience('counterfoil').setSubject('officer').sign(await loadOrCreateKey(join(dir, 'token.pem')));
+    }
+
+    it('refuses a token that never expires, or does not say when it was issued', async () => {
+        const issued = Math.floor(now / 1000);
+        expect(await refusal(await signed({ iat: issued }))).to.match(/no exp claim/);
+        expect(await refusal(await signed({ exp: issued + 600 }))).to.match(/no iat claim/);
+    });
+
+    it('refuses a token valid for longer than the hub allows, even while it is young', async () => {
+        const issued = Math.floor(now / 1000);
+        expect(await refusal(await signed({ iat: issued, exp: issued + tokens.maxLifetimeSeconds + 60 }))).to.match(/more than 2592000 seconds/);
+        expect((await tokens.verify(await signed({ iat: issued, exp: issued + tokens.maxLifetimeSeconds }))).subject).to.equal('officer');
+        await tokens.issue({ subject: 'officer', org: 'CustomsMSP', role: 'operator' }, { expiresInSeconds: tokens.maxLifetimeSeconds + 1 })
+            .then(() => expect.fail('issued a token over the limit'), (error: Error) => expect(error.message).to.match(/at most/));
     });
 });
