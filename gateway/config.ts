@@ -14,6 +14,8 @@ export interface GatewayConfig {
     readonly tokenKeyFile: string;
     /** PKCS #8 PEM file of the key that signs PDF statements, created on first use. */
     readonly proofKeyFile: string;
+    /** The key that seals private keys stored in PostgreSQL (certificate authorities', principals'), created on first use. */
+    readonly keyEncryptionKeyFile: string;
     readonly bodyLimitBytes: number;
     /** Requests per principal per minute. */
     readonly rateLimitPerMinute: number;
@@ -90,6 +92,7 @@ export function readGatewayConfig(environment: NodeJS.ProcessEnv): GatewayConfig
         port, host: environment.HOST ?? '127.0.0.1', databaseUrl, dataDir, postgresPort, databaseName, ledger: 'embedded',
         tokenKeyFile: resolve(environment.COUNTERFOIL_TOKEN_KEY_FILE ?? resolve(dataDir, 'token-signing-key.pem')),
         proofKeyFile: resolve(environment.COUNTERFOIL_PROOF_KEY_FILE ?? resolve(dataDir, 'proof-signing-key.pem')),
+        keyEncryptionKeyFile: resolve(environment.COUNTERFOIL_KEY_ENCRYPTION_KEY_FILE ?? resolve(dataDir, 'key-encryption-key')),
         bodyLimitBytes, rateLimitPerMinute, logLevel, reconciliationSchedule: schedule === 'off' ? undefined : schedule.trim(),
         adaptersFile: environment.COUNTERFOIL_ADAPTERS_FILE ? resolve(environment.COUNTERFOIL_ADAPTERS_FILE) : undefined,
         webhookAllowedRanges, webhooksPerPrincipal, tokenMaxLifetimeSeconds: tokenMaxHours * 3600,

@@ -54,6 +54,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     const tokens = await TokenService.open(options.tokenKeyFile, Date.now, options.tokenMaxLifetimeSeconds);
     const signer = await StatementSigner.open(options.proofKeyFile);
     const identities = new EmbeddedIdentityProvider(options.ledger, options.pool);
+    await identities.sealStored();
     const indexer = new Indexer(options.ledger, options.pool, (error) => logger.error({ err: error }, 'indexer failed; retrying'));
     const services: Services = { ledger: options.ledger, pool: options.pool, identities, indexer, tokens };
     await indexer.start();

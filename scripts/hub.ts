@@ -11,7 +11,7 @@ import { ConfigError, readGatewayConfig } from '../gateway/config';
 import { pushRoutes, pushWorkers, WebhookAddressPolicy, type WebhookSettings } from '../gateway/push';
 import { startGateway } from '../gateway/server';
 import type { Services } from '../gateway/services';
-import { EmbeddedLedger } from '../network/embedded';
+import { EmbeddedLedger, KeySealer } from '../network/embedded';
 import { createDatabase, type PostgresServer, startEmbeddedPostgres } from '../network/postgres';
 
 /**
@@ -68,7 +68,7 @@ export async function runHub(options: Readonly<{ welcome: boolean; simulators?: 
             logger.warn({ err: error }, 'database connection lost');
         }
     });
-    const ledger = await EmbeddedLedger.open({ pool });
+    const ledger = await EmbeddedLedger.open({ pool, keys: await KeySealer.open(config.keyEncryptionKeyFile) });
     const chain = ledger.integrity();
     if (!chain.verified) {
         logger.error({ problems: chain.problems }, 'the ledger\'s hash chain does not verify: it takes no writes, and /readyz says so, until the stored blocks are restored');

@@ -3,6 +3,11 @@ import type { SigningIdentity } from '../ledger';
 import { type EmbeddedLedger, signingIdentity } from '../../network/embedded';
 import type { Principal } from './principal';
 
+/** What a principal's sealed key is bound to: its row. */
+function identityContext(principalKey: string): string {
+    return `gateway_identities:${principalKey}`;
+}
+
 /** Gives each principal its own ledger identity, so the chaincode judges the principal itself. */
 export interface IdentityProvider {
     identityFor(principal: Principal): Promise<SigningIdentity>;
@@ -30,12 +35,26 @@ export class EmbeddedIdentityProvider implements IdentityProvider {
         return identity;
     }
 
+    /**
+     * Seals every principal's private key still stored as it was before keys were sealed, so that
+     * a dump of the database holds none in the clear.
+     */
+    async sealStored(): Promise<number> {
+        const plain = await this.pool.query<{ principal_key: string; private_key: string }>(
+            "SELECT principal_key, private_key FROM gateway_identities WHERE private_key NOT LIKE 'sealed-v1:%'");
+        for (const row of plain.rows) {
+            await this.pool.query('UPDATE gateway_identities SET private_key = $3::text WHERE principal_key = $1::text AND private_key = $2::text',
+                [row.principal_key, row.private_key, this.ledger.keys.seal(row.private_key, identityContext(row.principal_key))]);
+        }
+        return plain.rows.length;
+    }
+
     private async load(key: string, principal: Principal): Promise<SigningIdentity> {
         const stored = await this.pool.query<{ certificate: string; private_key: string }>(
             'SELECT certificate, private_key FROM gateway_identities WHERE principal_key = $1::text', [key]);
         const row = stored.rows[0];
         if (row && this.ledger.authority(principal.org).problemWith(row.certificate, new Date()) === undefined) {
-            return signingIdentity(principal.org, row.certificate, row.private_key);
+            return signingIdentity(principal.org, row.certificate, this.ledger.keys.unseal(row.private_key, identityContext(key)));
         }
         const issued = await this.ledger.issueIdentity(principal.org, {
             name: principal.subject,
@@ -44,7 +63,7 @@ export class EmbeddedIdentityProvider implements IdentityProvider {
         await this.pool.query(
             `INSERT INTO gateway_identities (principal_key, msp_id, certificate, private_key) VALUES ($1::text, $2::text, $3::text, $4::text)
              ON CONFLICT (principal_key) DO UPDATE SET certificate = EXCLUDED.certificate, private_key = EXCLUDED.private_key`,
-            [key, principal.org, issued.certificate, issued.privateKey]);
+            [key, principal.org, issued.certificate, this.ledger.keys.seal(issued.privateKey, identityContext(key))]);
         return issued;
     }
 }

@@ -11,6 +11,7 @@ import { type AuthorityRecord, type IdentityRequest, type IssuedIdentity, type M
 import { type Block, type BlockTransaction, type ChannelConfig, makeBlock, type Proposal, proposalDigest, sha256Hex, transactionIdOf } from './blocks';
 import { loadChaincode } from './chaincode-runtime';
 import { Committer } from './committer';
+import { KeySealer } from './key-sealer';
 import { ledgerSchema } from './migrations/001_ledger';
 import { readBlocks } from './reader';
 import { EmbeddedStub, endorsementProblem } from './stub';
@@ -18,7 +19,14 @@ import { StateCache } from './state-cache';
 import { LedgerStore } from './store';
 import { WriterSession } from './writer-session';
 
+/** What a certificate authority's sealed key is bound to. */
+function authorityContext(mspId: string): string {
+    return `msp_authorities:${mspId}`;
+}
+
 export type EmbeddedLedgerOptions = Readonly<{
+    /** Seals the certificate authorities' private keys in PostgreSQL (a key kept outside the database). */
+    keys: KeySealer;
     pool: Pool;
     channel?: string;
     chaincode?: string;
@@ -38,12 +46,14 @@ export type EmbeddedLedgerOptions = Readonly<{
  */
 export class EmbeddedLedger implements Ledger {
     private constructor(
-        private readonly options: Required<Omit<EmbeddedLedgerOptions, 'organisations'>>,
+        private readonly options: Required<Omit<EmbeddedLedgerOptions, 'organisations' | 'keys'>>,
         private readonly store: LedgerStore,
         private readonly committer: Committer,
         private readonly session: WriterSession,
         private readonly authorities: ReadonlyMap<string, MembershipAuthority>,
         private readonly chaincode: ReturnType<typeof loadChaincode>,
+        /** Seals the private keys this ledger's clients keep (the gateway's principals'), as it seals its authorities'. */
+        readonly keys: KeySealer,
     ) {}
 
     private chain?: ChainReport;
@@ -73,16 +83,25 @@ export class EmbeddedLedger implements Ledger {
                     organisations: created.map((authority) => ({ mspId: authority.mspId, rootCertificate: authority.record.certificate })),
                     collections: Object.entries(CONTENT_COLLECTIONS).map(([name, members]) => ({ name, members: [...members] })),
                 };
-                await store.createGenesis(created.map((authority) => authority.record), makeBlock(0, '', { kind: 'config', config }));
+                await store.createGenesis(
+                    created.map((authority) => ({ ...authority.record, privateKey: options.keys.seal(authority.record.privateKey, authorityContext(authority.mspId)) })),
+                    makeBlock(0, '', { kind: 'config', config }));
                 last = await store.lastBlock();
             }
             if (!last) {
                 throw new LedgerError({ code: 'INTERNAL', message: 'the genesis block was not written' });
             }
-            const records: AuthorityRecord[] = await store.authorities();
+            const records: AuthorityRecord[] = [];
+            for (const stored of await store.authorities()) {
+                const privateKey = options.keys.unseal(stored.privateKey, authorityContext(stored.mspId));
+                if (!KeySealer.isSealed(stored.privateKey)) {
+                    await store.replaceAuthorityKey(stored.mspId, stored.privateKey, options.keys.seal(privateKey, authorityContext(stored.mspId)));
+                }
+                records.push({ ...stored, privateKey });
+            }
             const authorities = new Map(records.map((record) => [record.mspId, MembershipAuthority.fromRecord(record)]));
             const committer = new Committer(store, session, last.number + 1, last.headerHash.toString('hex'), settings.maxBlockTransactions);
-            const ledger = new EmbeddedLedger(settings, store, committer, session, authorities, loadChaincode({ logLevel: settings.chaincodeLogLevel }));
+            const ledger = new EmbeddedLedger(settings, store, committer, session, authorities, loadChaincode({ logLevel: settings.chaincodeLogLevel }), options.keys);
             // A ledger that cannot vouch for its history must not extend it: each new block would
             // chain to a tip nobody can trust.
             ledger.chain = await verifyChain(store);

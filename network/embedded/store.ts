@@ -189,6 +189,11 @@ export class LedgerStore {
         return result.rows.map((row) => ({ mspId: row.msp_id, certificate: row.certificate, privateKey: row.private_key }));
     }
 
+    /** Replaces an authority's stored private key (sealing one stored before keys were sealed). */
+    async replaceAuthorityKey(mspId: string, stored: string, replacement: string): Promise<void> {
+        await this.pool.query('UPDATE msp_authorities SET private_key = $3::text WHERE msp_id = $1::text AND private_key = $2::text', [mspId, stored, replacement]);
+    }
+
     /** Creates the authorities and block 0 together, so a ledger is either wholly created or not at all. */
     async createGenesis(authorities: readonly { mspId: string; certificate: string; privateKey: string }[], genesis: { block: Block; bytes: Buffer }): Promise<void> {
         await this.inTransaction(async (client) => {

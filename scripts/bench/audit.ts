@@ -8,7 +8,7 @@ import { usccCheckCharacter } from '@counterfoil/chaincode';
 import { auditLedger } from '../../gateway/audit/report';
 import { Indexer } from '../../gateway/indexer/indexer';
 import { GATEWAY_MIGRATIONS } from '../../gateway/indexer/migrations';
-import { EmbeddedLedger, replayLedger, verifyChain } from '../../network/embedded';
+import { EmbeddedLedger, KeySealer, replayLedger, verifyChain } from '../../network/embedded';
 import { migrate } from '../../network/postgres';
 
 export interface AuditBenchmark {
@@ -26,7 +26,8 @@ const secondsSince = (since: bigint): number => Number(process.hrtime.bigint() -
 const perSecond = (count: number, seconds: number): number => Math.round(count / seconds);
 
 export async function auditBenchmark(pool: Pool, transactions: number, clients: number, log: (line: string) => void): Promise<AuditBenchmark> {
-    const ledger = await EmbeddedLedger.open({ pool });
+    // The ledger of a benchmark lives as long as its run: its key-encryption key only in memory.
+    const ledger = await EmbeddedLedger.open({ pool, keys: KeySealer.ephemeral() });
     try {
         const customs = await ledger.issueIdentity('CustomsMSP', { name: 'bench-customs', attributes: { role: 'operator' } });
         const tax = await ledger.issueIdentity('TaxMSP', { name: 'bench-tax', attributes: { role: 'operator' } });

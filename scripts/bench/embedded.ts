@@ -10,7 +10,7 @@ import { TokenService } from '../../gateway/auth/tokens';
 import { listHandoffs } from '../../gateway/queries/handoffs';
 import { type RunningGateway, startGateway } from '../../gateway/server';
 import type { SigningIdentity } from '../../gateway/ledger';
-import { EmbeddedLedger } from '../../network/embedded';
+import { EmbeddedLedger, KeySealer } from '../../network/embedded';
 import { migrate } from '../../network/postgres';
 import { closedLoop, type LoopResult, openLoop, percentiles, type Usage, withUsage } from './measure';
 
@@ -172,7 +172,7 @@ export interface EmbeddedOptions {
 
 export async function embeddedBenchmarks(options: EmbeddedOptions): Promise<EmbeddedResults> {
     const { pool, clients, seconds, log } = options;
-    const ledger = await EmbeddedLedger.open({ pool });
+    const ledger = await EmbeddedLedger.open({ pool, keys: await KeySealer.open(join(options.keyDir, 'key-encryption-key')) });
     let gateway: RunningGateway | undefined;
     try {
         const fixture = await Fixture.create(ledger);

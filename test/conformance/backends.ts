@@ -2,12 +2,13 @@ import { createHash } from 'node:crypto';
 import { EmbeddedLedger } from '../../network/embedded';
 import { freshDatabase } from '../support/postgres';
 import type { BackendFactory, LedgerBackend } from './backend';
+import { testKeys } from '../support/keys';
 
 const embedded: BackendFactory = {
     name: 'embedded ledger',
     async create(): Promise<LedgerBackend> {
         const database = await freshDatabase('conformance');
-        const ledger = await EmbeddedLedger.open({ pool: database.pool });
+        const ledger = await EmbeddedLedger.open({ pool: database.pool, keys: await testKeys() });
         return {
             name: 'embedded ledger',
             ledger,

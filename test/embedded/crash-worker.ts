@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { Pool } from 'pg';
 import { EmbeddedLedger } from '../../network/embedded';
+import { testKeys } from '../support/keys';
 
 process.env.CORE_CHAINCODE_LOGGING_LEVEL ??= 'WARNING';
 
@@ -19,7 +20,7 @@ async function main(): Promise<void> {
         throw new Error('usage: crash-worker <database url> <enterprise uscc>');
     }
     const pool = new Pool({ connectionString: databaseUrl, max: 8 });
-    const ledger = await EmbeddedLedger.open({ pool });
+    const ledger = await EmbeddedLedger.open({ pool, keys: await testKeys() });
     const customs = await ledger.issueIdentity('CustomsMSP', { name: 'crash-officer', attributes: { role: 'operator' } });
     const declaration = {
         type: 'EXPORT_DECLARATION', number: '220120260000009999', holder: uscc,

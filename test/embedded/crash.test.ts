@@ -7,6 +7,7 @@ import { EmbeddedLedger, replayDivergences, verifyChain } from '../../network/em
 import { LedgerError } from '../../gateway/ledger';
 import { makeUscc } from '../conformance/fixtures';
 import { freshDatabase, type TestDatabase } from '../support/postgres';
+import { testKeys } from '../support/keys';
 
 interface Reported {
     readonly messageId: string;
@@ -18,7 +19,7 @@ interface Reported {
 async function reopen(database: TestDatabase): Promise<EmbeddedLedger> {
     for (let attempt = 0; ; attempt++) {
         try {
-            return await EmbeddedLedger.open({ pool: database.pool });
+            return await EmbeddedLedger.open({ pool: database.pool, keys: await testKeys() });
         } catch (error) {
             if (!(error instanceof LedgerError) || error.code !== 'UNAVAILABLE' || attempt > 100) {
                 throw error;

@@ -5,6 +5,7 @@ import { LedgerError, type SigningIdentity } from '../../gateway/ledger';
 import { expectRefusal } from '../conformance/client';
 import { contentOf, makeUscc, permitRequest } from '../conformance/fixtures';
 import { freshDatabase, type TestDatabase } from '../support/postgres';
+import { testKeys } from '../support/keys';
 
 describe('the embedded ledger', function () {
     this.timeout(60_000);
@@ -21,7 +22,7 @@ describe('the embedded ledger', function () {
 
     before(async () => {
         database = await freshDatabase('ledger');
-        ledger = await EmbeddedLedger.open({ pool: database.pool });
+        ledger = await EmbeddedLedger.open({ pool: database.pool, keys: await testKeys() });
         commerce = await ledger.issueIdentity('CommerceMSP', { name: 'licensing', attributes: { role: 'operator' } });
     });
 
@@ -127,11 +128,11 @@ describe('the embedded ledger', function () {
     });
 
     it('lets only one process run a ledger at a time, and carries on from the same block after a restart', async () => {
-        await expectRefusal(EmbeddedLedger.open({ pool: database.pool }), 'UNAVAILABLE');
+        await expectRefusal(EmbeddedLedger.open({ pool: database.pool, keys: await testKeys() }), 'UNAVAILABLE');
         const licence = await issue();
         const before = await ledger.info();
         await ledger.close();
-        ledger = await EmbeddedLedger.open({ pool: database.pool });
+        ledger = await EmbeddedLedger.open({ pool: database.pool, keys: await testKeys() });
         expect(await ledger.info()).to.deep.equal(before);
         const read = await ledger.evaluate({ identity: commerce, contract: 'documents', transaction: 'Get', arguments: [JSON.stringify({ type: 'LICENCE', number: licence.number })] });
         expect((JSON.parse(Buffer.from(read).toString('utf8')) as DocumentRecord).number).to.equal(licence.number);

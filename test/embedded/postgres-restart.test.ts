@@ -8,6 +8,7 @@ import { EmbeddedLedger, replayDivergences, verifyChain } from '../../network/em
 import { createDatabase, type PostgresServer, startEmbeddedPostgres } from '../../network/postgres';
 import { makeUscc } from '../conformance/fixtures';
 import { freePort } from '../support/postgres';
+import { testKeys } from '../support/keys';
 
 describe('the embedded ledger when PostgreSQL restarts', function () {
     this.timeout(180_000);
@@ -36,7 +37,7 @@ describe('the embedded ledger when PostgreSQL restarts', function () {
 
     it('keeps every transaction it reported committed, and goes on committing after the restart', async () => {
         pool = new Pool({ connectionString: await createDatabase((server as PostgresServer).url, 'restart'), max: 10 });
-        ledger = await EmbeddedLedger.open({ pool });
+        ledger = await EmbeddedLedger.open({ pool, keys: await testKeys() });
         const open = ledger;
         const uscc = makeUscc(515151);
         const customs = await open.issueIdentity('CustomsMSP', { name: 'officer', attributes: { role: 'operator' } });

@@ -5,6 +5,7 @@ import { EmbeddedLedger } from '../../network/embedded';
 import { DAY, isoIn } from '../conformance/fixtures';
 import { GatewayHarness } from './harness';
 import { EXPORTER_USCC, PERSONAS } from './personas';
+import { testKeys } from '../support/keys';
 
 describe('a hub whose stored chain does not verify', function () {
     this.timeout(120_000);
@@ -29,7 +30,7 @@ describe('a hub whose stored chain does not verify', function () {
     it('starts and serves reads, but takes no writes, and says why in /readyz', async () => {
         const block = (await harness.database.pool.query<{ number: string; data: Buffer }>('SELECT number, data FROM ledger_blocks ORDER BY number DESC LIMIT 1')).rows[0];
         await harness.database.pool.query('UPDATE ledger_blocks SET data = overlay(data placing $2::bytea from 30 for 1) WHERE number = $1::bigint', [block?.number, Buffer.from('#')]);
-        const ledger = await EmbeddedLedger.open({ pool: harness.database.pool });
+        const ledger = await EmbeddedLedger.open({ pool: harness.database.pool, keys: await testKeys() });
         let gateway: RunningGateway | undefined;
         try {
             expect(ledger.integrity()).to.deep.include({ verified: false });
@@ -59,7 +60,7 @@ describe('a hub whose stored chain does not verify', function () {
             await ledger.close();
             await harness.database.pool.query('UPDATE ledger_blocks SET data = $2::bytea WHERE number = $1::bigint', [block?.number, block?.data]);
         }
-        const restored = await EmbeddedLedger.open({ pool: harness.database.pool });
+        const restored = await EmbeddedLedger.open({ pool: harness.database.pool, keys: await testKeys() });
         try {
             expect(restored.integrity()).to.deep.include({ verified: true, problems: [] });
         } finally {

@@ -15,6 +15,7 @@ import { EmbeddedLedger } from '../../network/embedded';
 import { freshDatabase, type TestDatabase } from '../support/postgres';
 import pino from 'pino';
 import { type Persona, PERSONAS } from './personas';
+import { testKeys } from '../support/keys';
 
 export interface Answer<T = unknown> {
     readonly status: number;
@@ -47,7 +48,7 @@ export class GatewayHarness {
         webhookAllowedRanges?: readonly string[]; webhooksPerPrincipal?: number;
     }> = {}): Promise<GatewayHarness> {
         const database = await freshDatabase('gateway');
-        const ledger = await EmbeddedLedger.open({ pool: database.pool });
+        const ledger = await EmbeddedLedger.open({ pool: database.pool, keys: await testKeys() });
         const keyDir = await mkdtemp(join(tmpdir(), 'counterfoil-keys-'));
         const tokenKeyFile = join(keyDir, 'token.pem');
         let services: Services | undefined;

@@ -9,6 +9,7 @@ import { EmbeddedLedger } from '../../network/embedded';
 import { GATEWAY_MIGRATIONS } from '../../gateway/indexer/migrations';
 import { createDatabase, freePort, migrate, passwordFile, startEmbeddedPostgres } from '../../network/postgres';
 import { until } from '../support/until';
+import { testKeys } from '../support/keys';
 
 const run = promisify(execFile);
 
@@ -106,7 +107,7 @@ describe('the embedded PostgreSQL server', function () {
         const server = await startEmbeddedPostgres({ dataDir, port });
         try {
             const pool = new Pool({ connectionString: await createDatabase(server.url, 'counterfoil') });
-            const ledger = await EmbeddedLedger.open({ pool });
+            const ledger = await EmbeddedLedger.open({ pool, keys: await testKeys() });
             await ledger.close();
             await migrate(pool, 'gateway', GATEWAY_MIGRATIONS);
             await pool.query("UPDATE ledger_blocks SET data = overlay(data placing '#'::bytea from 30 for 1) WHERE number = 0");
