@@ -130,11 +130,25 @@ describe('the gateway across restarts', function () {
             tokenKeyFile: `${harness.keyDir}/token.pem`, proofKeyFile: `${harness.keyDir}/proof.pem`,
         });
         const body = JSON.stringify({ messageId: 'IN-FLIGHT-1', recipient: 'TaxMSP', subject: EXPORTER_USCC, document: { type: 'EXPORT_DECLARATION', number: declaration }, payloadHash: sha256('f'), size: 1 });
-        const inFlight = fetch(`${gateway.url}/v1/handoffs`, { method: 'POST', headers: { Authorization: `Bearer ${customs}`, 'Content-Type': 'application/json' }, body });
-        await new Promise((resolve) => setTimeout(resolve, 5));
-        const stopped = gateway.stop();
-        const answer = await inFlight;
-        expect(answer.status).to.equal(201);
+        // The request is held at its commit (the block table locked) until the gateway is stopping.
+        const lock = await harness.database.pool.connect();
+        let stopped: Promise<void> | undefined;
+        try {
+            await lock.query('BEGIN');
+            await lock.query('LOCK TABLE ledger_blocks IN ACCESS EXCLUSIVE MODE');
+            const inFlight = fetch(`${gateway.url}/v1/handoffs`, { method: 'POST', headers: { Authorization: `Bearer ${customs}`, 'Content-Type': 'application/json' }, body });
+            await until(async () => (await harness.database.pool.query(
+                `SELECT 1 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+                  WHERE l.relation = 'ledger_blocks'::regclass AND NOT l.granted AND a.query LIKE '%INSERT INTO ledger_blocks%'`)).rowCount !== 0,
+            'the request to wait at its commit');
+            stopped = gateway.stop();
+            await lock.query('COMMIT');
+            const answer = await inFlight;
+            expect(answer.status).to.equal(201);
+        } finally {
+            await lock.query('ROLLBACK').catch(() => undefined);
+            lock.release();
+        }
         await stopped;
         let refused = false;
         try {
