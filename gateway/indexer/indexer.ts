@@ -107,11 +107,11 @@ export class Indexer {
     }
 
     /**
-     * Notes the block that failed (the next one, when the error came from reading), counting the
-     * attempts at the same block, and lets writers waiting on it answer without waiting.
+     * Notes the block that failed, counting the attempts at the same block, and lets writers
+     * waiting on it answer without waiting.
      */
-    private recordFailure(error: Error): IndexerFailure {
-        const blockNumber = error instanceof BlockIndexingError ? error.blockNumber : this.applied + 1n;
+    private recordFailure(error: BlockIndexingError): IndexerFailure {
+        const { blockNumber } = error;
         const previous = this.failed?.blockNumber === blockNumber ? this.failed : undefined;
         this.failed = { blockNumber, error, since: previous?.since ?? new Date(), attempts: (previous?.attempts ?? 0) + 1 };
         for (const waiter of this.waiters) {
@@ -151,9 +151,11 @@ export class Indexer {
                 if (this.stopped) {
                     return;
                 }
-                const failure = this.recordFailure(error as Error);
-                this.onError(failure.error);
-                await this.pause(Math.min(MOST_RETRY_MS, FIRST_RETRY_MS * 2 ** Math.min(failure.attempts - 1, 10)));
+                // A block that cannot be written is an outage until it is; a failed read (the
+                // database restarting, say) is tried again as it is.
+                const failure = error instanceof BlockIndexingError ? this.recordFailure(error) : undefined;
+                this.onError(error as Error);
+                await this.pause(failure ? Math.min(MOST_RETRY_MS, FIRST_RETRY_MS * 2 ** Math.min(failure.attempts - 1, 10)) : FIRST_RETRY_MS);
             }
         }
     }
