@@ -171,9 +171,9 @@ export class FileDropTransport implements Transport {
      */
     private async fileAway(feed: Feed, name: string, into: 'processed' | 'failed', wanted: string, reason?: string): Promise<void> {
         const folder = await this.subfolder(into);
-        const taken = new Set(await readdir(folder));
+        const taken = (name: string): Promise<boolean> => lstat(join(folder, name)).then(() => true, () => false);
         let target = wanted;
-        for (let copy = 2; taken.has(target) || (reason !== undefined && taken.has(`${target}.reason.txt`)); copy++) {
+        for (let copy = 2; await taken(target) || (reason !== undefined && await taken(`${target}.reason.txt`)); copy++) {
             target = `${wanted}.${copy}`;
         }
         if (reason !== undefined) {
