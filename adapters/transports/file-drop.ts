@@ -73,7 +73,7 @@ export class FileDropTransport implements Transport {
         }
         const path = join(await this.subfolder(feed), read.name);
         const bytes = await this.read(path).catch(() => undefined);
-        if (bytes && (read.hash === undefined || sha256(bytes) === read.hash)) {
+        if (bytes && sha256(bytes) === read.hash) {
             await this.fileAway(feed, read.name, 'processed', `${feed}-${read.name}`);
         }
     }
@@ -100,7 +100,7 @@ export class FileDropTransport implements Transport {
             try {
                 const bytes = await this.read(path);
                 const hash = sha256(bytes);
-                if (committed?.name === name && (committed.hash === undefined || committed.hash === hash)) {
+                if (committed?.name === name && committed.hash === hash) {
                     await this.fileAway(feed, name, 'processed', `${feed}-${name}`);
                     continue;
                 }
@@ -235,13 +235,14 @@ function sha256(bytes: Uint8Array): string {
     return createHash('sha256').update(bytes).digest('hex');
 }
 
-/** The cursor names the last file read and the SHA-256 of its bytes (older cursors: the name alone). */
-function parseCursor(cursor: string): { name: string; hash?: string } | undefined {
-    if (!cursor) {
-        return undefined;
-    }
+/**
+ * The cursor names the last file read and the SHA-256 of its bytes. A cursor of an earlier version
+ * (the name alone) passes over nothing: a file under that name is read again, its records being
+ * idempotent on the ledger, rather than perhaps never.
+ */
+function parseCursor(cursor: string): { name: string; hash: string } | undefined {
     const match = /^([0-9a-f]{64})\/(.+)$/.exec(cursor);
-    return match ? { hash: match[1] as string, name: match[2] as string } : { name: cursor };
+    return match ? { hash: match[1] as string, name: match[2] as string } : undefined;
 }
 
 /** Writes a file, refusing to write through a symbolic link planted in its place. */
