@@ -43,7 +43,7 @@ export class AdapterHost {
     static inProcess(options: Readonly<{ configs: readonly AdapterConfig[]; ledger: Ledger; pool: Pool; logger: Logger; services: () => Services }>): Promise<AdapterHost> {
         return AdapterHost.create({
             configs: options.configs, pool: options.pool, logger: options.logger,
-            ledgerFor: (config) => directLedgerClient(options.ledger, () => options.services().identities.identityFor(adapterPrincipal(config))),
+            ledgerFor: (config) => directLedgerClient(options.ledger, () => options.services().identities.identityFor(adapterPrincipal(config)), () => options.services().conflictRetry),
         });
     }
 

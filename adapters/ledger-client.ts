@@ -1,4 +1,4 @@
-import { LedgerError, type LedgerErrorCode, type Ledger, type SigningIdentity, submitRetryingConflicts } from '../gateway/ledger';
+import { type ConflictRetry, DEFAULT_CONFLICT_RETRY, LedgerError, type LedgerErrorCode, type Ledger, type SigningIdentity, submitRetryingConflicts } from '../gateway/ledger';
 
 /** The ledger writes an adapter makes; each is idempotent on the ledger. */
 export interface LedgerClient {
@@ -12,9 +12,9 @@ export interface LedgerClient {
 }
 
 /** In the hub's own process: straight to the ledger, as the adapter's identity. */
-export function directLedgerClient(ledger: Ledger, identity: () => Promise<SigningIdentity>): LedgerClient {
+export function directLedgerClient(ledger: Ledger, identity: () => Promise<SigningIdentity>, retry: () => ConflictRetry = () => DEFAULT_CONFLICT_RETRY): LedgerClient {
     const submit = async (contract: string, transaction: string, request: unknown, transient?: Record<string, Uint8Array>): Promise<void> => {
-        await submitRetryingConflicts(ledger, { identity: await identity(), contract, transaction, arguments: [JSON.stringify(request)], transient });
+        await submitRetryingConflicts(ledger, { identity: await identity(), contract, transaction, arguments: [JSON.stringify(request)], transient }, retry());
     };
     return {
         issueDocument: (request, content) => submit('documents', 'Issue', request, { content }),

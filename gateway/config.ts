@@ -30,6 +30,8 @@ export interface GatewayConfig {
     readonly webhooksPerPrincipal: number;
     /** The longest validity a bearer token may have, from issue to expiry. */
     readonly tokenMaxLifetimeSeconds: number;
+    /** Tries in all of a transaction that lost a read conflict before ABORTED is answered. */
+    readonly conflictAttempts: number;
 }
 
 export class ConfigError extends Error {
@@ -80,6 +82,7 @@ export function readGatewayConfig(environment: NodeJS.ProcessEnv): GatewayConfig
     }
     const webhooksPerPrincipal = integer('COUNTERFOIL_WEBHOOKS_PER_PRINCIPAL', 20, 1, 10_000);
     const tokenMaxHours = integer('COUNTERFOIL_TOKEN_MAX_HOURS', 720, 1, 24 * 366);
+    const conflictAttempts = integer('COUNTERFOIL_CONFLICT_ATTEMPTS', 12, 1, 100);
     const webhookAllowedRanges = (environment.COUNTERFOIL_WEBHOOK_ALLOWED_RANGES ?? '').split(',').map((range) => range.trim()).filter((range) => range !== '');
     for (const range of webhookAllowedRanges.filter((candidate) => !parseRange(candidate))) {
         problems.push(`COUNTERFOIL_WEBHOOK_ALLOWED_RANGES must be comma-separated CIDR ranges (e.g. 10.20.0.0/16,fd12::/48); ${range} is not one`);
@@ -95,6 +98,6 @@ export function readGatewayConfig(environment: NodeJS.ProcessEnv): GatewayConfig
         keyEncryptionKeyFile: resolve(environment.COUNTERFOIL_KEY_ENCRYPTION_KEY_FILE ?? resolve(dataDir, 'key-encryption-key')),
         bodyLimitBytes, rateLimitPerMinute, logLevel, reconciliationSchedule: schedule === 'off' ? undefined : schedule.trim(),
         adaptersFile: environment.COUNTERFOIL_ADAPTERS_FILE ? resolve(environment.COUNTERFOIL_ADAPTERS_FILE) : undefined,
-        webhookAllowedRanges, webhooksPerPrincipal, tokenMaxLifetimeSeconds: tokenMaxHours * 3600,
+        webhookAllowedRanges, webhooksPerPrincipal, tokenMaxLifetimeSeconds: tokenMaxHours * 3600, conflictAttempts,
     };
 }

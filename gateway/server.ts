@@ -8,6 +8,7 @@ import { createApp } from './app';
 import { EmbeddedIdentityProvider } from './auth/identities';
 import { TokenService } from './auth/tokens';
 import { Indexer } from './indexer/indexer';
+import { conflictRetry, DEFAULT_CONFLICT_RETRY } from './ledger';
 import { GATEWAY_MIGRATIONS } from './indexer/migrations';
 import type { Api } from './openapi/api';
 import { StatementSigner } from './pdf/statement';
@@ -23,6 +24,8 @@ export type GatewayOptions = Readonly<{
     tokenKeyFile: string;
     /** The longest validity a bearer token may have (default 30 days). */
     tokenMaxLifetimeSeconds?: number;
+    /** Tries in all of a transaction that lost a read conflict (default 12). */
+    conflictAttempts?: number;
     /** PKCS #8 PEM file of the key that signs PDF statements, created on first use. */
     proofKeyFile: string;
     port: number;
@@ -56,7 +59,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     const identities = new EmbeddedIdentityProvider(options.ledger, options.pool);
     await identities.sealStored();
     const indexer = new Indexer(options.ledger, options.pool, (error) => logger.error({ err: error }, 'indexer failed; retrying'));
-    const services: Services = { ledger: options.ledger, pool: options.pool, identities, indexer, tokens };
+    const services: Services = {
+        ledger: options.ledger, pool: options.pool, identities, indexer, tokens,
+        conflictRetry: options.conflictAttempts === undefined ? DEFAULT_CONFLICT_RETRY : conflictRetry(options.conflictAttempts),
+    };
     await indexer.start();
     const audits = new AuditService(options.ledger.ledgerStore, options.pool, logger);
     await audits.recover();

@@ -3,7 +3,7 @@ import type { IdentityProvider } from './auth/identities';
 import type { Principal } from './auth/principal';
 import type { TokenService } from './auth/tokens';
 import type { Indexer } from './indexer/indexer';
-import { type Committed, type Ledger, submitRetryingConflicts } from './ledger';
+import { type Committed, type ConflictRetry, type Ledger, submitRetryingConflicts } from './ledger';
 
 /** What route handlers work with. */
 export interface Services {
@@ -12,6 +12,8 @@ export interface Services {
     readonly identities: IdentityProvider;
     readonly indexer: Indexer;
     readonly tokens: TokenService;
+    /** How often a transaction that lost a read conflict is endorsed again before ABORTED is answered. */
+    readonly conflictRetry: ConflictRetry;
 }
 
 /** How long a write waits for the query tables to show it before answering anyway. */
@@ -22,7 +24,7 @@ export async function submitAs<T>(
     services: Services, principal: Principal, contract: string, transaction: string, request: unknown, transient?: Record<string, Uint8Array>,
 ): Promise<{ record: T; committed: Committed }> {
     const identity = await services.identities.identityFor(principal);
-    const committed = await submitRetryingConflicts(services.ledger, { identity, contract, transaction, arguments: [JSON.stringify(request)], transient });
+    const committed = await submitRetryingConflicts(services.ledger, { identity, contract, transaction, arguments: [JSON.stringify(request)], transient }, services.conflictRetry);
     // Read-your-writes: lists and traces come from the query tables.
     await services.indexer.caughtUp(committed.blockNumber, INDEX_WAIT_MS).catch(() => undefined);
     return { record: JSON.parse(Buffer.from(committed.result).toString('utf8')) as T, committed };

@@ -9,6 +9,7 @@ import type { ConsolePersona } from '../gateway/console/serve';
 import { RECONCILER, Reconciler, reconciliationRoutes } from '../adapters/reconciliation';
 import { ConfigError, readGatewayConfig } from '../gateway/config';
 import { pushRoutes, pushWorkers, WebhookAddressPolicy, type WebhookSettings } from '../gateway/push';
+import { conflictRetry } from '../gateway/ledger';
 import { startGateway } from '../gateway/server';
 import type { Services } from '../gateway/services';
 import { EmbeddedLedger, KeySealer } from '../network/embedded';
@@ -78,7 +79,7 @@ export async function runHub(options: Readonly<{ welcome: boolean; simulators?: 
     let services: Services | undefined;
     const webhooks: WebhookSettings = { addresses: new WebhookAddressPolicy(config.webhookAllowedRanges), maxPerPrincipal: config.webhooksPerPrincipal };
     const reconciler = await Reconciler.create({
-        ledger, pool, logger,
+        ledger, pool, logger, conflictRetry: conflictRetry(config.conflictAttempts),
         identity: () => (services as Services).identities.identityFor(RECONCILER),
         onRun: (report) => logger.info(report, 'reconciliation run'),
     });
@@ -88,7 +89,7 @@ export async function runHub(options: Readonly<{ welcome: boolean; simulators?: 
         await SimulatedAgencies.resetCursors(pool);
     }
     const gateway = await startGateway({
-        pool, ledger, logger, tokenKeyFile: config.tokenKeyFile, tokenMaxLifetimeSeconds: config.tokenMaxLifetimeSeconds, proofKeyFile: config.proofKeyFile, port: config.port, host: config.host,
+        pool, ledger, logger, tokenKeyFile: config.tokenKeyFile, tokenMaxLifetimeSeconds: config.tokenMaxLifetimeSeconds, conflictAttempts: config.conflictAttempts, proofKeyFile: config.proofKeyFile, port: config.port, host: config.host,
         bodyLimitBytes: config.bodyLimitBytes, rateLimitPerMinute: config.rateLimitPerMinute,
         consolePersonas: simulated ? (tokens) => demoPersonas(tokens, simulated) : undefined,
         extraRoutes: (api, running, metrics) => {

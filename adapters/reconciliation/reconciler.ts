@@ -3,7 +3,7 @@ import cron, { type ScheduledTask } from 'node-cron';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import type { CaseReason } from '@counterfoil/chaincode';
-import { LedgerError, type Ledger, type SigningIdentity, submitRetryingConflicts } from '../../gateway/ledger';
+import { type ConflictRetry, LedgerError, type Ledger, type SigningIdentity, submitRetryingConflicts } from '../../gateway/ledger';
 import { migrate } from '../../network/postgres';
 import { CLASS_OF_STATUS, type Discrepancy, type DiscrepancyClass, OFF_LEDGER_CLASSES, unconfirmedTransfers } from './discrepancies';
 import { offLedgerCounts, reconciliationSchema } from './migrations';
@@ -43,6 +43,8 @@ export type ReconcilerOptions = Readonly<{
     logger: Logger;
     /** Called with each run's report (metrics, push). */
     onRun?: (report: RunReport) => void;
+    /** How often a transaction that lost a read conflict is endorsed again (default: the gateway's). */
+    conflictRetry?: ConflictRetry;
 }>;
 
 /**
@@ -133,7 +135,7 @@ export class Reconciler {
         await submitRetryingConflicts(this.options.ledger, {
             identity, contract: 'cases', transaction: 'Open',
             arguments: [JSON.stringify({ caseId, subject: { kind: 'HANDOFF', sender: discrepancy.sender, messageId: discrepancy.messageId }, reason: CASE_REASON[discrepancy.class] ?? 'OTHER' })],
-        });
+        }, this.options.conflictRetry);
         // Recorded after the ledger accepted it; a crash in between only means Open is sent again, harmlessly.
         await this.options.pool.query(
             `INSERT INTO reconciliation_cases (case_id, class, sender, message_id) VALUES ($1::text, $2::text, $3::text, $4::text) ON CONFLICT DO NOTHING`,
@@ -157,7 +159,7 @@ export class Reconciler {
             try {
                 await submitRetryingConflicts(this.options.ledger, {
                     identity, contract: 'cases', transaction: 'Resolve', arguments: [JSON.stringify({ caseId: row.case_id, resolutionCode: resolution })],
-                });
+                }, this.options.conflictRetry);
             } catch (error) {
                 // Already settled by its parties: nothing left for reconciliation to do.
                 if (!(error instanceof LedgerError && error.code === 'FAILED_PRECONDITION')) {

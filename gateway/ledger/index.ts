@@ -2,4 +2,4 @@ export type {
     Checkpoint, CloseableAsyncIterable, Committed, Ledger, LedgerBlock, LedgerBlockTransaction, LedgerEvent, LedgerInfo, LedgerIntegrity, SigningIdentity, TransactionRequest,
 } from './ledger';
 export { CommitError, EndorseError, endorseErrorFrom, LedgerError, type LedgerErrorCode } from './errors';
-export { type ConflictRetry, DEFAULT_CONFLICT_RETRY, submitRetryingConflicts } from './retry';
+export { type ConflictRetry, conflictRetry, DEFAULT_CONFLICT_RETRY, submitRetryingConflicts } from './retry';

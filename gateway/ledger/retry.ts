@@ -23,6 +23,11 @@ export type ConflictRetry = Readonly<{
  */
 export const DEFAULT_CONFLICT_RETRY: ConflictRetry = { attempts: 12, baseDelayMs: 5, maxDelayMs: 500 };
 
+/** The default policy with `attempts` tries in all (COUNTERFOIL_CONFLICT_ATTEMPTS). */
+export function conflictRetry(attempts: number): ConflictRetry {
+    return { ...DEFAULT_CONFLICT_RETRY, attempts };
+}
+
 /**
  * Submits a transaction, endorsing it again (a new proposal, a new transaction id) each time it
  * is invalidated for reading state that changed under it, so that a caller sees ABORTED only

@@ -21,4 +21,21 @@ describe('gateway configuration', () => {
         expect((caught as ConfigError).problems.map((problem) => problem.split(' ')[0])).to.deep.equal(
             ['PORT', 'COUNTERFOIL_POSTGRES_PORT', 'DATABASE_URL', 'COUNTERFOIL_DATABASE', 'LEDGER=fabric', 'LOG_LEVEL']);
     });
+
+    it('reads the hub\'s limits, with their defaults, and names the ones out of bounds', () => {
+        expect(readGatewayConfig({})).to.include({ tokenMaxLifetimeSeconds: 720 * 3600, webhooksPerPrincipal: 20, conflictAttempts: 12 });
+        expect(readGatewayConfig({}).webhookAllowedRanges).to.deep.equal([]);
+        expect(readGatewayConfig({}).keyEncryptionKeyFile).to.match(/\.data\/key-encryption-key$/);
+        const limited = readGatewayConfig({ COUNTERFOIL_WEBHOOK_ALLOWED_RANGES: '10.20.0.0/16, fd12::/48', COUNTERFOIL_CONFLICT_ATTEMPTS: '3' });
+        expect(limited.webhookAllowedRanges).to.deep.equal(['10.20.0.0/16', 'fd12::/48']);
+        expect(limited.conflictAttempts).to.equal(3);
+        let caught: unknown;
+        try {
+            readGatewayConfig({ COUNTERFOIL_TOKEN_MAX_HOURS: '0', COUNTERFOIL_WEBHOOKS_PER_PRINCIPAL: 'many', COUNTERFOIL_CONFLICT_ATTEMPTS: '0', COUNTERFOIL_WEBHOOK_ALLOWED_RANGES: '10.0.0.0' });
+        } catch (error) {
+            caught = error;
+        }
+        expect((caught as ConfigError).problems.map((problem) => problem.split(' ')[0])).to.deep.equal(
+            ['COUNTERFOIL_WEBHOOKS_PER_PRINCIPAL', 'COUNTERFOIL_TOKEN_MAX_HOURS', 'COUNTERFOIL_CONFLICT_ATTEMPTS', 'COUNTERFOIL_WEBHOOK_ALLOWED_RANGES']);
+    });
 });
