@@ -275,6 +275,10 @@ export class EmbeddedLedger implements Ledger {
         } catch (error) {
             throw new LedgerError({ code: 'INTERNAL', message: `chaincode failed: ${(error as Error).message}`, transactionId, cause: error });
         }
+        // The chaincode turns a failed read into a refusal; it is the ledger's trouble, not the request's.
+        if (stub.storeFailure) {
+            throw new LedgerError({ code: 'UNAVAILABLE', message: `the ledger's state could not be read: ${stub.storeFailure.message}`, transactionId, cause: stub.storeFailure });
+        }
         if (response.status !== 200) {
             throw endorseErrorFrom(response.message ?? 'the chaincode refused the transaction', transactionId);
         }

@@ -53,6 +53,7 @@ export class EmbeddedStub implements ChaincodeStub {
     private readonly metadataWrites = new Map<string, MetadataWrite>();
     private readonly privateWrites = new Map<string, PrivateWrite>();
     private event?: { name: string; payload: Uint8Array };
+    private failure?: Error;
     private paginated = false;
 
     constructor(private readonly options: StubOptions) {}
@@ -158,7 +159,7 @@ export class EmbeddedStub implements ChaincodeStub {
     async getStateValidationParameter(key: string): Promise<Uint8Array> {
         checkSimpleOrCompositeKey(key);
         await this.read(this.namespace, key);
-        return Uint8Array.from((await this.options.store.getValidationParameter(this.namespace, key)) ?? Buffer.alloc(0));
+        return Uint8Array.from((await this.fromStore(this.options.store.getValidationParameter(this.namespace, key))) ?? Buffer.alloc(0));
     }
 
     getStateByRange(startKey: string, endKey: string): Promise<Iterators.StateQueryIterator> & AsyncIterable<KV> {
@@ -195,7 +196,7 @@ export class EmbeddedStub implements ChaincodeStub {
     }
 
     getHistoryForKey(key: string): Promise<Iterators.HistoryQueryIterator> & AsyncIterable<Iterators.KeyModification> {
-        const entries = this.options.store.history(this.namespace, key).then((history) => history.map((entry) => {
+        const entries = this.fromStore(this.options.store.history(this.namespace, key)).then((history) => history.map((entry) => {
             const millis = Date.parse(entry.timestamp);
             return {
                 isDelete: entry.isDelete, value: Uint8Array.from(entry.value), txId: entry.transactionId,
@@ -228,7 +229,7 @@ export class EmbeddedStub implements ChaincodeStub {
         this.checkCollection(collection);
         // Reading private data is recorded as a read of its hash, as on Fabric.
         await this.read(hashedNamespace(this.namespace, collection), sha256Hex(key));
-        const value = await this.options.store.getPrivate(collection, key);
+        const value = await this.fromStore(this.options.store.getPrivate(collection, key));
         return value ? Uint8Array.from(value) : new Uint8Array(0);
     }
 
@@ -282,6 +283,24 @@ export class EmbeddedStub implements ChaincodeStub {
         return iterable(Promise.reject(new Error('rich queries are not supported: the ledger uses a LevelDB-style key-value state')));
     }
 
+    /**
+     * The first failure of the state store during this simulation (the database gone, say): the
+     * chaincode sees it as an error like any other, but it says nothing about the request, so the
+     * ledger answers UNAVAILABLE rather than the refusal the chaincode makes of it.
+     */
+    get storeFailure(): Error | undefined {
+        return this.failure;
+    }
+
+    private async fromStore<T>(read: Promise<T>): Promise<T> {
+        try {
+            return await read;
+        } catch (error) {
+            this.failure ??= error as Error;
+            throw error;
+        }
+    }
+
     private checkCollection(collection: string): void {
         if (!this.options.collections.has(collection)) {
             throw new Error(`collection ${collection} is not defined for this chaincode`);
@@ -290,7 +309,7 @@ export class EmbeddedStub implements ChaincodeStub {
 
     private async read(namespace: string, key: string): Promise<StateEntry | undefined> {
         const id = stateId(namespace, key);
-        const entry = await this.options.store.getState(namespace, key);
+        const entry = await this.fromStore(this.options.store.getState(namespace, key));
         const version: Version | null = entry?.version ?? null;
         // If committed state moves during the simulation, the first version read stands in the
         // read set, and validation finds it stale.
@@ -308,7 +327,7 @@ export class EmbeddedStub implements ChaincodeStub {
             this.paginated = true;
         }
         const limit = pageSize === undefined ? RANGE_LIMIT : pageSize + 1;
-        const rows = await this.options.store.range(this.namespace, startKey, endKey, limit);
+        const rows = await this.fromStore(this.options.store.range(this.namespace, startKey, endKey, limit));
         if (pageSize === undefined && rows.length >= RANGE_LIMIT) {
             throw new Error(`range query returned more than ${RANGE_LIMIT} keys; use pagination`);
         }

@@ -140,6 +140,19 @@ describe('the embedded ledger', function () {
         expect(next.blockNumber).to.equal(before.height);
     });
 
+    it('answers UNAVAILABLE, not a refusal of the request, when its state cannot be read', async () => {
+        await database.pool.query('ALTER TABLE world_state RENAME TO world_state_away');
+        try {
+            // A licence never issued: not in the state cache, so the simulation reads the database.
+            const failed = await expectRefusal(ledger.evaluate({
+                identity: commerce, contract: 'documents', transaction: 'Get', arguments: [JSON.stringify({ type: 'LICENCE', number: 'LIC-NEVER-READ' })],
+            }), 'UNAVAILABLE');
+            expect(failed.message).to.match(/world_state/);
+        } finally {
+            await database.pool.query('ALTER TABLE world_state_away RENAME TO world_state');
+        }
+    });
+
     it('reports a transaction that lost a race as a CommitError with its validation code', async () => {
         const licence = await issue();
         const customs = await ledger.issueIdentity('CustomsMSP', { name: 'officer', attributes: { role: 'operator' } });
