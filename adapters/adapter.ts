@@ -3,7 +3,7 @@ import { storableCopy, unstorableIn } from '@counterfoil/chaincode';
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
-import { LedgerError } from '../gateway/ledger';
+import { LedgerError } from '../network/ledger';
 import type { AdapterConfig } from './config';
 import type { Delivery, HandoffItem, InboxEvent, OutboxItem, Transport } from './feed-contract';
 import type { LedgerClient } from './ledger-client';

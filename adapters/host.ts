@@ -2,7 +2,7 @@ import type { Pool } from 'pg';
 import { Gauge, type Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import type { Principal } from '../gateway/auth/principal';
-import type { Ledger } from '../gateway/ledger';
+import type { Ledger } from '../network/ledger';
 import { Problem } from '../gateway/http/problem';
 import type { RouteSpec } from '../gateway/openapi/api';
 import type { Services } from '../gateway/services';

@@ -1,4 +1,4 @@
-import { type ConflictRetry, DEFAULT_CONFLICT_RETRY, LedgerError, type LedgerErrorCode, type Ledger, type SigningIdentity, submitRetryingConflicts } from '../gateway/ledger';
+import { type ConflictRetry, DEFAULT_CONFLICT_RETRY, LedgerError, type LedgerErrorCode, type Ledger, type SigningIdentity, submitRetryingConflicts } from '../network/ledger';
 
 /** The ledger writes an adapter makes; each is idempotent on the ledger. */
 export interface LedgerClient {

@@ -8,7 +8,7 @@ import { createApp } from './app';
 import { EmbeddedIdentityProvider } from './auth/identities';
 import { TokenService } from './auth/tokens';
 import { Indexer } from './indexer/indexer';
-import { conflictRetry, DEFAULT_CONFLICT_RETRY } from './ledger';
+import { conflictRetry, DEFAULT_CONFLICT_RETRY } from '../network/ledger';
 import { GATEWAY_MIGRATIONS } from './indexer/migrations';
 import type { Api } from './openapi/api';
 import { StatementSigner } from './pdf/statement';

@@ -3,7 +3,7 @@ import type { IdentityProvider } from './auth/identities';
 import type { Principal } from './auth/principal';
 import type { TokenService } from './auth/tokens';
 import type { Indexer } from './indexer/indexer';
-import { type Committed, type ConflictRetry, type Ledger, submitRetryingConflicts } from './ledger';
+import { type Committed, type ConflictRetry, type Ledger, submitRetryingConflicts } from '../network/ledger';
 
 /** What route handlers work with. */
 export interface Services {

@@ -9,7 +9,7 @@ import type { ConsolePersona } from '../gateway/console/serve';
 import { RECONCILER, Reconciler, reconciliationRoutes } from '../adapters/reconciliation';
 import { ConfigError, readGatewayConfig } from '../gateway/config';
 import { pushRoutes, pushWorkers, WebhookAddressPolicy, type WebhookSettings } from '../gateway/push';
-import { conflictRetry } from '../gateway/ledger';
+import { conflictRetry } from '../network/ledger';
 import { startGateway } from '../gateway/server';
 import type { Services } from '../gateway/services';
 import { EmbeddedLedger, KeySealer } from '../network/embedded';

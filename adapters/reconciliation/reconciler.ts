@@ -3,7 +3,7 @@ import cron, { type ScheduledTask } from 'node-cron';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import type { CaseReason } from '@counterfoil/chaincode';
-import { type ConflictRetry, LedgerError, type Ledger, type SigningIdentity, submitRetryingConflicts } from '../../gateway/ledger';
+import { type ConflictRetry, LedgerError, type Ledger, type SigningIdentity, submitRetryingConflicts } from '../../network/ledger';
 import { migrate } from '../../network/postgres';
 import { CLASS_OF_STATUS, type Discrepancy, type DiscrepancyClass, OFF_LEDGER_CLASSES, unconfirmedTransfers } from './discrepancies';
 import { offLedgerCounts, reconciliationSchema } from './migrations';

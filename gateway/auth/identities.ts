@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import type { SigningIdentity } from '../ledger';
+import type { SigningIdentity } from '../../network/ledger';
 import { type EmbeddedLedger, signingIdentity } from '../../network/embedded';
 import type { Principal } from './principal';
 

@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import { CommitError, LedgerError } from '../ledger';
+import { CommitError, LedgerError } from '../../network/ledger';
 
 /** Stable codes of the API: the chaincode's, plus the gateway's own. */
 export type ProblemCode =

@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import type { CloseableAsyncIterable, Ledger, LedgerBlock } from '../ledger';
+import type { CloseableAsyncIterable, Ledger, LedgerBlock } from '../../network/ledger';
 import { ProjectionBatch } from './projections';
 
 const CHECKPOINT = 'ledger';

@@ -1,6 +1,6 @@
 import { AGENCIES, type CaseMessage, type CaseRecord, type DocumentRecord, type Handoff, type VerificationRecord } from '@counterfoil/chaincode';
 import type { PoolClient } from 'pg';
-import type { LedgerEvent } from '../ledger';
+import type { LedgerEvent } from '../../network/ledger';
 import { ALL_AGENCIES, audienceOf } from './audience';
 
 /** Rows for one table: at most one per key, the latest event's, since one statement may change a row only once. */

@@ -1,7 +1,7 @@
 import 'reflect-metadata'; // @peculiar/x509 needs the Reflect metadata API before it loads
 import * as x509 from '@peculiar/x509';
 import { createPrivateKey, type KeyObject, randomBytes, sign, verify, webcrypto, X509Certificate } from 'node:crypto';
-import type { SigningIdentity } from '../../gateway/ledger';
+import type { SigningIdentity } from '../ledger';
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 

@@ -3,8 +3,8 @@ import type { Pool } from 'pg';
 import { AGENCIES, CONTENT_COLLECTIONS, ENTERPRISES_MSP } from '@counterfoil/chaincode';
 import type {
     Checkpoint, CloseableAsyncIterable, Committed, Ledger, LedgerBlock, LedgerEvent, LedgerInfo, LedgerIntegrity, TransactionRequest,
-} from '../../gateway/ledger';
-import { CommitError, endorseErrorFrom, LedgerError } from '../../gateway/ledger';
+} from '../ledger';
+import { CommitError, endorseErrorFrom, LedgerError } from '../ledger';
 import { migrate } from '../postgres';
 import { type ChainReport, verifyChain } from './audit';
 import { type AuthorityRecord, type IdentityRequest, type IssuedIdentity, type Member, MembershipAuthority, signedBy } from './authorities';

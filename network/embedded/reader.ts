@@ -1,5 +1,5 @@
 import type { EventEmitter } from 'node:events';
-import type { CloseableAsyncIterable } from '../../gateway/ledger';
+import type { CloseableAsyncIterable } from '../ledger';
 import type { Block } from './blocks';
 import { type LedgerStore, parseBlockData } from './store';
 

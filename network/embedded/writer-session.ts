@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
-import { LedgerError } from '../../gateway/ledger';
+import { LedgerError } from '../ledger';
 
 const LEDGER_LOCK = 'counterfoil-embedded-ledger';
 /** How long the writer keeps trying to get its connection back before failing a block. */

@@ -9,7 +9,7 @@ import { GATEWAY_MIGRATIONS } from '../../gateway/indexer/migrations';
 import { TokenService } from '../../gateway/auth/tokens';
 import { listHandoffs } from '../../gateway/queries/handoffs';
 import { type RunningGateway, startGateway } from '../../gateway/server';
-import type { SigningIdentity } from '../../gateway/ledger';
+import type { SigningIdentity } from '../../network/ledger';
 import { EmbeddedLedger, KeySealer } from '../../network/embedded';
 import { migrate } from '../../network/postgres';
 import { closedLoop, type LoopResult, openLoop, percentiles, type Usage, withUsage } from './measure';

@@ -1,4 +1,4 @@
-import type { Ledger, SigningIdentity } from '../../gateway/ledger';
+import type { Ledger, SigningIdentity } from '../../network/ledger';
 
 export interface IdentityRequest {
     readonly name: string;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { expect } from 'chai';
-import type { Committed, Ledger, SigningIdentity } from '../../gateway/ledger';
-import { LedgerError } from '../../gateway/ledger';
+import type { Committed, Ledger, SigningIdentity } from '../../network/ledger';
+import { LedgerError } from '../../network/ledger';
 
 /** One user of the ledger: submits and evaluates JSON requests as its own identity. */
 export class Actor {

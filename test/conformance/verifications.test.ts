@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { DocumentRecord, Page, VerificationRecord } from '@counterfoil/chaincode';
-import { CommitError } from '../../gateway/ledger';
+import { CommitError } from '../../network/ledger';
 import { expectRefusal } from './client';
 import {
     contentOf, COPPER_ORE, DAY, declarationRequest, isoIn, type LicenceOptions, permitRequest, SOYBEANS, STEEL,

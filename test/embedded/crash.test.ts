@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline';
 import { expect } from 'chai';
 import type { Handoff } from '@counterfoil/chaincode';
 import { EmbeddedLedger, replayDivergences, verifyChain } from '../../network/embedded';
-import { LedgerError } from '../../gateway/ledger';
+import { LedgerError } from '../../network/ledger';
 import { makeUscc } from '../conformance/fixtures';
 import { freshDatabase, type TestDatabase } from '../support/postgres';
 import { testKeys } from '../support/keys';

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { DocumentRecord } from '@counterfoil/chaincode';
 import { type Block, EmbeddedLedger, MembershipAuthority, replayDivergences, signingIdentity, verifyChain } from '../../network/embedded';
-import { LedgerError, type SigningIdentity } from '../../gateway/ledger';
+import { LedgerError, type SigningIdentity } from '../../network/ledger';
 import { expectRefusal } from '../conformance/client';
 import { contentOf, makeUscc, permitRequest } from '../conformance/fixtures';
 import { freshDatabase, type TestDatabase } from '../support/postgres';

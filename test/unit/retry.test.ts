@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { CommitError, EndorseError, type Committed, type Ledger, submitRetryingConflicts, type TransactionRequest } from '../../gateway/ledger';
+import { CommitError, EndorseError, type Committed, type Ledger, submitRetryingConflicts, type TransactionRequest } from '../../network/ledger';
 
 /** A ledger whose submits fail with the given errors, in order, then commit. */
 function ledgerFailing(errors: Error[]): Ledger & { submits: number } {

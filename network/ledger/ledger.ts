@@ -1,6 +1,7 @@
 /**
- * The ledger as the gateway sees it. Two implementations: the embedded ledger
- * (network/embedded), and a Fabric network reached through @hyperledger/fabric-gateway.
+ * The ledger's port: what every backend offers its clients (the gateway, the adapters,
+ * reconciliation), whatever orders and executes the transactions behind it. The embedded ledger
+ * (network/embedded) implements it; so must every other backend.
  */
 
 /** An X.509 identity of one organisation, and the means to sign with its key. */
