@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { expect } from 'chai';
 import pino from 'pino';
 import { type RunningGateway, startGateway } from '../../gateway';
@@ -25,6 +26,7 @@ describe('a hub whose stored chain does not verify', function () {
 
     after(async () => {
         await harness?.database.drop();
+        await rm(harness?.keyDir ?? '', { recursive: true, force: true });
     });
 
     it('starts and serves reads, but takes no writes, and says why in /readyz', async () => {
