@@ -36,7 +36,7 @@ async function blockOf(services: Services, transactionId: string | undefined): P
     return found ? found.blockNumber.toString() : '';
 }
 
-async function baseStatement(services: Services, kind: StatementKind, subject: Record<string, string>, claims: Record<string, unknown>): Promise<Omit<Statement, 'contentDigest'>> {
+async function baseStatement(services: Services, kind: StatementKind, subject: Record<string, string>, claims: Record<string, unknown>): Promise<Statement> {
     const info = await services.ledger.info();
     return { kind, issuedAt: new Date().toISOString(), ledger: { height: info.height.toString(), tipHash: info.currentBlockHash }, subject, claims };
 }

@@ -2,8 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import fontkit from '@pdf-lib/fontkit';
 import subsetFont from 'subset-font';
-import { PDFArray, PDFDict, PDFDocument, type PDFFont, PDFHexString, PDFName, type PDFPage, PDFRawStream, PDFStream, rgb } from 'pdf-lib';
-import { SIGNATURE_BYTES, type Statement, sha256Hex, type StatementSigner } from './statement';
+import { PDFDict, PDFDocument, type PDFFont, PDFHexString, PDFName, type PDFPage, rgb } from 'pdf-lib';
+import { SIGNATURE_BYTES, type Statement, type StatementSigner } from './statement';
 
 const STATEMENT_KEY = 'CounterfoilStatement';
 const SIGNATURE_KEY = 'CounterfoilSignature';
@@ -105,23 +105,6 @@ function wrap(text: string, font: PDFFont, size: number, width: number): string[
     return lines;
 }
 
-/** SHA-256 over every page's content streams, exactly as stored in the file. */
-export function contentDigest(document: PDFDocument): string {
-    const parts: Uint8Array[] = [];
-    for (const page of document.getPages()) {
-        const contents = page.node.Contents();
-        const streams = contents instanceof PDFArray ? contents.asArray().map((entry) => document.context.lookup(entry)) : [contents];
-        for (const stream of streams) {
-            if (stream instanceof PDFRawStream) {
-                parts.push(stream.contents);
-            } else if (stream instanceof PDFStream) {
-                parts.push(stream.getContents());
-            }
-        }
-    }
-    return sha256Hex(Buffer.concat(parts));
-}
-
 /** Renders the PDF as it is, unsigned (reports whose reader checks them against their own copy of the ledger). */
 export async function renderPlain(content: PdfContent): Promise<Uint8Array> {
     return (await layout(content)).save({ useObjectStreams: false });
@@ -136,16 +119,14 @@ const SIGNATURE_IN_FILE = new RegExp(`/${SIGNATURE_KEY}\\s*<([0-9A-Fa-f]{${SIGNA
  * into it. Changing any byte of the file, the fonts and the cross-reference table included,
  * breaks the signature.
  */
-export async function renderSigned(content: PdfContent, statement: Omit<Statement, 'contentDigest'>, signer: StatementSigner): Promise<Uint8Array> {
-    const draft = await (await layout(content)).save({ useObjectStreams: false });
-    const document = await PDFDocument.load(draft, { updateMetadata: false });
-    const signed: Statement = { ...statement, contentDigest: contentDigest(document) };
+export async function renderSigned(content: PdfContent, statement: Statement, signer: StatementSigner): Promise<Uint8Array> {
+    const document = await layout(content);
     let info = infoDictionary(document);
     if (!info) {
         info = document.context.obj({});
         document.context.trailerInfo.Info = document.context.register(info);
     }
-    info.set(PDFName.of(STATEMENT_KEY), PDFHexString.of(Buffer.from(JSON.stringify(signed), 'utf8').toString('hex')));
+    info.set(PDFName.of(STATEMENT_KEY), PDFHexString.of(Buffer.from(JSON.stringify(statement), 'utf8').toString('hex')));
     info.set(PDFName.of(SIGNATURE_KEY), PDFHexString.of('0'.repeat(SIGNATURE_BYTES * 2)));
     const file = Buffer.from(await document.save({ useObjectStreams: false }));
     const place = signaturePlace(file);

@@ -1,4 +1,4 @@
-import { createHash, createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
+import { createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
 import { loadOrCreateKey } from '../auth/key-file';
 
 export const STATEMENT_KINDS = ['HANDOFF_PROOF', 'VERIFICATION_CERTIFICATE', 'CASE_SUMMARY'] as const;
@@ -17,8 +17,6 @@ export interface Statement {
     readonly subject: Readonly<Record<string, string>>;
     /** The facts the PDF states, each checkable on the ledger. */
     readonly claims: Readonly<Record<string, unknown>>;
-    /** SHA-256 of the page content streams: which pages a reader is looking at. */
-    readonly contentDigest: string;
 }
 
 /** ECDSA P-256 signatures as r‖s, always 64 bytes: the space kept for one in a file never moves. */
@@ -45,8 +43,4 @@ export class StatementSigner {
             return false;
         }
     }
-}
-
-export function sha256Hex(bytes: Uint8Array): string {
-    return createHash('sha256').update(bytes).digest('hex');
 }
