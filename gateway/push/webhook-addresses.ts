@@ -86,13 +86,13 @@ export class WebhookAddressPolicy {
         const addresses = await new Promise<{ address: string }[]>((resolve) => {
             lookup(bare, { all: true }, (error, found) => resolve(error ? [] : found));
         });
-        for (const { address } of addresses) {
-            const problem = this.problemWith(address);
-            if (problem) {
-                return `${host} resolves to ${problem}`;
-            }
-        }
-        return undefined;
+        const refused = this.problemWithAny(addresses);
+        return refused ? `${host} resolves to ${refused}` : undefined;
+    }
+
+    /** Why one of the addresses a name resolves to may not be reached, or undefined when none is refused. */
+    private problemWithAny(addresses: readonly { address: string }[]): string | undefined {
+        return addresses.map(({ address }) => this.problemWith(address)).find((problem) => problem !== undefined);
     }
 
     /**
@@ -106,7 +106,7 @@ export class WebhookAddressPolicy {
                 (callback as (error: NodeJS.ErrnoException) => void)(error);
                 return;
             }
-            const refused = addresses.map(({ address }) => this.problemWith(address)).find((problem) => problem !== undefined);
+            const refused = this.problemWithAny(addresses);
             if (refused) {
                 (callback as (error: NodeJS.ErrnoException) => void)(Object.assign(new Error(`${hostname} resolves to ${refused}`), { code: 'EADDRNOTALLOWED' }));
                 return;
