@@ -1,5 +1,6 @@
 export { EmbeddedLedger, type EmbeddedLedgerOptions } from './ledger';
 export { KeySealer } from './key-sealer';
+export { readOrCreateSecretFile } from './secret-file';
 export { issuedBy, type Member, MembershipAuthority, signedBy, signingIdentity, validityProblem, FABRIC_ATTRIBUTES_OID, type IdentityRequest, type IssuedIdentity } from './authorities';
 export { verifyChain, replayDivergences, stateDivergences, type ChainReport, type ChainProblem, type StateDivergence, type StoredDivergence } from './audit';
 export { splitStateId, stateId } from './blocks';

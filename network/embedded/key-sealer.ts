@@ -1,6 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readOrCreateSecretFile } from './secret-file';
 
 const PREFIX = 'sealed-v1:';
 const KEY_BYTES = 32;
@@ -19,29 +18,11 @@ export class KeySealer {
 
     /** The key from its file, made on first use (never overwriting one another process made first). */
     static async open(file: string): Promise<KeySealer> {
-        const read = async (): Promise<KeySealer> => {
-            const key = Buffer.from((await readFile(file, 'utf8')).trim(), 'base64');
-            if (key.length !== KEY_BYTES) {
-                throw new Error(`${file} does not hold a ${KEY_BYTES}-byte key in base64`);
-            }
-            return new KeySealer(key);
-        };
-        try {
-            return await read();
-        } catch (error) {
-            if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
-                throw error;
-            }
+        const key = Buffer.from((await readOrCreateSecretFile(file, () => `${randomBytes(KEY_BYTES).toString('base64')}\n`)).trim(), 'base64');
+        if (key.length !== KEY_BYTES) {
+            throw new Error(`${file} does not hold a ${KEY_BYTES}-byte key in base64`);
         }
-        await mkdir(dirname(file), { recursive: true });
-        try {
-            await writeFile(file, `${randomBytes(KEY_BYTES).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
-        } catch (error) {
-            if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-                throw error;
-            }
-        }
-        return read();
+        return new KeySealer(key);
     }
 
     /** A key held only in memory, for a ledger that lives no longer than its process (a benchmark's). */
