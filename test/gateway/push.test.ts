@@ -72,6 +72,28 @@ async function readEvents(url: string, token: string, count: number, lastEventId
     return events;
 }
 
+/** Customs sends a handoff of `declaration` to `recipient` under a new message id; returns the id. */
+async function sendHandoff(harness: GatewayHarness, customs: string, declaration: string, messageId: string, recipient: string): Promise<string> {
+    const answer = await harness.request('POST', '/v1/handoffs', {
+        token: customs,
+        body: { messageId, recipient, subject: EXPORTER_USCC, document: { type: 'EXPORT_DECLARATION', number: declaration }, payloadHash: sha256(messageId), size: 1 },
+    });
+    expect(answer.status, answer.text).to.equal(201);
+    return messageId;
+}
+
+/** A gateway whose customs has recorded the export declaration the handoffs carry. */
+async function harnessWithDeclaration(options: Parameters<typeof GatewayHarness.start>[0], declaration: string): Promise<{ harness: GatewayHarness; tokens: Map<Persona, string> }> {
+    const harness = await GatewayHarness.start(options);
+    const tokens = await harness.personaTokens();
+    const answer = await harness.request('POST', '/v1/documents', {
+        token: tokens.get('customs'),
+        body: { type: 'EXPORT_DECLARATION', number: declaration, holder: EXPORTER_USCC, validFrom: isoIn(-DAY), validTo: isoIn(DAY), content: Buffer.from('d').toString('base64') },
+    });
+    expect(answer.status, answer.text).to.equal(201);
+    return { harness, tokens };
+}
+
 describe('the gateway pushes every state change', function () {
     this.timeout(60_000);
     let harness: GatewayHarness;
@@ -79,24 +101,10 @@ describe('the gateway pushes every state change', function () {
     const declaration = '220120261200000001';
     let sequence = 0;
 
-    async function send(recipient: string): Promise<string> {
-        const messageId = `PUSH-${++sequence}`;
-        const answer = await harness.request('POST', '/v1/handoffs', {
-            token: tokens.get('customs'),
-            body: { messageId, recipient, subject: EXPORTER_USCC, document: { type: 'EXPORT_DECLARATION', number: declaration }, payloadHash: sha256(messageId), size: 1 },
-        });
-        expect(answer.status, answer.text).to.equal(201);
-        return messageId;
-    }
+    const send = (recipient: string): Promise<string> => sendHandoff(harness, tokens.get('customs') as string, declaration, `PUSH-${++sequence}`, recipient);
 
     before(async () => {
-        harness = await GatewayHarness.start({ webhookBackoffSeconds: 0.05, webhookMaxAttempts: 3 });
-        tokens = await harness.personaTokens();
-        const answer = await harness.request('POST', '/v1/documents', {
-            token: tokens.get('customs'),
-            body: { type: 'EXPORT_DECLARATION', number: declaration, holder: EXPORTER_USCC, validFrom: isoIn(-DAY), validTo: isoIn(DAY), content: Buffer.from('d').toString('base64') },
-        });
-        expect(answer.status, answer.text).to.equal(201);
+        ({ harness, tokens } = await harnessWithDeclaration({ webhookBackoffSeconds: 0.05, webhookMaxAttempts: 3 }, declaration));
     });
 
     after(async () => {
@@ -201,14 +209,7 @@ describe('webhooks are kept to their owners, to addresses they may reach, and to
     const declaration = '220120261200000002';
     let sequence = 0;
 
-    async function send(recipient: string): Promise<void> {
-        const messageId = `HOOK-${++sequence}`;
-        const answer = await harness.request('POST', '/v1/handoffs', {
-            token: tokens.get('customs'),
-            body: { messageId, recipient, subject: EXPORTER_USCC, document: { type: 'EXPORT_DECLARATION', number: declaration }, payloadHash: sha256(messageId), size: 1 },
-        });
-        expect(answer.status, answer.text).to.equal(201);
-    }
+    const send = (recipient: string): Promise<string> => sendHandoff(harness, tokens.get('customs') as string, declaration, `HOOK-${++sequence}`, recipient);
 
     async function subscribe(persona: Persona | string, url: string, events: string[] = ['HandoffSent']): Promise<{ status: number; body: { id: string; code?: string; field?: string }; text: string }> {
         const token = tokens.get(persona as Persona) ?? persona;
@@ -216,13 +217,7 @@ describe('webhooks are kept to their owners, to addresses they may reach, and to
     }
 
     before(async () => {
-        harness = await GatewayHarness.start({ webhookBackoffSeconds: 0.05, webhookMaxAttempts: 2, webhooksPerPrincipal: 6 });
-        tokens = await harness.personaTokens();
-        const answer = await harness.request('POST', '/v1/documents', {
-            token: tokens.get('customs'),
-            body: { type: 'EXPORT_DECLARATION', number: declaration, holder: EXPORTER_USCC, validFrom: isoIn(-DAY), validTo: isoIn(DAY), content: Buffer.from('d').toString('base64') },
-        });
-        expect(answer.status, answer.text).to.equal(201);
+        ({ harness, tokens } = await harnessWithDeclaration({ webhookBackoffSeconds: 0.05, webhookMaxAttempts: 2, webhooksPerPrincipal: 6 }, declaration));
     });
 
     after(async () => {
