@@ -2,13 +2,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Pool } from 'pg';
 import pino, { type Logger } from 'pino';
-import type { EmbeddedLedger } from '../network/embedded';
 import { migrate } from '../network/postgres';
 import { createApp } from './app';
-import { EmbeddedIdentityProvider } from './auth/identities';
+import { EnrolledIdentityProvider } from './auth/identities';
 import { TokenService } from './auth/tokens';
 import { Indexer } from './indexer/indexer';
-import { conflictRetry, DEFAULT_CONFLICT_RETRY } from '../network/ledger';
+import { conflictRetry, DEFAULT_CONFLICT_RETRY, type PartyLedger } from '../network/ledger';
 import { GATEWAY_MIGRATIONS } from './indexer/migrations';
 import type { Api } from './openapi/api';
 import { StatementSigner } from './pdf/statement';
@@ -20,7 +19,7 @@ import type { Services } from './services';
 
 export type GatewayOptions = Readonly<{
     pool: Pool;
-    ledger: EmbeddedLedger;
+    ledger: PartyLedger;
     tokenKeyFile: string;
     /** The longest validity a bearer token may have (default 30 days). */
     tokenMaxLifetimeSeconds?: number;
@@ -56,7 +55,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     await migrate(options.pool, 'audit', auditSchema);
     const tokens = await TokenService.open(options.tokenKeyFile, Date.now, options.tokenMaxLifetimeSeconds);
     const signer = await StatementSigner.open(options.proofKeyFile);
-    const identities = new EmbeddedIdentityProvider(options.ledger, options.pool);
+    const identities = new EnrolledIdentityProvider(options.ledger.enrolment, options.pool);
     await identities.sealStored();
     const indexer = new Indexer(options.ledger, options.pool, (error) => logger.error({ err: error }, 'indexer failed; retrying'));
     const services: Services = {
@@ -64,7 +63,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         conflictRetry: options.conflictAttempts === undefined ? DEFAULT_CONFLICT_RETRY : conflictRetry(options.conflictAttempts),
     };
     await indexer.start();
-    const audits = new AuditService(options.ledger.ledgerStore, options.pool, logger);
+    const audits = new AuditService(options.ledger.history, options.pool, logger);
     await audits.recover();
     const workers = options.workers?.(services) ?? [];
     const { app, api } = createApp({
@@ -73,7 +72,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         rateLimitPerMinute: options.rateLimitPerMinute ?? 6000,
         consolePersonas: options.consolePersonas ? () => (options.consolePersonas as (tokens: TokenService) => Promise<ConsolePersona[]>)(tokens) : undefined,
         extraRoutes: (routes, metrics) => {
-            routes.add(...proofRoutes(services, signer), ...auditRoutes(audits, options.ledger.ledgerStore));
+            routes.add(...proofRoutes(services, signer), ...auditRoutes(audits, options.ledger.history));
             options.extraRoutes?.(routes, services, metrics);
         },
     });

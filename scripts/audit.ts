@@ -18,7 +18,7 @@ import { Client, Pool } from 'pg';
 import { type AuditReport, auditLedger, auditReportPdf, entityAsOf } from '../gateway/audit/report';
 import type { EntityRef } from '../gateway/audit/entities';
 import { ConfigError, readGatewayConfig } from '../gateway/config';
-import { LedgerStore } from '../network/embedded/store';
+import { LedgerStore } from '../network/storage/store';
 import { createDatabase, embeddedServerUrl, type PostgresServer, startEmbeddedPostgres } from '../network/postgres';
 
 const USAGE = `usage:

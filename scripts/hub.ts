@@ -12,7 +12,8 @@ import { pushRoutes, pushWorkers, WebhookAddressPolicy, type WebhookSettings } f
 import { conflictRetry } from '../network/ledger';
 import { startGateway } from '../gateway/server';
 import type { Services } from '../gateway/services';
-import { EmbeddedLedger, KeySealer } from '../network/embedded';
+import { EmbeddedLedger } from '../network/embedded';
+import { KeySealer } from '../network/membership';
 import { createDatabase, type PostgresServer, startEmbeddedPostgres } from '../network/postgres';
 
 /**

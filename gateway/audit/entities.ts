@@ -3,8 +3,9 @@ import {
     OBJECT_TYPES, type VerificationRecord, versionKeyPart,
 } from '@counterfoil/chaincode';
 import type { Pool } from 'pg';
-import { type KeyChange, type ReplayResult, splitStateId, stateId } from '../../network/embedded';
-import { createCompositeKey, splitCompositeKey } from '../../network/embedded/composite-keys';
+import type { KeyChange, ReplayResult } from '../../network/audit';
+import { splitStateId, stateId } from '../../network/storage';
+import { createCompositeKey, splitCompositeKey } from '../../network/execution/composite-keys';
 import { keysetPages } from '../../network/postgres';
 
 /** The entities an auditor asks about, and how each is named. */

@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
-import {
-    type Finding, type LedgerStore, parseBlockData, replayLedger, type ReplayProgress, stateDivergences, type StateDivergence, stateId, type StoredDivergence,
-} from '../../network/embedded';
+import { type Finding, replayLedger, type ReplayProgress, stateDivergences, type StateDivergence, type StoredDivergence } from '../../network/audit';
+import type { LedgerHistory } from '../../network/ledger';
+import { parseBlockData, stateId } from '../../network/storage';
 import { renderPlain, type Section } from '../pdf/render';
 import { type EntityRef, historyOf, indexDivergences, type IndexDivergence, keyOfEntity, ReplayedState, tally, type Tally } from './entities';
 
@@ -48,7 +48,7 @@ const LOCATE_LIMIT = 200;
  * replay checks, and — when it reached the tip — compares the rebuilt state with the live world
  * state and the gateway's query tables.
  */
-export async function auditLedger(store: LedgerStore, pool: Pool, options: AuditOptions = {}): Promise<AuditReport> {
+export async function auditLedger(store: LedgerHistory, pool: Pool, options: AuditOptions = {}): Promise<AuditReport> {
     const started = Date.now();
     const replay = await replayLedger(store, { toBlock: options.toBlock, asOf: options.asOf, onProgress: options.onProgress });
     const state = new ReplayedState(replay, replay.chaincode);
@@ -78,7 +78,7 @@ export async function auditLedger(store: LedgerStore, pool: Pool, options: Audit
 
 /** Adds to each divergence the block and transaction that last wrote its key (replayed, or else stored). */
 async function locate(
-    store: LedgerStore, divergences: readonly StoredDivergence[], replayed: ReadonlyMap<string, { version: { blockNumber: number; txIndex: number } }>,
+    store: LedgerHistory, divergences: readonly StoredDivergence[], replayed: ReadonlyMap<string, { version: { blockNumber: number; txIndex: number } }>,
 ): Promise<LocatedStateDivergence[]> {
     const located: LocatedStateDivergence[] = [];
     for (const [index, { storedVersion, ...divergence }] of divergences.entries()) {
@@ -101,7 +101,7 @@ async function locate(
 }
 
 /** An entity as of a block or a time, with every change to it up to then. */
-export async function entityAsOf(store: LedgerStore, ref: EntityRef, options: Readonly<{ toBlock?: number; asOf?: Date }>): Promise<{
+export async function entityAsOf(store: LedgerHistory, ref: EntityRef, options: Readonly<{ toBlock?: number; asOf?: Date }>): Promise<{
     readonly asOfBlock: number; readonly asOfTime: string | null; readonly lastBlockHash: string;
     readonly state: Record<string, unknown> | null; readonly history: ReturnType<typeof historyOf>;
 }> {

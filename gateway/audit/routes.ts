@@ -3,7 +3,8 @@ import { EventEmitter } from 'node:events';
 import { escapeUnstorable } from '@counterfoil/chaincode';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
-import type { LedgerStore, ReplayProgress } from '../../network/embedded';
+import type { LedgerHistory } from '../../network/ledger';
+import type { ReplayProgress } from '../../network/audit';
 import type { Migration } from '../../network/postgres';
 import type { Principal } from '../auth/principal';
 import { Problem } from '../http/problem';
@@ -52,7 +53,7 @@ export class AuditService {
     private readonly events = new EventEmitter();
     private current?: string;
 
-    constructor(private readonly store: LedgerStore, private readonly pool: Pool, private readonly logger: Logger) {
+    constructor(private readonly store: LedgerHistory, private readonly pool: Pool, private readonly logger: Logger) {
         this.events.setMaxListeners(0);
     }
 
@@ -192,7 +193,7 @@ const REPLAY = {
 };
 
 /** The auditor's API: replays with their progress and reports, and any record as of a block or a time, with its history. */
-export function auditRoutes(audits: AuditService, store: LedgerStore): RouteSpec[] {
+export function auditRoutes(audits: AuditService, store: LedgerHistory): RouteSpec[] {
     const entityRoute = (path: string, params: RouteSpec['params'], summary: string, ref: (params: Record<string, string>) => EntityRef): RouteSpec => ({
         method: 'get', path, tag: 'Audit', params, query: POINT, summary,
         responses: { 200: { description: 'The record as of that point, and every change to it up to then', schema: ENTITY } },

@@ -1,5 +1,5 @@
 import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { readOrCreateSecretFile } from '../../network/embedded/secret-file';
+import { readOrCreateSecretFile } from '../../network/membership/secret-file';
 
 /** The ECDSA P-256 private key in a PKCS #8 PEM file, created (mode 0600) on first use. */
 export async function loadOrCreateKey(keyFile: string): Promise<KeyObject> {

@@ -1,10 +1,10 @@
 import { EventEmitter } from 'node:events';
 import type { PoolClient } from 'pg';
 import type { WriterSession } from './writer-session';
-import type { Block, BlockTransaction, KeyWrite, RangeRead, ValidationCode, Version } from './blocks';
-import { compareVersions, makeBlock, splitStateId, stateId } from './blocks';
-import { compareKeys } from './composite-keys';
-import type { BlockCommit, LedgerStore, PrivateWrite } from './store';
+import type { Block, BlockTransaction, KeyWrite, RangeRead, ValidationCode, Version } from '../storage/blocks';
+import { compareVersions, makeBlock, splitStateId, stateId } from '../storage/blocks';
+import { compareKeys } from '../execution/composite-keys';
+import type { BlockCommit, LedgerStore, PrivateWrite } from '../storage/store';
 
 /** A transaction that has been endorsed and waits for a block. */
 export interface EndorsedTransaction {

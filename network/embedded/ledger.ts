@@ -1,22 +1,21 @@
-import { randomBytes } from 'node:crypto';
 import type { Pool } from 'pg';
 import { AGENCIES, CONTENT_COLLECTIONS, ENTERPRISES_MSP } from '@counterfoil/chaincode';
 import type {
-    Checkpoint, CloseableAsyncIterable, Committed, Ledger, LedgerBlock, LedgerEvent, LedgerInfo, LedgerIntegrity, TransactionRequest,
+    Checkpoint, CloseableAsyncIterable, Committed, LedgerBlock, PartyLedger, LedgerEvent, LedgerInfo, LedgerIntegrity, TransactionRequest,
 } from '../ledger';
-import { CommitError, endorseErrorFrom, LedgerError } from '../ledger';
+import { CommitError, type LedgerHistory, LedgerError } from '../ledger';
 import { migrate } from '../postgres';
-import { type ChainReport, verifyChain } from './audit';
-import { type AuthorityRecord, type IdentityRequest, type IssuedIdentity, type Member, MembershipAuthority, signedBy } from './authorities';
-import { type Block, type BlockTransaction, type ChannelConfig, makeBlock, type Proposal, proposalDigest, sha256Hex, transactionIdOf } from './blocks';
-import { loadChaincode } from './chaincode-runtime';
-import { Committer } from './committer';
-import { KeySealer } from './key-sealer';
-import { ledgerSchema } from './migrations/001_ledger';
-import { readBlocks } from './reader';
-import { EmbeddedStub, endorsementProblem } from './stub';
-import { StateCache } from './state-cache';
-import { LedgerStore } from './store';
+import { type ChainReport, verifyChain } from '../audit/chain';
+import { type AuthorityRecord, AuthorityEnrolment, type IdentityRequest, type IssuedIdentity, type Member, MembershipAuthority, signedBy } from '../membership/authorities';
+import { type Block, type ChannelConfig, makeBlock } from '../storage/blocks';
+import { loadChaincode } from '../execution/chaincode-runtime';
+import { Committer, type EndorsedTransaction } from './committer';
+import { KeySealer } from '../membership/key-sealer';
+import { ledgerSchema } from '../storage/migrations/001_ledger';
+import { readBlocks } from '../storage/reader';
+import { executeProposal, signProposal } from '../execution/execute';
+import { StateCache } from '../storage/state-cache';
+import { LedgerStore } from '../storage/store';
 import { WriterSession } from './writer-session';
 
 /** What a certificate authority's sealed key is bound to. */
@@ -44,7 +43,7 @@ export type EmbeddedLedgerOptions = Readonly<{
  * A single-node ledger running the Counterfoil chaincode in-process, with Fabric's semantics,
  * its blocks hash-chained and stored in PostgreSQL with the world state.
  */
-export class EmbeddedLedger implements Ledger {
+export class EmbeddedLedger implements PartyLedger {
     private constructor(
         private readonly options: Required<Omit<EmbeddedLedgerOptions, 'organisations' | 'keys'>>,
         private readonly store: LedgerStore,
@@ -112,17 +111,26 @@ export class EmbeddedLedger implements Ledger {
         }
     }
 
+    /** Every organisation's certificate authority: a single-node ledger holds them all. */
+    get enrolment(): AuthorityEnrolment {
+        this.authorityEnrolment ??= new AuthorityEnrolment(this.authorities, this.keys);
+        return this.authorityEnrolment;
+    }
+
+    private authorityEnrolment?: AuthorityEnrolment;
+
     /** The certificate authority of an organisation, to enrol its users. */
     authority(mspId: string): MembershipAuthority {
-        const authority = this.authorities.get(mspId);
-        if (!authority) {
-            throw new LedgerError({ code: 'NOT_FOUND', field: 'mspId', message: `organisation ${mspId} is not part of this ledger` });
-        }
-        return authority;
+        return this.enrolment.authority(mspId);
     }
 
     issueIdentity(mspId: string, request: IdentityRequest): Promise<IssuedIdentity> {
-        return this.authority(mspId).issue(request);
+        return this.enrolment.enrol(mspId, request);
+    }
+
+    /** The stored blocks and world state, for an auditor. */
+    get history(): LedgerHistory {
+        return this.store;
     }
 
     /** The hash chain as verified from block 0 when the ledger was opened. */
@@ -236,70 +244,37 @@ export class EmbeddedLedger implements Ledger {
     }
 
     /** Checks the caller, has it sign the proposal, and simulates the transaction. */
-    private async endorse(request: TransactionRequest): Promise<{ transaction: Omit<BlockTransaction, 'validationCode'>; privateWrites: ReturnType<EmbeddedStub['results']>['privateWrites'] }> {
+    private async endorse(request: TransactionRequest): Promise<EndorsedTransaction> {
         const now = new Date();
         const member = this.authenticate(request, now);
-        const creator = { mspId: request.identity.mspId, certificate: request.identity.certificate };
-        const transient = new Map(Object.entries(request.transient ?? {}));
-        const nonce = randomBytes(24).toString('base64');
-        const proposal: Proposal = {
-            channel: this.options.channel,
-            chaincode: this.options.chaincode,
-            contract: request.contract,
-            transaction: request.transaction,
-            arguments: [...(request.arguments ?? [])],
-            transientHashes: Object.fromEntries([...transient.entries()].sort(([left], [right]) => left.localeCompare(right)).map(([name, value]) => [name, sha256Hex(value)])),
-            creator,
-            nonce,
-            timestamp: now.toISOString(),
-        };
-        const transactionId = transactionIdOf(nonce, creator);
-        const digest = proposalDigest(proposal);
-        const signature = Buffer.from(await request.identity.sign(digest));
-        if (!signedBy(member, digest, signature)) {
+        const signed = await signProposal(request, this.options, now);
+        const { transactionId, proposal } = signed;
+        if (!signedBy(member, signed.digest, signed.signature)) {
             throw new LedgerError({ code: 'UNAUTHENTICATED', field: 'identity', message: 'the proposal signature does not match the certificate', transactionId });
         }
-        const stub = new EmbeddedStub({
-            store: this.store,
-            channel: this.options.channel,
-            transactionId,
-            timestamp: now,
-            creator,
-            arguments: [`${request.contract}:${request.transaction}`, ...proposal.arguments],
-            transient,
-            collections: new Set(Object.keys(CONTENT_COLLECTIONS)),
-        });
-        let response;
-        try {
-            response = await this.chaincode.invoke(stub);
-        } catch (error) {
-            throw new LedgerError({ code: 'INTERNAL', message: `chaincode failed: ${(error as Error).message}`, transactionId, cause: error });
+        const execution = await executeProposal(this.chaincode, this.store, signed, new Map(Object.entries(request.transient ?? {})), COLLECTIONS);
+        if (execution.outcome === 'unavailable') {
+            throw new LedgerError({ code: 'UNAVAILABLE', message: `the ledger's state could not be read: ${execution.failure.message}`, transactionId, cause: execution.failure });
         }
-        // The chaincode turns a failed read into a refusal; it is the ledger's trouble, not the request's.
-        if (stub.storeFailure) {
-            throw new LedgerError({ code: 'UNAVAILABLE', message: `the ledger's state could not be read: ${stub.storeFailure.message}`, transactionId, cause: stub.storeFailure });
+        if (execution.outcome === 'refused') {
+            throw execution.error;
         }
-        if (response.status !== 200) {
-            throw endorseErrorFrom(response.message ?? 'the chaincode refused the transaction', transactionId);
-        }
-        const results = stub.results();
-        const problem = endorsementProblem(results);
-        if (problem) {
-            throw new LedgerError({ code: 'FAILED_PRECONDITION', field: 'transaction', message: problem, transactionId });
-        }
+        const { response, simulation } = execution;
         return {
             transaction: {
                 transactionId,
                 proposal,
-                signature: signature.toString('base64'),
+                signature: signed.signature.toString('base64'),
                 response: { status: response.status, payload: Buffer.from(response.payload ?? new Uint8Array(0)).toString('base64') },
-                readWriteSet: results.readWriteSet,
-                event: results.event ? { name: results.event.name, payload: Buffer.from(results.event.payload).toString('base64') } : undefined,
+                readWriteSet: simulation.readWriteSet,
+                event: simulation.event ? { name: simulation.event.name, payload: Buffer.from(simulation.event.payload).toString('base64') } : undefined,
             },
-            privateWrites: results.privateWrites,
+            privateWrites: simulation.privateWrites,
         };
     }
 }
+
+const COLLECTIONS: ReadonlySet<string> = new Set(Object.keys(CONTENT_COLLECTIONS));
 
 function summary(block: Block): LedgerBlock {
     const transactions = block.data.kind === 'transactions' ? block.data.transactions : [];

@@ -1,3 +1,6 @@
+import type { Enrolment } from './enrolment';
+import type { LedgerHistory } from './history';
+
 /**
  * The ledger's port: what every backend offers its clients (the gateway, the adapters,
  * reconciliation), whatever orders and executes the transactions behind it. The embedded ledger
@@ -81,6 +84,12 @@ export interface LedgerIntegrity {
     /** Blocks checked. */
     readonly blocks: number;
     readonly problems: readonly { readonly blockNumber: number; readonly problem: string }[];
+}
+
+/** A ledger as one party holds it: what it submits and reads, the authorities it enrols with, the history its auditor verifies. */
+export interface PartyLedger extends Ledger {
+    readonly enrolment: Enrolment;
+    readonly history: LedgerHistory;
 }
 
 export interface Ledger {

@@ -8,7 +8,9 @@ import { usccCheckCharacter } from '@counterfoil/chaincode';
 import { auditLedger } from '../../gateway/audit/report';
 import { Indexer } from '../../gateway/indexer/indexer';
 import { GATEWAY_MIGRATIONS } from '../../gateway/indexer/migrations';
-import { EmbeddedLedger, KeySealer, replayLedger, verifyChain } from '../../network/embedded';
+import { replayLedger, verifyChain } from '../../network/audit';
+import { EmbeddedLedger } from '../../network/embedded';
+import { KeySealer } from '../../network/membership';
 import { migrate } from '../../network/postgres';
 
 export interface AuditBenchmark {

@@ -10,7 +10,8 @@ import { TokenService } from '../../gateway/auth/tokens';
 import { listHandoffs } from '../../gateway/queries/handoffs';
 import { type RunningGateway, startGateway } from '../../gateway/server';
 import type { SigningIdentity } from '../../network/ledger';
-import { EmbeddedLedger, KeySealer } from '../../network/embedded';
+import { EmbeddedLedger } from '../../network/embedded';
+import { KeySealer } from '../../network/membership';
 import { migrate } from '../../network/postgres';
 import { closedLoop, type LoopResult, openLoop, percentiles, type Usage, withUsage } from './measure';
 

@@ -8,7 +8,7 @@ import { canonicalJson } from '@counterfoil/chaincode';
 import { EXPORT_FLOW_AGENCIES, exportFlowAdapters, exportScenario, parseAdapterConfig, type ScenarioTotals, SimulatedAgencySystem } from '../../adapters';
 import type { AuditReport } from '../../gateway/audit/report';
 import { auditLedger } from '../../gateway/audit/report';
-import { headerHash, sha256Hex } from '../../network/embedded/blocks';
+import { headerHash, sha256Hex } from '../../network/storage/blocks';
 import { exercised, GatewayHarness } from '../gateway/harness';
 import { PERSONAS } from '../gateway/personas';
 import { until } from '../support/until';

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { type BlockTransaction, makeBlock, type ValidationCode } from '../../network/embedded/blocks';
+import { type BlockTransaction, makeBlock, type ValidationCode } from '../../network/storage/blocks';
 import { Committer } from '../../network/embedded/committer';
-import { ledgerSchema } from '../../network/embedded/migrations/001_ledger';
-import { StateCache } from '../../network/embedded/state-cache';
-import { LedgerStore } from '../../network/embedded/store';
-import { EmbeddedStub } from '../../network/embedded/stub';
+import { ledgerSchema } from '../../network/storage/migrations/001_ledger';
+import { StateCache } from '../../network/storage/state-cache';
+import { LedgerStore } from '../../network/storage/store';
+import { EmbeddedStub } from '../../network/execution/stub';
 import { WriterSession } from '../../network/embedded/writer-session';
 import { migrate } from '../../network/postgres';
 import { freshDatabase, type TestDatabase } from '../support/postgres';

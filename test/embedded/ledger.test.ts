@@ -1,6 +1,9 @@
 import { expect } from 'chai';
 import type { DocumentRecord } from '@counterfoil/chaincode';
-import { type Block, EmbeddedLedger, MembershipAuthority, replayDivergences, signingIdentity, verifyChain } from '../../network/embedded';
+import { replayDivergences, verifyChain } from '../../network/audit';
+import { EmbeddedLedger } from '../../network/embedded';
+import { MembershipAuthority, signingIdentity } from '../../network/membership';
+import type { Block } from '../../network/storage';
 import { LedgerError, type SigningIdentity } from '../../network/ledger';
 import { expectRefusal } from '../conformance/client';
 import { contentOf, makeUscc, permitRequest } from '../conformance/fixtures';

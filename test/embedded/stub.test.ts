@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { endorsementProblem, hashedNamespace } from '../../network/embedded/stub';
-import { sha256Hex } from '../../network/embedded/blocks';
+import { endorsementProblem, hashedNamespace } from '../../network/execution/stub';
+import { sha256Hex } from '../../network/storage/blocks';
 import { drain, StubHarness, text } from './harness';
 
 const value = (content: string): Uint8Array => Buffer.from(content, 'utf8');

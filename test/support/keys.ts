@@ -1,4 +1,4 @@
-import { KeySealer } from '../../network/embedded';
+import { KeySealer } from '../../network/membership';
 
 /**
  * The key-encryption key of every ledger the tests open: one file for the run, named in the

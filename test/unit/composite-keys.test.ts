@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { compareKeys, createCompositeKey, splitCompositeKey } from '../../network/embedded/composite-keys';
+import { compareKeys, createCompositeKey, splitCompositeKey } from '../../network/execution/composite-keys';
 
 describe('composite keys', () => {
     it('are encoded as Fabric encodes them', () => {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { type Block, type BlockTransaction, makeBlock, type ValidationCode } from '../../network/embedded/blocks';
-import { StateCache } from '../../network/embedded/state-cache';
+import { type Block, type BlockTransaction, makeBlock, type ValidationCode } from '../../network/storage/blocks';
+import { StateCache } from '../../network/storage/state-cache';
 
 const id = (key: string): string => `counterfoil\u0001${key}`;
 

@@ -1,6 +1,6 @@
-import { compareVersions, splitStateId, type Version } from './blocks';
+import { compareVersions, splitStateId, type Version } from '../storage/blocks';
 import { replayLedger } from './replay';
-import type { LedgerStore } from './store';
+import type { LedgerHistory } from '../ledger';
 
 export interface ChainProblem {
     readonly blockNumber: number;
@@ -28,7 +28,7 @@ export interface StateDivergence {
  * its header to its hash, and that it names its predecessor's hash. (The hub does this on every
  * start; an auditor's replay checks signatures and validation codes as well.)
  */
-export async function verifyChain(store: LedgerStore): Promise<ChainReport> {
+export async function verifyChain(store: LedgerHistory): Promise<ChainReport> {
     const replay = await replayLedger(store, { signatures: false, validation: false, state: false });
     const valid = replay.byCode.VALID ?? 0;
     return {
@@ -77,7 +77,7 @@ export async function stateDivergences(replayed: ReadonlyMap<string, { value: st
 }
 
 /** Rebuilds world state from the write sets of valid transactions and compares it with the stored state. */
-export async function replayDivergences(store: LedgerStore): Promise<StateDivergence[]> {
+export async function replayDivergences(store: LedgerHistory): Promise<StateDivergence[]> {
     const replay = await replayLedger(store, { signatures: false, validation: false });
     return (await stateDivergences(replay.state, store.statePages())).map(({ namespace, key, problem }) => ({ namespace, key, problem }));
 }

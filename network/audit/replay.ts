@@ -1,10 +1,11 @@
 import { X509Certificate } from 'node:crypto';
-import { issuedBy, type Member, signedBy, validityProblem } from './authorities';
+import { issuedBy, type Member, signedBy, validityProblem } from '../membership/authorities';
 import {
     type BlockTransaction, type ChannelConfig, compareVersions, headerHash, proposalDigest, sha256Hex, splitStateId, stateId, transactionIdOf, type ValidationCode, type Version,
-} from './blocks';
-import { compareKeys } from './composite-keys';
-import { type LedgerStore, parseBlockData, type StoredBlock } from './store';
+} from '../storage/blocks';
+import { compareKeys } from '../execution/composite-keys';
+import type { LedgerHistory, StoredBlock } from '../ledger';
+import { parseBlockData } from '../storage/store';
 
 /** Something wrong with a block or one of its transactions, where it is. */
 export interface Finding {
@@ -90,7 +91,7 @@ const YIELD_EVERY = 500;
  * again from the state as replayed (duplicate ids, stale reads, phantom ranges). The world state
  * is rebuilt from the write sets of valid transactions only.
  */
-export async function replayLedger(store: LedgerStore, options: ReplayOptions = {}): Promise<ReplayResult> {
+export async function replayLedger(store: LedgerHistory, options: ReplayOptions = {}): Promise<ReplayResult> {
     const checkSignatures = options.signatures ?? true;
     const checkValidation = options.validation ?? true;
     const rebuildState = (options.state ?? true) || checkValidation;

@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
+import type { LedgerHistory, StoredBlock } from '../ledger';
 import { keysetPages } from '../postgres/pages';
 import { StateCache } from './state-cache';
 import { type Block, type BlockData, type ChannelConfig, type KeyWrite, type MetadataWrite, stateId, type Version } from './blocks';
@@ -39,13 +40,6 @@ export interface BlockCommit {
     }[];
 }
 
-export interface StoredBlock {
-    readonly number: number;
-    readonly previousHash: Buffer;
-    readonly dataHash: Buffer;
-    readonly headerHash: Buffer;
-    readonly data: Buffer;
-}
 
 const key = (value: string): Buffer => Buffer.from(value, 'utf8');
 
@@ -56,7 +50,7 @@ type Queryable = Pool | PoolClient;
  * ledger's own store keeps recently used world state in a cache that its committer keeps current
  * (see StateCache); any other reader (an audit in another process) leaves the cache empty.
  */
-export class LedgerStore {
+export class LedgerStore implements LedgerHistory {
     constructor(private readonly pool: Pool, readonly namespace: string, private readonly cache = new StateCache(0)) {}
 
     async getState(namespace: string, stateKey: string): Promise<StateEntry | undefined> {
@@ -437,3 +431,5 @@ function isTransaction(value: unknown): boolean {
 }
 
 export type { ChannelConfig };
+
+export type { StoredBlock };

@@ -1,12 +1,28 @@
 import type { ChaincodeProposal, ChaincodeResponse, ChaincodeStub, Iterators, SerializedIdentity, SplitCompositekey, StateQueryResponse, Timestamp } from 'fabric-shim-api';
 import Long from 'long';
-import type { KeyRead, KeyWrite, MetadataWrite, RangeRead, ReadWriteSet, Version } from './blocks';
-import { sha256Hex, stateId } from './blocks';
+import type { KeyRead, KeyWrite, MetadataWrite, RangeRead, ReadWriteSet, Version } from '../storage/blocks';
+import { sha256Hex, stateId } from '../storage/blocks';
 import { compareKeys, createCompositeKey, EMPTY_KEY_SUBSTITUTE, MAX_UNICODE_RUNE, splitCompositeKey } from './composite-keys';
-import type { LedgerStore, PrivateWrite, StateEntry } from './store';
+import type { HistoryEntry, PrivateWrite, StateEntry } from '../storage/store';
+
+/**
+ * The committed state a simulation reads: the ledger's store, or on a network node the store
+ * with the writes of the block's earlier transactions laid over it.
+ */
+export interface StateView {
+    /** The chaincode's namespace. */
+    readonly namespace: string;
+    getState(namespace: string, key: string): Promise<StateEntry | undefined>;
+    getValidationParameter(namespace: string, key: string): Promise<Buffer | undefined>;
+    /** Keys in [startKey, endKey) in bytewise order; an empty endKey means no upper bound. */
+    range(namespace: string, startKey: string, endKey: string, limit: number): Promise<StateEntry[]>;
+    /** A key's changes, newest first. */
+    history(namespace: string, key: string): Promise<HistoryEntry[]>;
+    getPrivate(collection: string, key: string): Promise<Buffer | undefined>;
+}
 
 export interface StubOptions {
-    readonly store: LedgerStore;
+    readonly store: StateView;
     readonly channel: string;
     readonly transactionId: string;
     readonly timestamp: Date;

@@ -1,7 +1,7 @@
 import 'reflect-metadata'; // @peculiar/x509 needs the Reflect metadata API before it loads
 import * as x509 from '@peculiar/x509';
 import { createPrivateKey, type KeyObject, randomBytes, sign, verify, webcrypto, X509Certificate } from 'node:crypto';
-import type { SigningIdentity } from '../ledger';
+import { type EnrolledIdentity, type Enrolment, type EnrolmentRequest, LedgerError, type Sealer } from '../ledger';
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
@@ -19,19 +19,8 @@ export interface AuthorityRecord {
     readonly privateKey: string;
 }
 
-export interface IdentityRequest {
-    /** Common name of the certificate's subject, e.g. `officer1` or the enterprise's USCC. */
-    readonly name: string;
-    /** Certificate attributes the chaincode reads, e.g. `{ role: 'enterprise', uscc: '…' }`. */
-    readonly attributes?: Readonly<Record<string, string>>;
-    readonly notBefore?: Date;
-    readonly notAfter?: Date;
-}
-
-export interface IssuedIdentity extends SigningIdentity {
-    /** PKCS #8 PEM, for handing the identity to another process. */
-    readonly privateKey: string;
-}
+export type IdentityRequest = EnrolmentRequest;
+export type IssuedIdentity = EnrolledIdentity;
 
 /** Makes a signing identity from a certificate and its PKCS #8 private key. */
 export function signingIdentity(mspId: string, certificate: string, privateKeyPem: string): IssuedIdentity {
@@ -60,6 +49,11 @@ export class MembershipAuthority {
         return new MembershipAuthority(record);
     }
 
+    /** An organisation's root certificate alone: it admits members but issues nothing. */
+    static root(mspId: string, certificate: string): MembershipAuthority {
+        return new MembershipAuthority({ mspId, certificate, privateKey: '' });
+    }
+
     static async create(mspId: string): Promise<MembershipAuthority> {
         const keys = await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify']);
         const now = Date.now();
@@ -84,6 +78,9 @@ export class MembershipAuthority {
     }
 
     async issue(request: IdentityRequest): Promise<IssuedIdentity> {
+        if (!this.record.privateKey) {
+            throw new LedgerError({ code: 'NOT_FOUND', field: 'mspId', message: `this party holds only ${this.mspId}'s root certificate, not its authority's key` });
+        }
         const keys = await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify']);
         const signingKey = await webcrypto.subtle.importKey('pkcs8', pemBody(this.record.privateKey), ALGORITHM, false, ['sign']);
         const now = Date.now();
@@ -195,4 +192,25 @@ async function exportPrivateKey(key: webcrypto.CryptoKey): Promise<string> {
 
 function pemBody(pem: string): Buffer {
     return Buffer.from(pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
+}
+
+/** Enrolment through the authorities a party holds, each by its organisation. */
+export class AuthorityEnrolment implements Enrolment {
+    constructor(private readonly authorities: ReadonlyMap<string, MembershipAuthority>, readonly keys: Sealer) {}
+
+    authority(mspId: string): MembershipAuthority {
+        const authority = this.authorities.get(mspId);
+        if (!authority) {
+            throw new LedgerError({ code: 'NOT_FOUND', field: 'mspId', message: `organisation ${mspId} is not part of this ledger` });
+        }
+        return authority;
+    }
+
+    enrol(mspId: string, request: EnrolmentRequest): Promise<EnrolledIdentity> {
+        return this.authority(mspId).issue(request);
+    }
+
+    problemWith(mspId: string, certificate: string, at: Date): string | undefined {
+        return this.authority(mspId).problemWith(certificate, at);
+    }
 }

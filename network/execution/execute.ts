@@ -1,0 +1,89 @@
+import { randomBytes } from 'node:crypto';
+import type { ChaincodeResponse } from 'fabric-shim-api';
+import { endorseErrorFrom, LedgerError, type TransactionRequest } from '../ledger';
+import { type Proposal, proposalDigest, sha256Hex, transactionIdOf } from '../storage/blocks';
+import type { loadChaincode } from './chaincode-runtime';
+import { EmbeddedStub, endorsementProblem, type Simulation, type StateView } from './stub';
+
+export type ChaincodeRuntime = ReturnType<typeof loadChaincode>;
+
+/** A proposal as its creator signed it. */
+export interface SignedProposal {
+    readonly transactionId: string;
+    readonly proposal: Proposal;
+    readonly digest: Buffer;
+    readonly signature: Buffer;
+}
+
+/** Builds the proposal for a request, at a time, and has the caller's identity sign it. */
+export async function signProposal(request: TransactionRequest, target: Readonly<{ channel: string; chaincode: string }>, now: Date): Promise<SignedProposal> {
+    const creator = { mspId: request.identity.mspId, certificate: request.identity.certificate };
+    const transient = Object.entries(request.transient ?? {}).sort(([left], [right]) => left.localeCompare(right));
+    const nonce = randomBytes(24).toString('base64');
+    const proposal: Proposal = {
+        channel: target.channel,
+        chaincode: target.chaincode,
+        contract: request.contract,
+        transaction: request.transaction,
+        arguments: [...(request.arguments ?? [])],
+        transientHashes: Object.fromEntries(transient.map(([name, value]) => [name, sha256Hex(value)])),
+        creator,
+        nonce,
+        timestamp: now.toISOString(),
+    };
+    const digest = proposalDigest(proposal);
+    return { transactionId: transactionIdOf(nonce, creator), proposal, digest, signature: Buffer.from(await request.identity.sign(digest)) };
+}
+
+/** What running a proposal through the chaincode came to. */
+export type Execution =
+    | { readonly outcome: 'endorsed'; readonly response: ChaincodeResponse; readonly simulation: Simulation }
+    /** The chaincode (or fabric-contract-api's argument checks) refused the call; the message says why. */
+    | { readonly outcome: 'refused'; readonly message: string; readonly error: LedgerError }
+    /** The state could not be read: nothing is known about the call itself. */
+    | { readonly outcome: 'unavailable'; readonly failure: Error };
+
+/**
+ * Runs a proposal through the chaincode over a view of committed state, with the proposal's
+ * timestamp as the transaction's time. The same function simulates a call for its endorsement
+ * (the embedded ledger, a network gateway) and executes an ordered transaction on every node.
+ */
+export async function executeProposal(
+    runtime: ChaincodeRuntime,
+    view: StateView,
+    signed: Readonly<{ transactionId: string; proposal: Proposal }>,
+    transient: ReadonlyMap<string, Uint8Array>,
+    collections: ReadonlySet<string>,
+): Promise<Execution> {
+    const { proposal } = signed;
+    const stub = new EmbeddedStub({
+        store: view,
+        channel: proposal.channel,
+        transactionId: signed.transactionId,
+        timestamp: new Date(proposal.timestamp),
+        creator: proposal.creator,
+        arguments: [`${proposal.contract}:${proposal.transaction}`, ...proposal.arguments],
+        transient,
+        collections,
+    });
+    let response: ChaincodeResponse;
+    try {
+        response = await runtime.invoke(stub);
+    } catch (error) {
+        throw new LedgerError({ code: 'INTERNAL', message: `chaincode failed: ${(error as Error).message}`, transactionId: signed.transactionId, cause: error });
+    }
+    // The chaincode turns a failed read into a refusal; it is the ledger's trouble, not the request's.
+    if (stub.storeFailure) {
+        return { outcome: 'unavailable', failure: stub.storeFailure };
+    }
+    if (response.status !== 200) {
+        const message = response.message ?? 'the chaincode refused the transaction';
+        return { outcome: 'refused', message, error: endorseErrorFrom(message, signed.transactionId) };
+    }
+    const simulation = stub.results();
+    const problem = endorsementProblem(simulation);
+    if (problem) {
+        return { outcome: 'refused', message: problem, error: new LedgerError({ code: 'FAILED_PRECONDITION', field: 'transaction', message: problem, transactionId: signed.transactionId }) };
+    }
+    return { outcome: 'endorsed', response, simulation };
+}
