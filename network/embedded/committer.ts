@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { PoolClient } from 'pg';
-import type { WriterSession } from './writer-session';
+import type { WriterSession } from '../storage/writer-session';
 import type { Block, BlockTransaction, KeyWrite, RangeRead, ValidationCode, Version } from '../storage/blocks';
 import { compareVersions, makeBlock, splitStateId, stateId } from '../storage/blocks';
 import { compareKeys } from '../execution/composite-keys';

@@ -11,12 +11,12 @@ import { type Block, type ChannelConfig, makeBlock } from '../storage/blocks';
 import { loadChaincode } from '../execution/chaincode-runtime';
 import { Committer, type EndorsedTransaction } from './committer';
 import { KeySealer } from '../membership/key-sealer';
-import { ledgerSchema } from '../storage/migrations/001_ledger';
-import { readBlocks } from '../storage/reader';
+import { LEDGER_MIGRATIONS } from '../storage/migrations';
+import { blockSummaries, ledgerEvents, readBlocks } from '../storage/reader';
 import { executeProposal, signProposal } from '../execution/execute';
 import { StateCache } from '../storage/state-cache';
 import { LedgerStore } from '../storage/store';
-import { WriterSession } from './writer-session';
+import { WriterSession } from '../storage/writer-session';
 
 /** What a certificate authority's sealed key is bound to. */
 function authorityContext(mspId: string): string {
@@ -66,7 +66,7 @@ export class EmbeddedLedger implements PartyLedger {
             stateCacheEntries: options.stateCacheEntries ?? 100_000,
             chaincodeLogLevel: options.chaincodeLogLevel ?? 'CRITICAL',
         };
-        await migrate(settings.pool, 'ledger', [ledgerSchema]);
+        await migrate(settings.pool, 'ledger', LEDGER_MIGRATIONS);
         // Idle connections the server closes (PostgreSQL restarting) are expected: they are replaced.
         settings.pool.on('error', () => undefined);
         const session = await WriterSession.open(settings.pool);
@@ -166,44 +166,12 @@ export class EmbeddedLedger implements PartyLedger {
 
     events(options: { readonly start?: Checkpoint } = {}): CloseableAsyncIterable<LedgerEvent> {
         const start = options.start ?? { blockNumber: BigInt(this.committer.currentHeight) };
-        const blocks = this.rawBlocks(start.blockNumber);
-        async function* generate(): AsyncGenerator<LedgerEvent> {
-            let skipping = start.transactionId !== undefined;
-            for await (const block of blocks) {
-                if (block.data.kind !== 'transactions') {
-                    continue;
-                }
-                for (const [index, transaction] of block.data.transactions.entries()) {
-                    if (skipping && block.header.number === Number(start.blockNumber)) {
-                        if (transaction.transactionId === start.transactionId) {
-                            skipping = false;
-                        }
-                        continue;
-                    }
-                    if (transaction.validationCode === 'VALID' && transaction.event) {
-                        yield {
-                            blockNumber: BigInt(block.header.number), transactionId: transaction.transactionId, transactionIndex: index,
-                            timestamp: transaction.proposal.timestamp, name: transaction.event.name, payload: Buffer.from(transaction.event.payload, 'base64'),
-                        };
-                    }
-                }
-                skipping = false;
-            }
-        }
-        const iterator = generate();
-        return { [Symbol.asyncIterator]: () => iterator, close: () => blocks.close() };
+        return ledgerEvents(this.rawBlocks(start.blockNumber), start);
     }
 
     /** Blocks from `startBlock`, then each new block as it commits, until closed. */
     blocks(startBlock: bigint = 0n): CloseableAsyncIterable<LedgerBlock> {
-        const blocks = this.rawBlocks(startBlock);
-        async function* summarise(): AsyncGenerator<LedgerBlock> {
-            for await (const block of blocks) {
-                yield summary(block);
-            }
-        }
-        const iterator = summarise();
-        return { [Symbol.asyncIterator]: () => iterator, close: () => blocks.close() };
+        return blockSummaries(this.rawBlocks(startBlock));
     }
 
     /** The stored blocks in full: transactions with their proposals, signatures and read-write sets. */
@@ -275,19 +243,3 @@ export class EmbeddedLedger implements PartyLedger {
 }
 
 const COLLECTIONS: ReadonlySet<string> = new Set(Object.keys(CONTENT_COLLECTIONS));
-
-function summary(block: Block): LedgerBlock {
-    const transactions = block.data.kind === 'transactions' ? block.data.transactions : [];
-    return {
-        number: BigInt(block.header.number),
-        previousHash: block.header.previousHash,
-        dataHash: block.header.dataHash,
-        transactions: transactions.map((transaction) => ({
-            transactionId: transaction.transactionId,
-            creatorMspId: transaction.proposal.creator.mspId,
-            timestamp: transaction.proposal.timestamp,
-            validationCode: transaction.validationCode,
-            event: transaction.event ? { name: transaction.event.name, payload: Buffer.from(transaction.event.payload, 'base64') } : undefined,
-        })),
-    };
-}

@@ -1,5 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { closeSync, openSync } from 'node:fs';
 import { chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
@@ -22,6 +23,11 @@ export type EmbeddedPostgresOptions = Readonly<{
     dataDir: string;
     port: number;
     onLog?: (message: string) => void;
+    /**
+     * Leaves the server running when this process exits, its output appended to this file (a
+     * network's database outlives `network up`; `stopEmbeddedPostgres` stops it).
+     */
+    detachedLogFile?: string;
 }>;
 
 /** The superuser every cluster is made with; its password is the cluster's own (see passwordFile). */
@@ -56,10 +62,14 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
         await writeFile(passwordFile(dataDir), `${password}\n`, { mode: 0o600 });
     }
     const stoppedLeftOver = await stopLeftOver(dataDir, log);
+    const logFile = options.detachedLogFile ? openSync(options.detachedLogFile, 'a') : undefined;
     const child = spawn(binaries.postgres, [
         '-D', dataDir, '-p', String(options.port),
         '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200',
-    ], { detached: true, stdio: ['ignore', 'pipe', 'pipe'], ...owner, env: { ...process.env, LC_MESSAGES: 'C' } });
+    ], { detached: true, stdio: logFile === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', logFile, logFile], ...owner, env: { ...process.env, LC_MESSAGES: 'C' } });
+    if (logFile !== undefined) {
+        closeSync(logFile);
+    }
     const output: string[] = [];
     const record = (chunk: Buffer): void => {
         const text = chunk.toString('utf8');
@@ -72,7 +82,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     const onExit = (): void => {
         child.kill('SIGINT');
     };
-    process.on('exit', onExit);
+    if (logFile === undefined) {
+        process.on('exit', onExit);
+    }
     const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
     try {
         password = await untilReady(child, options.port, password, dataDir, output);
@@ -81,6 +93,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
         await exited;
         process.off('exit', onExit);
         throw error;
+    }
+    if (logFile !== undefined) {
+        child.unref();
     }
     const url = await embeddedServerUrl(dataDir, options.port);
     let stopping: Promise<void> | undefined;
@@ -160,6 +175,18 @@ async function initialise(initdb: string, dataDir: string, password: string, own
 
 async function readPassword(dataDir: string): Promise<string> {
     return (await readFile(passwordFile(dataDir), 'utf8').catch(() => `${FORMER_PASSWORD}\n`)).trim();
+}
+
+/** Stops the server running on a folder, if one is (a detached one, say); resolves once it has stopped. */
+export async function stopEmbeddedPostgres(dataDir: string): Promise<number | undefined> {
+    return stopLeftOver(resolve(dataDir), () => undefined);
+}
+
+/** Whether a server is running on this folder now. */
+export async function embeddedPostgresRunning(dataDir: string): Promise<boolean> {
+    const pidText = await readFile(join(resolve(dataDir), 'postmaster.pid'), 'utf8').catch(() => undefined);
+    const pid = Number(pidText?.split('\n')[0]);
+    return Number.isInteger(pid) && pid > 0 && alive(pid);
 }
 
 /**

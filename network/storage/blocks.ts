@@ -45,7 +45,18 @@ export interface ReadWriteSet {
     readonly metadataWrites: MetadataWrite[];
 }
 
-export const VALIDATION_CODES = ['VALID', 'MVCC_READ_CONFLICT', 'PHANTOM_READ_CONFLICT', 'DUPLICATE_TXID'] as const;
+export const VALIDATION_CODES = [
+    'VALID', 'MVCC_READ_CONFLICT', 'PHANTOM_READ_CONFLICT', 'DUPLICATE_TXID',
+    // Order-then-execute (a CometBFT network): why a transaction ordered into a block changed nothing.
+    /** The chaincode refused the call when the block executed it (the response's message says why). */
+    'CHAINCODE_REFUSED',
+    /** The creator's certificate is not a member's of its organisation at the proposal's time, or the signature does not match. */
+    'BAD_CREATOR_SIGNATURE',
+    /** The proposal's timestamp is further from the block's time than the network's tolerance. */
+    'TIMESTAMP_OUT_OF_RANGE',
+    /** The proposal names another channel or chaincode, or its transient data does not match its hashes. */
+    'BAD_PROPOSAL',
+] as const;
 export type ValidationCode = (typeof VALIDATION_CODES)[number];
 
 export interface Creator {
@@ -72,7 +83,8 @@ export interface BlockTransaction {
     readonly proposal: Proposal;
     /** Base64 ECDSA signature of the creator over SHA-256 of the canonical proposal. */
     readonly signature: string;
-    readonly response: { readonly status: number; readonly payload: string };
+    /** The chaincode's answer; `message` when it refused (CHAINCODE_REFUSED). */
+    readonly response: { readonly status: number; readonly payload: string; readonly message?: string };
     readonly readWriteSet: ReadWriteSet;
     readonly event?: { readonly name: string; readonly payload: string };
     readonly validationCode: ValidationCode;
@@ -83,6 +95,18 @@ export interface ChannelConfig {
     readonly chaincode: string;
     readonly organisations: { readonly mspId: string; readonly rootCertificate: string }[];
     readonly collections: { readonly name: string; readonly members: string[] }[];
+    /** How a network orders blocks; absent on the embedded ledger, whose one process orders them. */
+    readonly consensus?: ConsensusConfig;
+}
+
+/** What every node of a CometBFT network must agree on to execute a block alike. */
+export interface ConsensusConfig {
+    readonly engine: 'cometbft';
+    readonly chainId: string;
+    /** How far a proposal's timestamp may lie from its block's time, either way. */
+    readonly timestampToleranceMs: number;
+    /** The largest transaction a node accepts. */
+    readonly maxTransactionBytes: number;
 }
 
 export interface BlockHeader {
@@ -96,7 +120,12 @@ export interface BlockHeader {
 /** Block 0 carries the channel configuration; every later block carries transactions. */
 export type BlockData =
     | { readonly kind: 'config'; readonly config: ChannelConfig }
-    | { readonly kind: 'transactions'; readonly transactions: BlockTransaction[] };
+    | {
+        readonly kind: 'transactions';
+        readonly transactions: BlockTransaction[];
+        /** On a network: the CometBFT block this one was executed from, its height and consensus time. */
+        readonly consensus?: { readonly height: number; readonly time: string };
+    };
 
 export interface Block {
     readonly header: BlockHeader;

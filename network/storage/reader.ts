@@ -1,5 +1,5 @@
 import type { EventEmitter } from 'node:events';
-import type { CloseableAsyncIterable } from '../ledger';
+import type { Checkpoint, CloseableAsyncIterable, LedgerBlock, LedgerEvent } from '../ledger';
 import type { Block } from './blocks';
 import { type LedgerStore, parseBlockData } from './store';
 
@@ -23,13 +23,17 @@ export function readBlocks(store: LedgerStore, commits: EventEmitter, startBlock
         }
         wake?.();
     };
+    /** Another process committed (see CommitListener): the store has it. */
+    const onCommitted = (): void => wake?.();
     const close = (): void => {
         closed = true;
+        commits.off('committed', onCommitted);
         commits.off('block', onBlock);
         commits.off('close', close);
         wake?.();
     };
     commits.on('block', onBlock);
+    commits.on('committed', onCommitted);
     commits.on('close', close);
     async function* generate(): AsyncGenerator<Block> {
         try {
@@ -67,4 +71,60 @@ export function readBlocks(store: LedgerStore, commits: EventEmitter, startBlock
     }
     const iterator = generate();
     return { [Symbol.asyncIterator]: () => iterator, close };
+}
+
+/** The chaincode events of valid transactions in the blocks read, resuming after a checkpoint's transaction. */
+export function ledgerEvents(blocks: CloseableAsyncIterable<Block>, start: Checkpoint): CloseableAsyncIterable<LedgerEvent> {
+    async function* generate(): AsyncGenerator<LedgerEvent> {
+        let skipping = start.transactionId !== undefined;
+        for await (const block of blocks) {
+            if (block.data.kind !== 'transactions') {
+                continue;
+            }
+            for (const [index, transaction] of block.data.transactions.entries()) {
+                if (skipping && block.header.number === Number(start.blockNumber)) {
+                    if (transaction.transactionId === start.transactionId) {
+                        skipping = false;
+                    }
+                    continue;
+                }
+                if (transaction.validationCode === 'VALID' && transaction.event) {
+                    yield {
+                        blockNumber: BigInt(block.header.number), transactionId: transaction.transactionId, transactionIndex: index,
+                        timestamp: transaction.proposal.timestamp, name: transaction.event.name, payload: Buffer.from(transaction.event.payload, 'base64'),
+                    };
+                }
+            }
+            skipping = false;
+        }
+    }
+    const iterator = generate();
+    return { [Symbol.asyncIterator]: () => iterator, close: () => blocks.close() };
+}
+
+/** The blocks read, as the ledger port describes them. */
+export function blockSummaries(blocks: CloseableAsyncIterable<Block>): CloseableAsyncIterable<LedgerBlock> {
+    async function* summarise(): AsyncGenerator<LedgerBlock> {
+        for await (const block of blocks) {
+            yield summary(block);
+        }
+    }
+    const iterator = summarise();
+    return { [Symbol.asyncIterator]: () => iterator, close: () => blocks.close() };
+}
+
+function summary(block: Block): LedgerBlock {
+    const transactions = block.data.kind === 'transactions' ? block.data.transactions : [];
+    return {
+        number: BigInt(block.header.number),
+        previousHash: block.header.previousHash,
+        dataHash: block.header.dataHash,
+        transactions: transactions.map((transaction) => ({
+            transactionId: transaction.transactionId,
+            creatorMspId: transaction.proposal.creator.mspId,
+            timestamp: transaction.proposal.timestamp,
+            validationCode: transaction.validationCode,
+            event: transaction.event ? { name: transaction.event.name, payload: Buffer.from(transaction.event.payload, 'base64') } : undefined,
+        })),
+    };
 }

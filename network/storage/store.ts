@@ -26,8 +26,11 @@ export interface PrivateWrite {
 
 /** Everything a committed block changes, written in one database transaction. */
 export interface BlockCommit {
-    readonly block: Block;
-    readonly bytes: Buffer;
+    /** Absent for a CometBFT height without transactions: only the consensus state moves. */
+    readonly block?: Block;
+    readonly bytes?: Buffer;
+    /** On a network node: the CometBFT height this commit completes and the app hash answered for it. */
+    readonly consensus?: { readonly height: number; readonly appHash: string };
     readonly transactions: readonly {
         readonly transactionId: string;
         readonly txIndex: number;
@@ -42,6 +45,9 @@ export interface BlockCommit {
 
 
 const key = (value: string): Buffer => Buffer.from(value, 'utf8');
+
+/** The PostgreSQL notification channel on which each committed block's number is announced. */
+export const BLOCKS_CHANNEL = 'counterfoil_blocks';
 
 type Queryable = Pool | PoolClient;
 
@@ -157,6 +163,13 @@ export class LedgerStore implements LedgerHistory {
         return new Set(result.rows.map((row) => row.transaction_id));
     }
 
+    /** A network node's last committed CometBFT height and app hash (hex), if it has committed one. */
+    async consensusState(): Promise<{ height: number; appHash: string } | undefined> {
+        const result = await this.pool.query<{ height: string; app_hash: Buffer }>('SELECT height, app_hash FROM consensus_state');
+        const row = result.rows[0];
+        return row ? { height: Number(row.height), appHash: row.app_hash.toString('hex') } : undefined;
+    }
+
     async lastBlock(): Promise<StoredBlock | undefined> {
         const result = await this.pool.query<RawBlock>('SELECT number, previous_hash, data_hash, header_hash, data FROM ledger_blocks ORDER BY number DESC LIMIT 1');
         return result.rows[0] ? fromRaw(result.rows[0]) : undefined;
@@ -207,6 +220,16 @@ export class LedgerStore implements LedgerHistory {
      */
     async commit(client: PoolClient, commit: BlockCommit): Promise<void> {
         const { block, bytes } = commit;
+        const statement = new Statement();
+        if (commit.consensus) {
+            statement.part(`INSERT INTO consensus_state (singleton, height, app_hash)
+                VALUES (true, ${statement.value(commit.consensus.height, 'bigint')}, ${statement.value(Buffer.from(commit.consensus.appHash, 'hex'), 'bytea')})
+                ON CONFLICT (singleton) DO UPDATE SET height = EXCLUDED.height, app_hash = EXCLUDED.app_hash`);
+        }
+        if (!block || !bytes) {
+            await statement.run(client);
+            return;
+        }
         const number = block.header.number;
         const upserts = new Map<string, { namespace: string; key: string; value: Buffer; txIndex: number; parameter: Buffer | null }>();
         const deletes = new Map<string, { namespace: string; key: string }>();
@@ -247,7 +270,6 @@ export class LedgerStore implements LedgerHistory {
                 metadata.delete(id);
             }
         }
-        const statement = new Statement();
         statement.part(blockInsert(statement, block, bytes));
         // A duplicate stays in the block, marked invalid, but the id keeps pointing at its first use.
         const indexed = commit.transactions.filter((transaction) => transaction.validationCode !== 'DUPLICATE_TXID');
@@ -303,7 +325,8 @@ export class LedgerStore implements LedgerHistory {
                               ${statement.value(privateUpserts.map((write) => write.value), 'bytea[]')}, ${statement.value(privateUpserts.map((write) => write.txIndex), 'integer[]')}) AS p (collection, key, value, tx_index)
                 ON CONFLICT (namespace, collection, key) DO UPDATE SET value = EXCLUDED.value, block_number = EXCLUDED.block_number, tx_index = EXCLUDED.tx_index`);
         }
-        await statement.run(client);
+        // Readers in other processes (a network gateway's) wake when the block is durable.
+        await statement.run(client, `SELECT pg_notify('${BLOCKS_CHANNEL}', ${statement.value(String(number), 'text')})`);
     }
 
     async inTransaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
@@ -377,8 +400,8 @@ class Statement {
         this.parts.push(`change${this.parts.length} AS (${sql})`);
     }
 
-    async run(queryable: PoolClient): Promise<void> {
-        await queryable.query(`WITH ${this.parts.join(',\n')}\nSELECT 1`, this.values);
+    async run(queryable: PoolClient, last = 'SELECT 1'): Promise<void> {
+        await queryable.query(`WITH ${this.parts.join(',\n')}\n${last}`, this.values);
     }
 }
 

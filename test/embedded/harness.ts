@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { type BlockTransaction, makeBlock, type ValidationCode } from '../../network/storage/blocks';
 import { Committer } from '../../network/embedded/committer';
-import { ledgerSchema } from '../../network/storage/migrations/001_ledger';
+import { LEDGER_MIGRATIONS } from '../../network/storage/migrations';
 import { StateCache } from '../../network/storage/state-cache';
 import { LedgerStore } from '../../network/storage/store';
 import { EmbeddedStub } from '../../network/execution/stub';
-import { WriterSession } from '../../network/embedded/writer-session';
+import { WriterSession } from '../../network/storage/writer-session';
 import { migrate } from '../../network/postgres';
 import { freshDatabase, type TestDatabase } from '../support/postgres';
 
@@ -24,7 +24,7 @@ export class StubHarness {
     /** `cacheEntries`: the world-state cache's size, as the ledger sets it (0, the default: none). */
     static async create(cacheEntries = 0): Promise<StubHarness> {
         const database = await freshDatabase('stub');
-        await migrate(database.pool, 'ledger', [ledgerSchema]);
+        await migrate(database.pool, 'ledger', LEDGER_MIGRATIONS);
         const store = new LedgerStore(database.pool, 'counterfoil', new StateCache(cacheEntries));
         const genesis = makeBlock(0, '', { kind: 'config', config: { channel: 'test', chaincode: 'counterfoil', organisations: [], collections: [{ name: 'secrets', members: [] }] } });
         await store.createGenesis([], genesis);

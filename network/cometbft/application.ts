@@ -1,0 +1,328 @@
+import type { Pool } from 'pg';
+import { CheckTxType, type Request, type RequestCheckTx, type RequestFinalizeBlock, type RequestInitChain, Response, type ExecTxResult, ResponseProcessProposal_ProposalStatus, ResponseVerifyVoteExtension_VerifyStatus } from 'cosmjs-types/tendermint/abci/types';
+import { BlockStateView } from '../execution/block-view';
+import { loadChaincode } from '../execution/chaincode-runtime';
+import { type ChaincodeRuntime, executeProposal } from '../execution/execute';
+import { migrate } from '../postgres';
+import { type Block, type BlockTransaction, type ChannelConfig, type ConsensusConfig, makeBlock, type ValidationCode } from '../storage/blocks';
+import { LEDGER_MIGRATIONS } from '../storage/migrations';
+import { StateCache } from '../storage/state-cache';
+import { type BlockCommit, LedgerStore, parseBlockData } from '../storage/store';
+import { WriterSession } from '../storage/writer-session';
+import { decodeEnvelope, type Envelope, ProposalRules } from './transactions';
+
+/** What `network up` puts in the genesis file's `app_state`: block 0's configuration, the same on every node. */
+export interface GenesisAppState {
+    readonly config: ChannelConfig & { readonly consensus: ConsensusConfig };
+}
+
+/** CheckTx and ExecTxResult codes: 0 is success. */
+export const TX_CODES = {
+    VALID: 0, MALFORMED: 1, BAD_CREATOR_SIGNATURE: 2, TIMESTAMP_OUT_OF_RANGE: 3, DUPLICATE_TXID: 4, BAD_PROPOSAL: 5, CHAINCODE_REFUSED: 6, TOO_LARGE: 7,
+    // Never made by order-then-execute; named so every validation code has its number.
+    MVCC_READ_CONFLICT: 8, PHANTOM_READ_CONFLICT: 9,
+    /** CheckTx only: the node could not check the transaction now (its database did not answer). */
+    UNAVAILABLE: 10,
+} as const satisfies Record<string, number>;
+
+type Configured = ChannelConfig & { readonly consensus: ConsensusConfig };
+
+export type ApplicationOptions = Readonly<{
+    pool: Pool;
+    /** World-state keys kept in memory (0: none). */
+    stateCacheEntries?: number;
+    chaincodeLogLevel?: string;
+    now?: () => Date;
+    log?: (message: string) => void;
+}>;
+
+/**
+ * The Counterfoil chaincode as a CometBFT application (ABCI 2.0). CometBFT orders transactions
+ * into blocks; every node executes each block's transactions in order through the same
+ * chaincode dispatcher and stub the embedded ledger uses, over a view of state that includes the
+ * block's earlier writes. The app hash of a block is the hash of the Counterfoil block it makes
+ * (its header names the previous block's hash and the hash of its data: every transaction with
+ * its validation code, read-write set and result), so a node that executes differently is found
+ * at the next block. The block and its state changes are written in one statement at Commit,
+ * and Info reports the last block so written: after a crash CometBFT replays what is missing.
+ */
+export class CounterfoilApplication {
+    private rules?: ProposalRules;
+    private pending?: BlockCommit;
+    /** The last CometBFT height committed, and the app hash answered for it. */
+    private lastHeight = 0;
+    private appHash = '';
+    /** The last Counterfoil block: heights without transactions make none. */
+    private lastBlock?: { number: number; hash: string };
+
+    private constructor(
+        private readonly store: LedgerStore,
+        private readonly session: WriterSession,
+        private readonly chaincode: ChaincodeRuntime,
+        private readonly now: () => Date,
+        private readonly log: (message: string) => void,
+    ) {}
+
+    static async open(options: ApplicationOptions): Promise<CounterfoilApplication> {
+        await migrate(options.pool, 'ledger', LEDGER_MIGRATIONS);
+        options.pool.on('error', () => undefined);
+        // One node process per database: the lock the embedded ledger's writer takes.
+        const session = await WriterSession.open(options.pool);
+        const store = new LedgerStore(options.pool, 'counterfoil', new StateCache(options.stateCacheEntries ?? 100_000));
+        const application = new CounterfoilApplication(store, session, loadChaincode({ logLevel: options.chaincodeLogLevel ?? 'CRITICAL' }), options.now ?? (() => new Date()), options.log ?? (() => undefined));
+        await application.load();
+        return application;
+    }
+
+    async close(): Promise<void> {
+        await this.session.close();
+    }
+
+    private async load(): Promise<void> {
+        const [genesis] = await this.store.blocks(0, 1);
+        if (genesis) {
+            const data = parseBlockData(genesis.data);
+            if (data.kind !== 'config' || !data.config.consensus) {
+                throw new Error('block 0 of this node\'s database is not a network\'s configuration');
+            }
+            this.rules = new ProposalRules(data.config as Configured);
+        }
+        const last = await this.store.lastBlock();
+        this.lastBlock = last ? { number: last.number, hash: last.headerHash.toString('hex') } : undefined;
+        const consensus = await this.store.consensusState();
+        this.lastHeight = consensus?.height ?? 0;
+        this.appHash = consensus?.appHash ?? '';
+    }
+
+    async handle(request: Request): Promise<Response> {
+        if (request.echo) {
+            return Response.fromPartial({ echo: { message: request.echo.message } });
+        }
+        if (request.flush) {
+            return Response.fromPartial({ flush: {} });
+        }
+        if (request.info) {
+            // Block 0 is made by InitChain: until block 1 is committed, CometBFT must call it.
+            return Response.fromPartial({
+                info: {
+                    data: 'counterfoil', version: '0.1.0', appVersion: 1n,
+                    lastBlockHeight: BigInt(this.lastHeight), lastBlockAppHash: Buffer.from(this.appHash, 'hex'),
+                },
+            });
+        }
+        if (request.initChain) {
+            return Response.fromPartial({ initChain: await this.initChain(request.initChain) });
+        }
+        if (request.checkTx) {
+            // A database that does not answer refuses the transaction for now; it does not stop the node.
+            const checked = await this.checkTx(request.checkTx).catch((error: Error) => ({ code: TX_CODES.UNAVAILABLE, log: `the node could not check the transaction: ${error.message}` }));
+            return Response.fromPartial({ checkTx: checked });
+        }
+        if (request.prepareProposal) {
+            let room = Number(request.prepareProposal.maxTxBytes);
+            const txs = request.prepareProposal.txs.filter((tx) => (room -= tx.length) >= 0);
+            return Response.fromPartial({ prepareProposal: { txs } });
+        }
+        if (request.processProposal) {
+            // Every transaction's fate is decided deterministically when the block executes.
+            return Response.fromPartial({ processProposal: { status: ResponseProcessProposal_ProposalStatus.ACCEPT } });
+        }
+        if (request.extendVote) {
+            return Response.fromPartial({ extendVote: { voteExtension: new Uint8Array(0) } });
+        }
+        if (request.verifyVoteExtension) {
+            return Response.fromPartial({ verifyVoteExtension: { status: ResponseVerifyVoteExtension_VerifyStatus.ACCEPT } });
+        }
+        if (request.finalizeBlock) {
+            return Response.fromPartial({ finalizeBlock: await this.finalizeBlock(request.finalizeBlock) });
+        }
+        if (request.commit) {
+            await this.commit();
+            return Response.fromPartial({ commit: { retainHeight: 0n } });
+        }
+        if (request.query) {
+            return Response.fromPartial({ query: { code: 0, height: BigInt(this.lastHeight), value: Buffer.from(JSON.stringify({ height: this.lastHeight, appHash: this.appHash, block: this.lastBlock?.number })) } });
+        }
+        if (request.listSnapshots) {
+            return Response.fromPartial({ listSnapshots: { snapshots: [] } });
+        }
+        if (request.offerSnapshot) {
+            return Response.fromPartial({ offerSnapshot: { result: 0 } });
+        }
+        if (request.loadSnapshotChunk) {
+            return Response.fromPartial({ loadSnapshotChunk: {} });
+        }
+        if (request.applySnapshotChunk) {
+            return Response.fromPartial({ applySnapshotChunk: { result: 0 } });
+        }
+        throw new Error('an ABCI request of an unknown kind');
+    }
+
+    /** Writes block 0 from the genesis file's configuration; the same again is accepted (a restart before block 1). */
+    private async initChain(request: RequestInitChain): Promise<{ appHash: Uint8Array }> {
+        const state = JSON.parse(Buffer.from(request.appStateBytes).toString('utf8')) as GenesisAppState;
+        if (!state.config?.consensus || state.config.consensus.chainId !== request.chainId) {
+            throw new Error(`the genesis app_state is not a Counterfoil network configuration for chain ${request.chainId}`);
+        }
+        const genesis = makeBlock(0, '', { kind: 'config', config: state.config });
+        const [stored] = await this.store.blocks(0, 1);
+        if (stored && stored.headerHash.toString('hex') !== genesis.block.hash) {
+            throw new Error('this node\'s database holds block 0 of another network');
+        }
+        if (!stored) {
+            await this.store.createGenesis([], genesis);
+        }
+        this.rules = new ProposalRules(state.config);
+        this.lastHeight = 0;
+        this.lastBlock = { number: 0, hash: genesis.block.hash };
+        this.appHash = genesis.block.hash;
+        // The app hash is always the hash of the last Counterfoil block, block 0's to begin with.
+        return { appHash: Buffer.from(genesis.block.hash, 'hex') };
+    }
+
+    private async checkTx(request: RequestCheckTx): Promise<{ code: number; log: string }> {
+        const rules = this.configured();
+        if (request.tx.length > rules.config.consensus.maxTransactionBytes) {
+            return { code: TX_CODES.TOO_LARGE, log: `transaction: ${request.tx.length} bytes is over the network's limit of ${rules.config.consensus.maxTransactionBytes}` };
+        }
+        const envelope = decodeEnvelope(request.tx);
+        if (typeof envelope === 'string') {
+            return { code: TX_CODES.MALFORMED, log: envelope };
+        }
+        // A transaction waiting in the mempool is checked again after each block: in time, not yet committed.
+        if (request.type === CheckTxType.NEW || request.type === CheckTxType.RECHECK) {
+            const refusal = rules.refusal(envelope, this.now());
+            if (refusal) {
+                return { code: TX_CODES[refusal.code], log: refusal.problem };
+            }
+        }
+        const transactionId = ProposalRules.transactionId(envelope.proposal);
+        if ((await this.store.transactionExists([transactionId])).size > 0) {
+            return { code: TX_CODES.DUPLICATE_TXID, log: `transaction ${transactionId} is already committed` };
+        }
+        return { code: TX_CODES.VALID, log: transactionId };
+    }
+
+    private async finalizeBlock(request: RequestFinalizeBlock): Promise<{ txResults: Partial<ExecTxResult>[]; appHash: Uint8Array }> {
+        const rules = this.configured();
+        const height = Number(request.height);
+        if (height !== this.lastHeight + 1 || !this.lastBlock) {
+            throw new Error(`height ${height} follows height ${this.lastHeight}: the node's database is not where CometBFT's is`);
+        }
+        const number = this.lastBlock.number + 1;
+        const time = new Date(Number(request.time.seconds) * 1000 + Math.floor(request.time.nanos / 1_000_000));
+        const view = new BlockStateView(this.store, number);
+        const decoded = request.txs.map((tx) => decodeEnvelope(tx));
+        const ids = decoded.map((envelope) => typeof envelope === 'string' ? '' : ProposalRules.transactionId(envelope.proposal));
+        const committedBefore = await this.store.transactionExists(ids.filter((id) => id !== ''));
+        const seen = new Set<string>();
+        const transactions: BlockTransaction[] = [];
+        const commits: BlockCommit['transactions'][number][] = [];
+        const txResults: Partial<ExecTxResult>[] = [];
+        for (const [position, envelope] of decoded.entries()) {
+            if (typeof envelope === 'string') {
+                // Only a faulty proposer includes what CheckTx refuses; it stays out of the Counterfoil block.
+                txResults.push({ code: TX_CODES.MALFORMED, log: envelope });
+                continue;
+            }
+            const transactionId = ids[position] as string;
+            const txIndex = transactions.length;
+            const outcome = await this.execute(rules, view, envelope, transactionId, time, committedBefore.has(transactionId) || seen.has(transactionId));
+            seen.add(transactionId);
+            const transaction: BlockTransaction = {
+                transactionId, proposal: envelope.proposal, signature: envelope.signature, validationCode: outcome.code,
+                response: outcome.response, readWriteSet: outcome.readWriteSet, event: outcome.event,
+            };
+            transactions.push(transaction);
+            const valid = outcome.code === 'VALID';
+            if (valid && outcome.simulation) {
+                view.apply(txIndex, transactionId, envelope.proposal.timestamp, outcome.simulation);
+            }
+            commits.push({
+                transactionId, txIndex, validationCode: outcome.code, timestamp: envelope.proposal.timestamp,
+                writes: valid ? transaction.readWriteSet.writes : [],
+                metadataWrites: valid ? transaction.readWriteSet.metadataWrites : [],
+                privateWrites: valid ? outcome.simulation?.privateWrites ?? [] : [],
+            });
+            txResults.push({
+                code: TX_CODES[outcome.code], log: outcome.response.message ?? outcome.problem ?? '',
+                data: Buffer.from(outcome.response.payload, 'base64'),
+            });
+        }
+        if (transactions.length === 0) {
+            // Nothing to record: the app hash stays, and CometBFT need not make a block to prove it.
+            this.pending = { transactions: [], consensus: { height, appHash: this.appHash } };
+            return { txResults, appHash: Buffer.from(this.appHash, 'hex') };
+        }
+        const { block, bytes } = makeBlock(number, this.lastBlock.hash, { kind: 'transactions', transactions, consensus: { height, time: time.toISOString() } });
+        this.pending = { block, bytes, transactions: commits, consensus: { height, appHash: block.hash } };
+        return { txResults, appHash: Buffer.from(block.hash, 'hex') };
+    }
+
+    /** One transaction of a block: the rules, then the chaincode over the state as the block has it so far. */
+    private async execute(rules: ProposalRules, view: BlockStateView, envelope: Envelope, transactionId: string, time: Date, duplicate: boolean): Promise<{
+        code: ValidationCode; problem?: string; response: BlockTransaction['response']; readWriteSet: BlockTransaction['readWriteSet'];
+        event?: BlockTransaction['event']; simulation?: import('../execution/stub').Simulation;
+    }> {
+        const nothing = { reads: [], rangeReads: [], writes: [], metadataWrites: [] };
+        const refused = (code: ValidationCode, problem: string): Awaited<ReturnType<CounterfoilApplication['execute']>> => ({
+            code, problem, response: { status: 500, payload: '', message: problem }, readWriteSet: nothing,
+        });
+        if (duplicate) {
+            return refused('DUPLICATE_TXID', `transaction ${transactionId} is already in the ledger`);
+        }
+        const refusal = rules.refusal(envelope, time);
+        if (refusal) {
+            return refused(refusal.code, refusal.problem);
+        }
+        const transient = new Map(Object.entries(envelope.transient).map(([name, value]) => [name, Buffer.from(value, 'base64')]));
+        const collections = new Set(rules.config.collections.map((collection) => collection.name));
+        const execution = await executeProposal(this.chaincode, view, { transactionId, proposal: envelope.proposal }, transient, collections);
+        if (execution.outcome === 'unavailable') {
+            // Not a property of the transaction: the node must not decide on it. It stops, and
+            // CometBFT replays the block when it is back.
+            throw new Error(`the node's state could not be read while executing a block: ${execution.failure.message}`);
+        }
+        if (execution.outcome === 'refused') {
+            return refused('CHAINCODE_REFUSED', execution.message);
+        }
+        const { response, simulation } = execution;
+        return {
+            code: 'VALID',
+            response: { status: response.status, payload: Buffer.from(response.payload ?? new Uint8Array(0)).toString('base64') },
+            readWriteSet: simulation.readWriteSet,
+            event: simulation.event ? { name: simulation.event.name, payload: Buffer.from(simulation.event.payload).toString('base64') } : undefined,
+            simulation,
+        };
+    }
+
+    /** Persists the finalized block with its state changes, atomically; Info reports it from now on. */
+    private async commit(): Promise<void> {
+        const pending = this.pending;
+        if (!pending) {
+            throw new Error('Commit without a finalized block');
+        }
+        const client = await this.session.client();
+        try {
+            await this.store.commit(client, pending);
+        } catch (error) {
+            this.store.forgetCachedState();
+            throw error;
+        }
+        this.pending = undefined;
+        this.lastHeight = pending.consensus?.height ?? this.lastHeight;
+        if (pending.block) {
+            this.store.committed(pending.block);
+            this.lastBlock = { number: pending.block.header.number, hash: pending.block.hash };
+            this.appHash = pending.block.hash;
+            this.log(`height ${this.lastHeight}: block ${pending.block.header.number} with ${pending.transactions.length} transactions, app hash ${this.appHash.slice(0, 16)}`);
+        }
+    }
+
+    private configured(): ProposalRules {
+        if (!this.rules) {
+            throw new Error('the node has no network configuration yet: CometBFT has not called InitChain');
+        }
+        return this.rules;
+    }
+}

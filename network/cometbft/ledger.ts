@@ -1,0 +1,262 @@
+import { Comet38Client } from '@cosmjs/tendermint-rpc';
+import type { Pool } from 'pg';
+import { verifyChain, type ChainReport } from '../audit/chain';
+import { loadChaincode } from '../execution/chaincode-runtime';
+import { type ChaincodeRuntime, executeProposal, signProposal, type SignedProposal } from '../execution/execute';
+import {
+    type Checkpoint, type CloseableAsyncIterable, CommitError, type Committed, endorseErrorFrom, type Enrolment, type LedgerBlock, LedgerError, type LedgerEvent,
+    type LedgerHistory, type LedgerInfo, type LedgerIntegrity, type PartyLedger, type TransactionRequest,
+} from '../ledger';
+import { MembershipAuthority, signedBy } from '../membership/authorities';
+import type { Block, ChannelConfig, ConsensusConfig } from '../storage/blocks';
+import { CommitListener } from '../storage/commit-listener';
+import { blockSummaries, ledgerEvents, readBlocks } from '../storage/reader';
+import { LedgerStore, parseBlockData } from '../storage/store';
+import { TX_CODES } from './application';
+import { encodeEnvelope } from './transactions';
+
+export type NetworkLedgerOptions = Readonly<{
+    /** The node's own database, which its Counterfoil process writes and this reads. */
+    pool: Pool;
+    /** The node's CometBFT RPC, e.g. http://127.0.0.1:26657. */
+    rpcUrl: string;
+    /** The certificate authorities this party enrols its principals with. */
+    enrolment: Enrolment;
+    /** How long a submit waits for its transaction to be committed before it fails (default 60 s). */
+    commitTimeoutMs?: number;
+    /** How long a submit waits before broadcasting its transaction again, in case a mempool lost it (default 5 s). */
+    rebroadcastMs?: number;
+    chaincodeLogLevel?: string;
+}>;
+
+const CHECK_TX_ERRORS: Readonly<Record<number, { code: LedgerError['code']; field: string }>> = {
+    [TX_CODES.MALFORMED]: { code: 'INVALID_ARGUMENT', field: 'transaction' },
+    [TX_CODES.BAD_CREATOR_SIGNATURE]: { code: 'UNAUTHENTICATED', field: 'identity' },
+    [TX_CODES.TIMESTAMP_OUT_OF_RANGE]: { code: 'INVALID_ARGUMENT', field: 'timestamp' },
+    [TX_CODES.DUPLICATE_TXID]: { code: 'CONFLICT', field: 'transactionId' },
+    [TX_CODES.BAD_PROPOSAL]: { code: 'INVALID_ARGUMENT', field: 'transaction' },
+    [TX_CODES.TOO_LARGE]: { code: 'INVALID_ARGUMENT', field: 'transaction' },
+    [TX_CODES.UNAVAILABLE]: { code: 'UNAVAILABLE', field: 'ledger' },
+};
+
+/**
+ * A party's connection to a CometBFT network through one node: it reads the node's database
+ * (committed state, blocks, events), simulates each call there first so that a refusal comes
+ * back at once without reaching the chain (as a Fabric endorsement would), then broadcasts the
+ * signed proposal and resolves only once the transaction is in a committed block: an accepted
+ * broadcast is not yet inclusion. The block's verdict is final.
+ */
+export class NetworkLedger implements PartyLedger {
+    private constructor(
+        private readonly store: LedgerStore,
+        private readonly listener: CommitListener,
+        private readonly client: Comet38Client,
+        private readonly config: ChannelConfig & { readonly consensus: ConsensusConfig },
+        private readonly roots: ReadonlyMap<string, MembershipAuthority>,
+        private readonly chaincode: ChaincodeRuntime,
+        readonly enrolment: Enrolment,
+        private readonly chain: ChainReport,
+        private readonly settings: { commitTimeoutMs: number; rebroadcastMs: number },
+    ) {}
+
+    static async open(options: NetworkLedgerOptions): Promise<NetworkLedger> {
+        options.pool.on('error', () => undefined);
+        const store = new LedgerStore(options.pool, 'counterfoil');
+        const [genesis] = await store.blocks(0, 1).catch((error: Error) => {
+            throw new LedgerError({ code: 'UNAVAILABLE', field: 'ledger', message: `the node's database cannot be read: ${error.message}`, cause: error });
+        });
+        const data = genesis ? parseBlockData(genesis.data) : undefined;
+        if (!data || data.kind !== 'config' || !data.config.consensus) {
+            throw new LedgerError({ code: 'UNAVAILABLE', field: 'ledger', message: 'the node has no network configuration yet (block 0): is the network up?' });
+        }
+        const config = data.config as ChannelConfig & { consensus: ConsensusConfig };
+        const roots = new Map(config.organisations.map((organisation) => [organisation.mspId, MembershipAuthority.root(organisation.mspId, organisation.rootCertificate)]));
+        const listener = await CommitListener.open(options.pool);
+        const client = await Comet38Client.connect(options.rpcUrl);
+        const chain = await verifyChain(store);
+        return new NetworkLedger(store, listener, client, config, roots, loadChaincode({ logLevel: options.chaincodeLogLevel ?? 'CRITICAL' }), options.enrolment, chain, {
+            commitTimeoutMs: options.commitTimeoutMs ?? 60_000, rebroadcastMs: options.rebroadcastMs ?? 5_000,
+        });
+    }
+
+    get history(): LedgerHistory {
+        return this.store;
+    }
+
+    /** The network's configuration, as block 0 holds it. */
+    get configuration(): ChannelConfig & { readonly consensus: ConsensusConfig } {
+        return this.config;
+    }
+
+    integrity(): LedgerIntegrity {
+        return { verified: this.chain.problems.length === 0, blocks: this.chain.blocks, problems: this.chain.problems };
+    }
+
+    async submit(request: TransactionRequest): Promise<Committed> {
+        const { signed } = await this.endorse(request);
+        const bytes = encodeEnvelope({
+            proposal: signed.proposal, signature: signed.signature.toString('base64'),
+            transient: Object.fromEntries(Object.entries(request.transient ?? {}).map(([name, value]) => [name, Buffer.from(value).toString('base64')])),
+        });
+        return this.broadcastAndConfirm(signed.transactionId, bytes);
+    }
+
+    /**
+     * Broadcasts a signed transaction and waits until a committed block holds it. It is broadcast
+     * again now and then (a node that restarted lost its mempool; CometBFT drops the copy it
+     * still holds), and given up when the chain has moved past the time at which it could still
+     * be committed, or after the commit timeout (the chain halted).
+     */
+    async broadcastAndConfirm(transactionId: string, bytes: Uint8Array): Promise<Committed> {
+        const started = Date.now();
+        let broadcastAt = 0;
+        let wake: (() => void) | undefined;
+        const onCommitted = (): void => wake?.();
+        this.listener.on('committed', onCommitted);
+        try {
+            for (;;) {
+                const signal = new Promise<void>((resolve) => { wake = resolve; });
+                const found = await this.committed(transactionId);
+                if (found) {
+                    return found;
+                }
+                const now = Date.now();
+                if (now - started > this.settings.commitTimeoutMs) {
+                    throw new LedgerError({
+                        code: 'UNAVAILABLE', field: 'ledger', transactionId,
+                        message: `transaction ${transactionId} was not committed within ${this.settings.commitTimeoutMs / 1000} s: the network is not committing blocks (are more than a third of its validators down?)`,
+                    });
+                }
+                if (now - broadcastAt >= this.settings.rebroadcastMs) {
+                    await this.broadcast(transactionId, bytes, broadcastAt > 0);
+                    broadcastAt = now;
+                }
+                await Promise.race([signal, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
+            }
+        } finally {
+            this.listener.off('committed', onCommitted);
+        }
+    }
+
+    private async broadcast(transactionId: string, bytes: Uint8Array, again: boolean): Promise<void> {
+        let response;
+        try {
+            response = await this.client.broadcastTxSync({ tx: bytes });
+        } catch (error) {
+            const message = (error as Error).message;
+            // The node's mempool (or its cache of recent transactions) already has it.
+            if (again && /already exists in cache|tx already exists/i.test(message)) {
+                return;
+            }
+            if (again) {
+                return; // the node may be restarting; the next attempt or the timeout decides
+            }
+            throw new LedgerError({ code: 'UNAVAILABLE', field: 'ledger', transactionId, message: `the node did not take the transaction: ${message}`, cause: error });
+        }
+        if (response.code !== 0) {
+            if (response.code === TX_CODES.DUPLICATE_TXID) {
+                return; // committed meanwhile: the next look finds it
+            }
+            const mapped = CHECK_TX_ERRORS[response.code] ?? { code: 'INTERNAL' as const, field: 'transaction' };
+            throw new LedgerError({ ...mapped, transactionId, message: `the node refused the transaction: ${response.log ?? `code ${response.code}`}` });
+        }
+    }
+
+    /** The committed outcome of a transaction: its result when valid, the block's verdict otherwise. */
+    private async committed(transactionId: string): Promise<Committed | undefined> {
+        const found = await this.store.blockOfTransaction(transactionId);
+        if (!found) {
+            return undefined;
+        }
+        const [stored] = await this.store.blocks(found.blockNumber, 1);
+        const data = stored ? parseBlockData(stored.data) : undefined;
+        const transaction = data?.kind === 'transactions' ? data.transactions.find((candidate) => candidate.transactionId === transactionId) : undefined;
+        if (!transaction) {
+            throw new LedgerError({ code: 'INTERNAL', transactionId, message: `block ${found.blockNumber} does not hold transaction ${transactionId} its index names` });
+        }
+        if (transaction.validationCode === 'CHAINCODE_REFUSED') {
+            throw endorseErrorFrom(transaction.response.message ?? 'the chaincode refused the transaction', transactionId);
+        }
+        if (transaction.validationCode !== 'VALID') {
+            throw new CommitError({ validationCode: transaction.validationCode, blockNumber: BigInt(found.blockNumber), transactionId });
+        }
+        return { result: Buffer.from(transaction.response.payload, 'base64'), transactionId, blockNumber: BigInt(found.blockNumber) };
+    }
+
+    async evaluate(request: TransactionRequest): Promise<Uint8Array> {
+        return (await this.endorse(request)).payload;
+    }
+
+    /** Checks the caller, has it sign the proposal, and simulates it against the node's committed state. */
+    private async endorse(request: TransactionRequest): Promise<{ signed: SignedProposal; payload: Uint8Array }> {
+        const now = new Date();
+        const authority = this.roots.get(request.identity.mspId);
+        if (!authority) {
+            throw new LedgerError({ code: 'UNAUTHENTICATED', field: 'identity', message: `organisation ${request.identity.mspId} is not part of this network` });
+        }
+        const member = authority.admit(request.identity.certificate, now);
+        if (typeof member === 'string') {
+            throw new LedgerError({ code: 'UNAUTHENTICATED', field: 'identity', message: member });
+        }
+        const signed = await signProposal(request, this.config, now);
+        if (!signedBy(member, signed.digest, signed.signature)) {
+            throw new LedgerError({ code: 'UNAUTHENTICATED', field: 'identity', message: 'the proposal signature does not match the certificate', transactionId: signed.transactionId });
+        }
+        const collections = new Set(this.config.collections.map((collection) => collection.name));
+        const execution = await executeProposal(this.chaincode, this.store, signed, new Map(Object.entries(request.transient ?? {})), collections);
+        if (execution.outcome === 'unavailable') {
+            throw new LedgerError({ code: 'UNAVAILABLE', message: `the node's state could not be read: ${execution.failure.message}`, transactionId: signed.transactionId, cause: execution.failure });
+        }
+        if (execution.outcome === 'refused') {
+            throw execution.error;
+        }
+        return { signed, payload: Uint8Array.from(execution.response.payload ?? new Uint8Array(0)) };
+    }
+
+    events(options: { readonly start?: Checkpoint } = {}): CloseableAsyncIterable<LedgerEvent> {
+        const start = options.start;
+        if (start) {
+            return ledgerEvents(this.rawBlocks(start.blockNumber), start);
+        }
+        // From the next block on: the tip is read first.
+        let inner: CloseableAsyncIterable<LedgerEvent> | undefined;
+        let closed = false;
+        const store = this.store;
+        const rawBlocks = (from: bigint): CloseableAsyncIterable<Block> => this.rawBlocks(from);
+        async function* generate(): AsyncGenerator<LedgerEvent> {
+            const last = await store.lastBlock();
+            if (closed) {
+                return;
+            }
+            const from = { blockNumber: BigInt((last?.number ?? -1) + 1) };
+            inner = ledgerEvents(rawBlocks(from.blockNumber), from);
+            yield* inner;
+        }
+        const iterator = generate();
+        return { [Symbol.asyncIterator]: () => iterator, close: () => { closed = true; inner?.close(); } };
+    }
+
+    blocks(startBlock: bigint = 0n): CloseableAsyncIterable<LedgerBlock> {
+        return blockSummaries(this.rawBlocks(startBlock));
+    }
+
+    /** The node's stored blocks in full, from a number on, then each one as the node commits it. */
+    rawBlocks(startBlock: bigint = 0n): CloseableAsyncIterable<Block> {
+        return readBlocks(this.store, this.listener, Number(startBlock));
+    }
+
+    async info(): Promise<LedgerInfo> {
+        const last = await this.store.lastBlock();
+        return { height: BigInt((last?.number ?? -1) + 1), currentBlockHash: last?.headerHash.toString('hex') ?? '' };
+    }
+
+    async transaction(transactionId: string): Promise<{ blockNumber: bigint; validationCode: string } | undefined> {
+        const found = await this.store.blockOfTransaction(transactionId);
+        return found ? { blockNumber: BigInt(found.blockNumber), validationCode: found.validationCode } : undefined;
+    }
+
+    async close(): Promise<void> {
+        await this.listener.close();
+        this.client.disconnect();
+    }
+}

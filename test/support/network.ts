@@ -1,0 +1,71 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Pool } from 'pg';
+import { NetworkLedger } from '../../network/cometbft/ledger';
+import {
+    type NetworkLayout, networkClean, networkEnrolment, networkUp, nodeDatabaseUrl, rpcUrl, startNode, stopNode, untilCommitting, type NodePart,
+} from '../../network/cometbft/network';
+import { testServerUrl } from './postgres';
+
+export interface TestNetwork {
+    readonly dir: string;
+    readonly layout: NetworkLayout;
+    /** A ledger connection through one node (closed with the network). */
+    ledger(name: string, options?: Readonly<{ commitTimeoutMs?: number }>): Promise<NetworkLedger>;
+    /** A pool on a node's own database. */
+    pool(name: string): Promise<Pool>;
+    kill(name: string, parts?: readonly NodePart[]): Promise<void>;
+    start(name: string): Promise<void>;
+    untilCommitting(names: readonly string[], minimumHeight?: number): Promise<void>;
+    stop(): Promise<void>;
+}
+
+/**
+ * A CometBFT network for one suite, brought up by the project's own scripts (real cometbft and
+ * node processes) with the nodes' databases on the tests' PostgreSQL server; `stop` removes it
+ * and leaves no process behind.
+ */
+export async function startTestNetwork(options: Readonly<{ validators: number; timeoutCommit?: string; timestampToleranceMs?: number }>): Promise<TestNetwork> {
+    const dir = await mkdtemp(join(tmpdir(), 'counterfoil-network-'));
+    let layout: NetworkLayout;
+    try {
+        layout = await networkUp({ dir, validators: options.validators, postgresUrl: await testServerUrl(), timeoutCommit: options.timeoutCommit ?? '100ms', timestampToleranceMs: options.timestampToleranceMs });
+    } catch (error) {
+        await networkClean(dir).catch(() => undefined);
+        await rm(dir, { recursive: true, force: true });
+        throw error;
+    }
+    const pools: Pool[] = [];
+    const ledgers: NetworkLedger[] = [];
+    const pool = async (name: string): Promise<Pool> => {
+        const created = new Pool({ connectionString: await nodeDatabaseUrl(dir, layout, name), max: 10 });
+        pools.push(created);
+        return created;
+    };
+    return {
+        dir, layout,
+        async ledger(name, ledgerOptions = {}) {
+            const node = layout.nodes.find((candidate) => candidate.name === name);
+            if (!node) {
+                throw new Error(`no node ${name}`);
+            }
+            const ledger = await NetworkLedger.open({ pool: await pool(name), rpcUrl: rpcUrl(node), enrolment: await networkEnrolment(dir), ...ledgerOptions });
+            ledgers.push(ledger);
+            return ledger;
+        },
+        pool,
+        kill: (name, parts) => stopNode(dir, name, { parts, signal: 'SIGKILL' }),
+        start: (name) => startNode(dir, layout, name),
+        untilCommitting: (names, minimumHeight) => untilCommitting(dir, layout, names, minimumHeight),
+        async stop() {
+            for (const ledger of ledgers.splice(0)) {
+                await ledger.close();
+            }
+            for (const created of pools.splice(0)) {
+                await created.end();
+            }
+            await networkClean(dir);
+        },
+    };
+}
