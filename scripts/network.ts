@@ -1,11 +1,13 @@
+import './chaincode-log-level';
 import { resolve } from 'node:path';
-import { logFile, networkClean, networkDown, networkStatus, networkUp, readLayout, tail } from '../network/cometbft/network';
+import { binaryVersion, cometbftBinary } from '../network/cometbft/binary';
+import { logFile, networkClean, networkDown, networkStatus, networkUp, readLayout, rebuildNode, tail, untilCommitting } from '../network/cometbft/network';
 
 /**
- * npm run network -- up [--validators N] | down | status | logs [NODE] | clean
+ * npm run network -- build | up [--validators N] | down | status | logs [NODE] | clean
  * The network's folder is COUNTERFOIL_NETWORK_DIR (default .network in the project).
  */
-const USAGE = 'usage: npm run network -- up [--validators N] [--timeout-commit 250ms] | down | status | logs [NODE] | clean';
+const USAGE = 'usage: npm run network -- build | up [--validators N] [--timeout-commit 250ms] | down | status | logs [NODE] | rebuild NODE | clean';
 
 function option(name: string): string | undefined {
     const at = process.argv.indexOf(`--${name}`);
@@ -32,6 +34,11 @@ async function main(): Promise<void> {
             }
             return;
         }
+        case 'build': {
+            const binary = await cometbftBinary(log);
+            log(`cometbft ${await binaryVersion(binary)}: ${binary}`);
+            return;
+        }
         case 'down':
             await networkDown(dir);
             log(`network in ${dir} stopped (data kept)`);
@@ -56,6 +63,17 @@ async function main(): Promise<void> {
                     log(`==> ${node.name} ${part} (${logFile(dir, node.name, part)})\n${await tail(logFile(dir, node.name, part), 30)}`);
                 }
             }
+            return;
+        }
+        case 'rebuild': {
+            const layout = await readLayout(dir);
+            const name = process.argv[3];
+            if (!layout || !name) {
+                throw new Error('usage: npm run network -- rebuild NODE (a node of a network that exists)');
+            }
+            await rebuildNode(dir, layout, name, log);
+            await untilCommitting(dir, layout, [name]);
+            log(`${name} rebuilt from the chain`);
             return;
         }
         case 'clean':

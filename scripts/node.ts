@@ -1,3 +1,4 @@
+import './chaincode-log-level';
 import { Pool } from 'pg';
 import { AbciServer } from '../network/cometbft/abci-server';
 import { CounterfoilApplication } from '../network/cometbft/application';

@@ -1,9 +1,10 @@
 import { X509Certificate } from 'node:crypto';
 import { issuedBy, type Member, signedBy, validityProblem } from '../membership/authorities';
 import {
-    type BlockTransaction, type ChannelConfig, compareVersions, headerHash, proposalDigest, sha256Hex, splitStateId, stateId, transactionIdOf, type ValidationCode, type Version,
+    type BlockTransaction, type ChannelConfig, headerHash, proposalDigest, sha256Hex, splitStateId, stateId, transactionIdOf, type ValidationCode, type Version,
 } from '../storage/blocks';
 import { compareKeys } from '../execution/composite-keys';
+import { EXECUTION_CODES, inRange, rangeIsCurrent, readsAreCurrent } from '../execution/validation';
 import type { LedgerHistory, StoredBlock } from '../ledger';
 import { parseBlockData } from '../storage/store';
 
@@ -133,7 +134,7 @@ export async function replayLedger(store: LedgerHistory, options: ReplayOptions 
         }
     };
 
-    const checkCreator = (blockNumber: number, transaction: BlockTransaction): void => {
+    const checkCreator = (blockNumber: number, transaction: BlockTransaction): string | undefined => {
         signaturesChecked++;
         const { proposal } = transaction;
         const root = roots.get(proposal.creator.mspId);
@@ -152,28 +153,41 @@ export async function replayLedger(store: LedgerHistory, options: ReplayOptions 
                     ?? (transactionIdOf(proposal.nonce, proposal.creator) !== transaction.transactionId ? 'the transaction id is not derived from the proposal\'s nonce and creator' : undefined)
                     ?? (config && (proposal.channel !== config.channel || proposal.chaincode !== config.chaincode) ? `the proposal names channel ${proposal.channel} and chaincode ${proposal.chaincode}, not this ledger's` : undefined)
                     ?? (signedBy(issued, proposalDigest(proposal), Buffer.from(transaction.signature, 'base64')) ? undefined : 'the creator\'s signature does not match the proposal');
-        if (problem) {
+        if (problem && transaction.validationCode !== 'BAD_CREATOR_SIGNATURE') {
             signatures.push({ blockNumber, transactionId: transaction.transactionId, problem });
         }
+        return problem;
     };
 
     /** The validation code the transaction should have, given the state replayed before it. */
-    const expectedCode = (transaction: BlockTransaction): ValidationCode => {
+    const expectedCode = (transaction: BlockTransaction, consensusTime: string | undefined): ValidationCode => {
         if (seen.has(transaction.transactionId)) {
             return 'DUPLICATE_TXID';
         }
+        if (EXECUTION_CODES.has(transaction.validationCode) && config?.consensus) {
+            // Decided when the block executed; what a replay can check is that it changed nothing
+            // and, for the timestamp, the rule itself.
+            const { writes, metadataWrites } = transaction.readWriteSet;
+            if (writes.length > 0 || metadataWrites.length > 0) {
+                return 'VALID';
+            }
+            if (transaction.validationCode === 'TIMESTAMP_OUT_OF_RANGE' && consensusTime
+                && Math.abs(Date.parse(transaction.proposal.timestamp) - Date.parse(consensusTime)) <= config.consensus.timestampToleranceMs) {
+                return 'VALID';
+            }
+            return transaction.validationCode;
+        }
         const { reads, rangeReads } = transaction.readWriteSet;
-        if (!reads.every((read) => compareVersions(read.version, state.get(stateId(read.namespace, read.key))?.version ?? null))) {
+        if (!readsAreCurrent(reads, (namespace, key) => state.get(stateId(namespace, key))?.version ?? null)) {
             return 'MVCC_READ_CONFLICT';
         }
         for (const range of rangeReads) {
-            const inRange = [...state.entries()]
+            const now = [...state.entries()]
                 .map(([id, entry]) => [...splitStateId(id), entry.version] as const)
-                .filter(([namespace, key]) => namespace === range.namespace && compareKeys(key, range.startKey) >= 0 && (range.endKey === '' || compareKeys(key, range.endKey) < 0))
-                .sort(([, left], [, right]) => compareKeys(left, right));
-            const compared = range.exhausted ? inRange : inRange.slice(0, range.results.length);
-            if (compared.length !== range.results.length
-                || compared.some(([, key, version], index) => range.results[index]?.key !== key || !compareVersions(range.results[index]?.version, version))) {
+                .filter(([namespace, key]) => namespace === range.namespace && inRange(range, key))
+                .map(([, key, version]) => [key, version] as const)
+                .sort(([left], [right]) => compareKeys(left, right));
+            if (!rangeIsCurrent(range, now)) {
                 return 'PHANTOM_READ_CONFLICT';
             }
         }
@@ -220,12 +234,13 @@ export async function replayLedger(store: LedgerHistory, options: ReplayOptions 
                     transactions++;
                     byCode[transaction.validationCode] = (byCode[transaction.validationCode] ?? 0) + 1;
                     lastTime = transaction.proposal.timestamp;
-                    if (checkSignatures) {
-                        checkCreator(block.number, transaction);
+                    // A network records a transaction whose creator or signature failed as such: it must fail here too.
+                    if (checkSignatures && checkCreator(block.number, transaction) === undefined && transaction.validationCode === 'BAD_CREATOR_SIGNATURE') {
+                        validation.push({ blockNumber: block.number, transactionId: transaction.transactionId, problem: 'marked BAD_CREATOR_SIGNATURE, but its creator and signature verify' });
                     }
                     if (checkValidation) {
                         validationChecked++;
-                        const code = expectedCode(transaction);
+                        const code = expectedCode(transaction, data.consensus?.time);
                         if (code !== transaction.validationCode) {
                             validation.push({ blockNumber: block.number, transactionId: transaction.transactionId, problem: `marked ${transaction.validationCode}, but replay finds it ${code}` });
                         }

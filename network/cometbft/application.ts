@@ -105,7 +105,7 @@ export class CounterfoilApplication {
             // Block 0 is made by InitChain: until block 1 is committed, CometBFT must call it.
             return Response.fromPartial({
                 info: {
-                    data: 'counterfoil', version: '0.1.0', appVersion: 1n,
+                    data: 'counterfoil', version: '0.1.0', appVersion: 0n, // the genesis consensus parameters' app version
                     lastBlockHeight: BigInt(this.lastHeight), lastBlockAppHash: Buffer.from(this.appHash, 'hex'),
                 },
             });

@@ -252,6 +252,25 @@ export async function stopNode(dir: string, name: string, options: Readonly<{ pa
     }
 }
 
+/**
+ * Rebuilds a node's state from the chain: its database emptied, its cometbft's state rolled back
+ * one height (a node that computed a wrong app hash committed it at its last height, and stalls
+ * at the next); on restart CometBFT replays every block to the node's application from block 1.
+ */
+export async function rebuildNode(dir: string, layout: NetworkLayout, name: string, log: (message: string) => void = () => undefined): Promise<void> {
+    const node = layout.nodes.find((candidate) => candidate.name === name);
+    if (!node) {
+        throw new Error(`the network has no node ${name}`);
+    }
+    await stopNode(dir, name);
+    await run(await cometbftBinary(log), ['rollback', '--home', cometHome(dir, name)]);
+    const url = await serverUrl(dir, layout);
+    await dropDatabase(url, node.database);
+    await createDatabase(url, node.database);
+    log(`${name}: database emptied and state rolled back one height; replaying the chain`);
+    await startNode(dir, layout, name, log);
+}
+
 /** Stops every process of the network (PostgreSQL last); keeps its data. */
 export async function networkDown(dir: string): Promise<void> {
     dir = resolve(dir);

@@ -2,7 +2,8 @@ import { EventEmitter } from 'node:events';
 import type { PoolClient } from 'pg';
 import type { WriterSession } from '../storage/writer-session';
 import type { Block, BlockTransaction, KeyWrite, RangeRead, ValidationCode, Version } from '../storage/blocks';
-import { compareVersions, makeBlock, splitStateId, stateId } from '../storage/blocks';
+import { makeBlock, splitStateId, stateId } from '../storage/blocks';
+import { inRange, rangeIsCurrent, rangeLimit, readsAreCurrent } from '../execution/validation';
 import { compareKeys } from '../execution/composite-keys';
 import type { BlockCommit, LedgerStore, PrivateWrite } from '../storage/store';
 
@@ -196,22 +197,20 @@ export class Committer {
     }
 
     private readsAreCurrent(transaction: EndorsedTransaction['transaction'], committed: Map<string, Version>, overlay: Overlay): boolean {
-        return transaction.readWriteSet.reads.every((read) => {
-            const id = stateId(read.namespace, read.key);
-            const current = overlay.has(id) ? overlay.get(id) : committed.get(id) ?? null;
-            return compareVersions(read.version, current);
+        return readsAreCurrent(transaction.readWriteSet.reads, (namespace, key) => {
+            const id = stateId(namespace, key);
+            return overlay.has(id) ? overlay.get(id) ?? null : committed.get(id) ?? null;
         });
     }
 
     /** Re-runs each range read against the state as it stands before this transaction. */
     private async rangesAreCurrent(client: PoolClient, ranges: readonly RangeRead[], overlay: Overlay): Promise<boolean> {
         for (const range of ranges) {
-            const limit = range.exhausted ? 1_000_000 : range.results.length + 1;
-            const rows = await this.store.range(range.namespace, range.startKey, range.endKey, limit, client);
+            const rows = await this.store.range(range.namespace, range.startKey, range.endKey, rangeLimit(range), client);
             const current = new Map<string, Version>(rows.map((row) => [row.key, row.version]));
             for (const [id, version] of overlay) {
                 const [namespace, key] = splitStateId(id);
-                if (namespace === range.namespace && compareKeys(key, range.startKey) >= 0 && (range.endKey === '' || compareKeys(key, range.endKey) < 0)) {
+                if (namespace === range.namespace && inRange(range, key)) {
                     if (version) {
                         current.set(key, version);
                     } else {
@@ -219,16 +218,8 @@ export class Committer {
                     }
                 }
             }
-            const now = [...current.entries()].sort(([left], [right]) => compareKeys(left, right));
-            const compared = range.exhausted ? now : now.slice(0, range.results.length);
-            if (compared.length !== range.results.length) {
+            if (!rangeIsCurrent(range, [...current.entries()].sort(([left], [right]) => compareKeys(left, right)))) {
                 return false;
-            }
-            for (const [index, [key, version]] of compared.entries()) {
-                const read = range.results[index];
-                if (!read || read.key !== key || !compareVersions(read.version, version)) {
-                    return false;
-                }
             }
         }
         return true;

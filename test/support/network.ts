@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Pool } from 'pg';
 import { NetworkLedger } from '../../network/cometbft/ledger';
 import {
-    type NetworkLayout, networkClean, networkEnrolment, networkUp, nodeDatabaseUrl, rpcUrl, startNode, stopNode, untilCommitting, type NodePart,
+    type NetworkLayout, networkClean, networkDown, networkEnrolment, networkUp, nodeDatabaseUrl, rpcUrl, startNode, stopNode, untilCommitting, type NodePart,
 } from '../../network/cometbft/network';
 import { testServerUrl } from './postgres';
 
@@ -16,6 +16,8 @@ export interface TestNetwork {
     /** A pool on a node's own database. */
     pool(name: string): Promise<Pool>;
     kill(name: string, parts?: readonly NodePart[]): Promise<void>;
+    /** A CometBFT RPC call to a node, e.g. `num_unconfirmed_txs` or `commit?height=5`. */
+    rpc<T>(name: string, call: string): Promise<T>;
     start(name: string): Promise<void>;
     untilCommitting(names: readonly string[], minimumHeight?: number): Promise<void>;
     stop(): Promise<void>;
@@ -40,6 +42,8 @@ export async function startTestNetwork(options: Readonly<{ validators: number; t
     const ledgers: NetworkLedger[] = [];
     const pool = async (name: string): Promise<Pool> => {
         const created = new Pool({ connectionString: await nodeDatabaseUrl(dir, layout, name), max: 10 });
+        // A node rebuilt has its database dropped under the pool: idle connections end, new ones follow.
+        created.on('error', () => undefined);
         pools.push(created);
         return created;
     };
@@ -56,6 +60,17 @@ export async function startTestNetwork(options: Readonly<{ validators: number; t
         },
         pool,
         kill: (name, parts) => stopNode(dir, name, { parts, signal: 'SIGKILL' }),
+        async rpc<T>(name: string, call: string): Promise<T> {
+            const node = layout.nodes.find((candidate) => candidate.name === name);
+            if (!node) {
+                throw new Error(`no node ${name}`);
+            }
+            const body = await (await fetch(`${rpcUrl(node)}/${call}`)).json() as { result?: T; error?: unknown };
+            if (!body.result) {
+                throw new Error(`${call} on ${name}: ${JSON.stringify(body.error)}`);
+            }
+            return body.result;
+        },
         start: (name) => startNode(dir, layout, name),
         untilCommitting: (names, minimumHeight) => untilCommitting(dir, layout, names, minimumHeight),
         async stop() {
@@ -65,7 +80,12 @@ export async function startTestNetwork(options: Readonly<{ validators: number; t
             for (const created of pools.splice(0)) {
                 await created.end();
             }
-            await networkClean(dir);
+            if (process.env.COUNTERFOIL_KEEP_TEST_NETWORK) {
+                await networkDown(dir);
+                console.log(`    the network is kept in ${dir}`);
+            } else {
+                await networkClean(dir);
+            }
         },
     };
 }
