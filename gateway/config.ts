@@ -9,7 +9,9 @@ export interface GatewayConfig {
     readonly dataDir: string;
     readonly postgresPort: number;
     readonly databaseName: string;
-    readonly ledger: 'embedded';
+    readonly ledger: 'embedded' | 'network';
+    /** How the hub reaches a CometBFT network (LEDGER=network), and how `network up` makes one. */
+    readonly network: NetworkConfig;
     /** PKCS #8 PEM file of the hub's token-signing key (ES256), created on first use. */
     readonly tokenKeyFile: string;
     /** PKCS #8 PEM file of the key that signs PDF statements, created on first use. */
@@ -32,6 +34,25 @@ export interface GatewayConfig {
     readonly tokenMaxLifetimeSeconds: number;
     /** Tries in all of a transaction that lost a read conflict before ABORTED is answered. */
     readonly conflictAttempts: number;
+}
+
+export interface NetworkConfig {
+    /** The network's folder (`npm run network`): its layout and the organisations' authorities. */
+    readonly dir: string;
+    /** The node the hub works through (customs plays the E-Port's role). */
+    readonly node: string;
+    /** The node's CometBFT RPC; by default the one the network's layout names. */
+    readonly rpcUrl?: string;
+    /** The node's own database; by default the one the network's layout names. */
+    readonly databaseUrl?: string;
+    /** How long a submit waits for its block before answering UNAVAILABLE. */
+    readonly commitTimeoutMs: number;
+    /** How long a submit waits before broadcasting its transaction again. */
+    readonly rebroadcastMs: number;
+    /** How far a proposal's time may lie from its block's (written into genesis by `network up`). */
+    readonly timestampToleranceMs: number;
+    /** CometBFT's timeout_commit for a network `network up` makes. */
+    readonly timeoutCommit: string;
 }
 
 export class ConfigError extends Error {
@@ -67,10 +88,30 @@ export function readGatewayConfig(environment: NodeJS.ProcessEnv): GatewayConfig
         problems.push('COUNTERFOIL_DATABASE must be lowercase letters, digits and _');
     }
     const ledger = environment.LEDGER ?? 'embedded';
-    if (ledger !== 'embedded') {
+    if (ledger !== 'embedded' && ledger !== 'network') {
         problems.push(ledger === 'fabric'
             ? 'LEDGER=fabric is not available in this build: the Fabric network cannot be built here (see the README)'
-            : 'LEDGER must be embedded');
+            : 'LEDGER must be embedded or network');
+    }
+    const commitTimeoutSeconds = integer('COUNTERFOIL_NETWORK_COMMIT_TIMEOUT_SECONDS', 60, 1, 3600);
+    const rebroadcastSeconds = integer('COUNTERFOIL_NETWORK_REBROADCAST_SECONDS', 5, 1, 600);
+    const toleranceSeconds = integer('COUNTERFOIL_NETWORK_TIME_TOLERANCE_SECONDS', 30, 1, 3600);
+    const url = (name: string, schemes: RegExp, rule: string): string | undefined => {
+        const value = environment[name]?.trim() || undefined;
+        if (value !== undefined && !schemes.test(value)) {
+            problems.push(`${name} must be ${rule}`);
+        }
+        return value;
+    };
+    const networkRpcUrl = url('COUNTERFOIL_NETWORK_RPC_URL', /^https?:\/\/[^/\s]+\/?$/, 'an http:// or https:// address of a CometBFT RPC (e.g. http://127.0.0.1:26657)');
+    const networkDatabaseUrl = url('COUNTERFOIL_NETWORK_NODE_DATABASE_URL', /^postgres(ql)?:\/\//, 'a postgres:// or postgresql:// URL');
+    const networkNode = environment.COUNTERFOIL_NETWORK_NODE ?? 'customs';
+    if (!/^[a-z][a-z0-9-]{0,30}$/.test(networkNode)) {
+        problems.push('COUNTERFOIL_NETWORK_NODE must be a node name such as customs');
+    }
+    const timeoutCommit = environment.COUNTERFOIL_NETWORK_TIMEOUT_COMMIT ?? '250ms';
+    if (!/^\d{1,5}(ms|s)$/.test(timeoutCommit)) {
+        problems.push('COUNTERFOIL_NETWORK_TIMEOUT_COMMIT must be a duration such as 250ms or 1s');
     }
     const logLevel = environment.LOG_LEVEL ?? 'info';
     if (!LOG_LEVELS.includes(logLevel)) {
@@ -92,7 +133,11 @@ export function readGatewayConfig(environment: NodeJS.ProcessEnv): GatewayConfig
         throw new ConfigError(problems);
     }
     return {
-        port, host: environment.HOST ?? '127.0.0.1', databaseUrl, dataDir, postgresPort, databaseName, ledger: 'embedded',
+        port, host: environment.HOST ?? '127.0.0.1', databaseUrl, dataDir, postgresPort, databaseName, ledger: ledger as GatewayConfig['ledger'],
+        network: {
+            dir: resolve(environment.COUNTERFOIL_NETWORK_DIR ?? '.network'), node: networkNode, rpcUrl: networkRpcUrl, databaseUrl: networkDatabaseUrl,
+            commitTimeoutMs: commitTimeoutSeconds * 1000, rebroadcastMs: rebroadcastSeconds * 1000, timestampToleranceMs: toleranceSeconds * 1000, timeoutCommit,
+        },
         tokenKeyFile: resolve(environment.COUNTERFOIL_TOKEN_KEY_FILE ?? resolve(dataDir, 'token-signing-key.pem')),
         proofKeyFile: resolve(environment.COUNTERFOIL_PROOF_KEY_FILE ?? resolve(dataDir, 'proof-signing-key.pem')),
         keyEncryptionKeyFile: resolve(environment.COUNTERFOIL_KEY_ENCRYPTION_KEY_FILE ?? resolve(dataDir, 'key-encryption-key')),

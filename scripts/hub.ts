@@ -1,15 +1,17 @@
 import { join } from 'node:path';
 import { Pool } from 'pg';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { AdapterConfigError, AdapterHost, readAdapterConfig } from '../adapters';
 import { SIMULATED_DEADLINES, SimulatedAgencies } from '../adapters/simulators/demo';
 import type { Principal } from '../gateway/auth/principal';
 import type { TokenService } from '../gateway/auth/tokens';
 import type { ConsolePersona } from '../gateway/console/serve';
 import { RECONCILER, Reconciler, reconciliationRoutes } from '../adapters/reconciliation';
-import { ConfigError, readGatewayConfig } from '../gateway/config';
+import { ConfigError, type GatewayConfig, readGatewayConfig } from '../gateway/config';
 import { pushRoutes, pushWorkers, WebhookAddressPolicy, type WebhookSettings } from '../gateway/push';
-import { conflictRetry } from '../network/ledger';
+import { conflictRetry, type PartyLedger } from '../network/ledger';
+import { NetworkLedger } from '../network/cometbft/ledger';
+import { type NetworkLayout, type NetworkNode, networkEnrolment, nodeDatabaseUrl, readLayout, rpcUrl } from '../network/cometbft/network';
 import { startGateway } from '../gateway/server';
 import type { Services } from '../gateway/services';
 import { EmbeddedLedger } from '../network/embedded';
@@ -34,6 +36,29 @@ async function demoPersonas(tokens: TokenService, simulated: SimulatedAgencies):
         ['Auditor · 审计员', { subject: 'auditor', org: 'CustomsMSP', role: 'auditor' }],
     ];
     return Promise.all(people.map(async ([label, principal]) => ({ label, token: await tokens.issue(principal, { expiresInSeconds: 8 * 3600 }) })));
+}
+
+/** The embedded ledger in the hub's database, or a connection to a CometBFT network through one of its nodes. */
+async function openLedger(config: GatewayConfig, pool: Pool, logger: Logger): Promise<PartyLedger> {
+    if (config.ledger === 'embedded') {
+        return EmbeddedLedger.open({ pool, keys: await KeySealer.open(config.keyEncryptionKeyFile) });
+    }
+    const { dir, node: name } = config.network;
+    const layout = await readLayout(dir);
+    if (!layout && !(config.network.rpcUrl && config.network.databaseUrl)) {
+        throw new Error(`there is no network in ${dir}: run npm run network -- up first (or set COUNTERFOIL_NETWORK_DIR)`);
+    }
+    const node = layout?.nodes.find((candidate) => candidate.name === name);
+    if (layout && !node) {
+        throw new Error(`the network in ${dir} has no node ${name} (COUNTERFOIL_NETWORK_NODE); it has ${layout.nodes.map((candidate) => candidate.name).join(', ')}`);
+    }
+    const nodePool = new Pool({ connectionString: config.network.databaseUrl ?? await nodeDatabaseUrl(dir, layout as NetworkLayout, name), max: 20 });
+    const ledger = await NetworkLedger.open({
+        pool: nodePool, rpcUrl: config.network.rpcUrl ?? rpcUrl(node as NetworkNode), enrolment: await networkEnrolment(dir),
+        commitTimeoutMs: config.network.commitTimeoutMs, rebroadcastMs: config.network.rebroadcastMs, ownsPool: true,
+    });
+    logger.info({ node: name, rpc: config.network.rpcUrl ?? rpcUrl(node as NetworkNode), chainId: ledger.configuration.consensus.chainId }, 'connected to the CometBFT network');
+    return ledger;
 }
 
 export async function runHub(options: Readonly<{ welcome: boolean; simulators?: boolean }>): Promise<void> {
@@ -70,7 +95,7 @@ export async function runHub(options: Readonly<{ welcome: boolean; simulators?: 
             logger.warn({ err: error }, 'database connection lost');
         }
     });
-    const ledger = await EmbeddedLedger.open({ pool, keys: await KeySealer.open(config.keyEncryptionKeyFile) });
+    const ledger = await openLedger(config, pool, logger);
     const chain = ledger.integrity();
     if (!chain.verified) {
         logger.error({ problems: chain.problems }, 'the ledger\'s hash chain does not verify: it takes no writes, and /readyz says so, until the stored blocks are restored');

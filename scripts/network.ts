@@ -1,11 +1,12 @@
 import './chaincode-log-level';
-import { resolve } from 'node:path';
+import { readGatewayConfig } from '../gateway/config';
 import { binaryVersion, cometbftBinary } from '../network/cometbft/binary';
 import { logFile, networkClean, networkDown, networkStatus, networkUp, readLayout, rebuildNode, tail, untilCommitting } from '../network/cometbft/network';
 
 /**
  * npm run network -- build | up [--validators N] | down | status | logs [NODE] | clean
- * The network's folder is COUNTERFOIL_NETWORK_DIR (default .network in the project).
+ * The network's folder is COUNTERFOIL_NETWORK_DIR (default .network); its nodes' databases are on a
+ * PostgreSQL server of its own, or on COUNTERFOIL_NETWORK_POSTGRES_URL's.
  */
 const USAGE = 'usage: npm run network -- build | up [--validators N] [--timeout-commit 250ms] | down | status | logs [NODE] | rebuild NODE | clean';
 
@@ -15,7 +16,8 @@ function option(name: string): string | undefined {
 }
 
 async function main(): Promise<void> {
-    const dir = resolve(process.env.COUNTERFOIL_NETWORK_DIR ?? '.network');
+    const config = readGatewayConfig(process.env).network;
+    const dir = config.dir;
     const command = process.argv[2];
     const log = (message: string): void => console.log(message);
     switch (command) {
@@ -25,8 +27,9 @@ async function main(): Promise<void> {
             const layout = await networkUp({
                 dir, log,
                 validators: validators === undefined ? undefined : Number(validators),
-                timeoutCommit: option('timeout-commit'),
-                postgresUrl: process.env.COUNTERFOIL_NETWORK_DATABASE_URL,
+                timeoutCommit: option('timeout-commit') ?? config.timeoutCommit,
+                timestampToleranceMs: config.timestampToleranceMs,
+                postgresUrl: process.env.COUNTERFOIL_NETWORK_POSTGRES_URL,
             });
             log(`network ${layout.chainId} is up with ${layout.nodes.length} validators in ${((Date.now() - started) / 1000).toFixed(1)} s (${dir})`);
             for (const node of layout.nodes) {

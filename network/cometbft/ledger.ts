@@ -27,6 +27,8 @@ export type NetworkLedgerOptions = Readonly<{
     /** How long a submit waits before broadcasting its transaction again, in case a mempool lost it (default 5 s). */
     rebroadcastMs?: number;
     chaincodeLogLevel?: string;
+    /** Ends the pool when the ledger closes (the pool was made for it). */
+    ownsPool?: boolean;
 }>;
 
 const CHECK_TX_ERRORS: Readonly<Record<number, { code: LedgerError['code']; field: string }>> = {
@@ -56,7 +58,7 @@ export class NetworkLedger implements PartyLedger {
         private readonly chaincode: ChaincodeRuntime,
         readonly enrolment: Enrolment,
         private readonly chain: ChainReport,
-        private readonly settings: { commitTimeoutMs: number; rebroadcastMs: number },
+        private readonly settings: { commitTimeoutMs: number; rebroadcastMs: number; pool?: Pool },
     ) {}
 
     static async open(options: NetworkLedgerOptions): Promise<NetworkLedger> {
@@ -75,7 +77,7 @@ export class NetworkLedger implements PartyLedger {
         const client = await Comet38Client.connect(options.rpcUrl);
         const chain = await verifyChain(store);
         return new NetworkLedger(store, listener, client, config, roots, loadChaincode({ logLevel: options.chaincodeLogLevel ?? 'CRITICAL' }), options.enrolment, chain, {
-            commitTimeoutMs: options.commitTimeoutMs ?? 60_000, rebroadcastMs: options.rebroadcastMs ?? 5_000,
+            commitTimeoutMs: options.commitTimeoutMs ?? 60_000, rebroadcastMs: options.rebroadcastMs ?? 5_000, pool: options.ownsPool ? options.pool : undefined,
         });
     }
 
@@ -258,5 +260,6 @@ export class NetworkLedger implements PartyLedger {
     async close(): Promise<void> {
         await this.listener.close();
         this.client.disconnect();
+        await this.settings.pool?.end();
     }
 }
