@@ -3,11 +3,11 @@ import type { IdentityProvider } from './auth/identities';
 import type { Principal } from './auth/principal';
 import type { TokenService } from './auth/tokens';
 import type { Indexer } from './indexer/indexer';
-import { type Committed, type ConflictRetry, type Ledger, submitRetryingConflicts } from '../network/ledger';
+import { type Committed, type ConflictRetry, type PartyLedger, submitRetryingConflicts } from '../network/ledger';
 
 /** What route handlers work with. */
 export interface Services {
-    readonly ledger: Ledger;
+    readonly ledger: PartyLedger;
     readonly pool: Pool;
     readonly identities: IdentityProvider;
     readonly indexer: Indexer;

@@ -24,6 +24,33 @@ const PAIR = {
  */
 export function overviewRoutes(services: Services): RouteSpec[] {
     return [{
+        method: 'get', path: '/v1/ledger', tag: 'Overview', summary: 'Who orders the ledger\'s blocks: the embedded ledger, or each validator of the network with its height and whether it is in step',
+        responses: {
+            200: {
+                description: 'The consensus status', schema: {
+                    type: 'object', additionalProperties: false, required: ['engine', 'height'],
+                    properties: {
+                        engine: { type: 'string', enum: ['embedded', 'cometbft'] },
+                        height: { type: 'integer', description: 'the last height the hub\'s node committed' },
+                        chainId: { type: 'string' },
+                        node: { type: 'string', description: 'the validator the hub works through' },
+                        validators: {
+                            type: 'array', items: {
+                                type: 'object', additionalProperties: false, required: ['name', 'inStep'],
+                                properties: { name: { type: 'string' }, height: { type: 'integer' }, inStep: { type: 'boolean', description: 'within one height of the hub\'s node' } },
+                            },
+                        },
+                    },
+                },
+            },
+        },
+        handler: async ({ principal }) => {
+            if (principal.uscc) {
+                throw new Problem('FORBIDDEN', 'the ledger\'s status is for agencies and auditors', 'authorization');
+            }
+            return { status: 200, body: await services.ledger.consensus() };
+        },
+    }, {
         method: 'get', path: '/v1/overview', tag: 'Overview', summary: 'Handoffs per agency pair, confirmation rate, overdue, lag, and throughput over the last hour',
         responses: {
             200: {

@@ -5,7 +5,7 @@ import { loadChaincode } from '../execution/chaincode-runtime';
 import { type ChaincodeRuntime, executeProposal, signProposal, type SignedProposal } from '../execution/execute';
 import {
     type Checkpoint, type CloseableAsyncIterable, CommitError, type Committed, endorseErrorFrom, type Enrolment, type LedgerBlock, LedgerError, type LedgerEvent,
-    type LedgerHistory, type LedgerInfo, type LedgerIntegrity, type PartyLedger, type TransactionRequest,
+    type ConsensusStatus, type LedgerHistory, type LedgerInfo, type LedgerIntegrity, type PartyLedger, type TransactionRequest,
 } from '../ledger';
 import { MembershipAuthority, signedBy } from '../membership/authorities';
 import type { Block, ChannelConfig, ConsensusConfig } from '../storage/blocks';
@@ -58,7 +58,9 @@ export class NetworkLedger implements PartyLedger {
         private readonly chaincode: ChaincodeRuntime,
         readonly enrolment: Enrolment,
         private readonly chain: ChainReport,
-        private readonly settings: { commitTimeoutMs: number; rebroadcastMs: number; pool?: Pool },
+        private readonly settings: { commitTimeoutMs: number; rebroadcastMs: number; pool?: Pool; rpcUrl: string },
+        /** The validators' names, from genesis (CometBFT's validator set names none). */
+        private readonly validatorNames: readonly string[],
     ) {}
 
     static async open(options: NetworkLedgerOptions): Promise<NetworkLedger> {
@@ -77,8 +79,8 @@ export class NetworkLedger implements PartyLedger {
         const client = await Comet38Client.connect(options.rpcUrl);
         const chain = await verifyChain(store);
         return new NetworkLedger(store, listener, client, config, roots, loadChaincode({ logLevel: options.chaincodeLogLevel ?? 'CRITICAL' }), options.enrolment, chain, {
-            commitTimeoutMs: options.commitTimeoutMs ?? 60_000, rebroadcastMs: options.rebroadcastMs ?? 5_000, pool: options.ownsPool ? options.pool : undefined,
-        });
+            commitTimeoutMs: options.commitTimeoutMs ?? 60_000, rebroadcastMs: options.rebroadcastMs ?? 5_000, pool: options.ownsPool ? options.pool : undefined, rpcUrl: options.rpcUrl,
+        }, await genesisValidators(options.rpcUrl));
     }
 
     get history(): LedgerHistory {
@@ -252,6 +254,34 @@ export class NetworkLedger implements PartyLedger {
         return { height: BigInt((last?.number ?? -1) + 1), currentBlockHash: last?.headerHash.toString('hex') ?? '' };
     }
 
+    /**
+     * Each validator's height as this party's node sees it: its own from its status, its peers'
+     * from the consensus state it keeps of them (matched to their monikers through net_info).
+     */
+    async consensus(): Promise<ConsensusStatus> {
+        type Status = { node_info: { moniker: string }; sync_info: { latest_block_height: string } };
+        type NetInfo = { peers: { node_info: { id: string; moniker: string } }[] };
+        type Dump = { peers: { node_address: string; peer_state: { round_state: { height: string } } }[] };
+        const [status, net, dump] = await Promise.all([this.rpc<Status>('status'), this.rpc<NetInfo>('net_info'), this.rpc<Dump>('dump_consensus_state')]);
+        const height = Number(status.sync_info.latest_block_height);
+        const heights = new Map(dump.peers.map((peer) => [peer.node_address.split('@')[0] ?? '', Number(peer.peer_state.round_state.height) - 1]));
+        const peers = new Map(net.peers.map((peer) => [peer.node_info.moniker, heights.get(peer.node_info.id)]));
+        const validators = [status.node_info.moniker, ...this.validatorNames.filter((name) => name !== status.node_info.moniker)].map((name) => {
+            const seen = name === status.node_info.moniker ? height : peers.get(name);
+            return { name, height: seen, inStep: seen !== undefined && Math.abs(seen - height) <= 1 };
+        });
+        return { engine: 'cometbft', chainId: this.config.consensus.chainId, node: status.node_info.moniker, height, validators };
+    }
+
+    private async rpc<T>(method: string): Promise<T> {
+        const response = await fetch(`${this.settings.rpcUrl.replace(/\/$/, '')}/${method}`, { signal: AbortSignal.timeout(5000) });
+        const body = await response.json() as { result?: T; error?: { message?: string } };
+        if (!body.result) {
+            throw new LedgerError({ code: 'UNAVAILABLE', field: 'ledger', message: `the node's RPC answered ${method} with ${body.error?.message ?? response.status}` });
+        }
+        return body.result;
+    }
+
     async transaction(transactionId: string): Promise<{ blockNumber: bigint; validationCode: string } | undefined> {
         const found = await this.store.blockOfTransaction(transactionId);
         return found ? { blockNumber: BigInt(found.blockNumber), validationCode: found.validationCode } : undefined;
@@ -262,4 +292,13 @@ export class NetworkLedger implements PartyLedger {
         this.client.disconnect();
         await this.settings.pool?.end();
     }
+}
+
+/** The validators' names as the genesis file gives them. */
+async function genesisValidators(rpcUrl: string): Promise<string[]> {
+    const response = await fetch(`${rpcUrl.replace(/\/$/, '')}/genesis`, { signal: AbortSignal.timeout(10_000) }).catch((error: Error) => {
+        throw new LedgerError({ code: 'UNAVAILABLE', field: 'ledger', message: `the node's RPC at ${rpcUrl} does not answer: ${error.message}`, cause: error });
+    });
+    const body = await response.json() as { result?: { genesis: { validators: { name: string }[] } } };
+    return body.result?.genesis.validators.map((validator) => validator.name) ?? [];
 }

@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import { AGENCIES, CONTENT_COLLECTIONS, ENTERPRISES_MSP } from '@counterfoil/chaincode';
 import type {
-    Checkpoint, CloseableAsyncIterable, Committed, LedgerBlock, PartyLedger, LedgerEvent, LedgerInfo, LedgerIntegrity, TransactionRequest,
+    Checkpoint, CloseableAsyncIterable, Committed, ConsensusStatus, LedgerBlock, PartyLedger, LedgerEvent, LedgerInfo, LedgerIntegrity, TransactionRequest,
 } from '../ledger';
 import { CommitError, type LedgerHistory, LedgerError } from '../ledger';
 import { migrate } from '../postgres';
@@ -181,6 +181,10 @@ export class EmbeddedLedger implements PartyLedger {
 
     async info(): Promise<LedgerInfo> {
         return { height: BigInt(this.committer.currentHeight), currentBlockHash: this.committer.currentHash };
+    }
+
+    async consensus(): Promise<ConsensusStatus> {
+        return { engine: 'embedded', height: this.committer.currentHeight };
     }
 
     async transaction(transactionId: string): Promise<{ blockNumber: bigint; validationCode: string } | undefined> {

@@ -1,5 +1,5 @@
 export type {
-    Checkpoint, CloseableAsyncIterable, PartyLedger, Committed, Ledger, LedgerBlock, LedgerBlockTransaction, LedgerEvent, LedgerInfo, LedgerIntegrity, SigningIdentity, TransactionRequest,
+    Checkpoint, CloseableAsyncIterable, ConsensusStatus, PartyLedger, ValidatorStatus, Committed, Ledger, LedgerBlock, LedgerBlockTransaction, LedgerEvent, LedgerInfo, LedgerIntegrity, SigningIdentity, TransactionRequest,
 } from './ledger';
 export { CommitError, EndorseError, endorseErrorFrom, LedgerError, type LedgerErrorCode } from './errors';
 export { type ConflictRetry, conflictRetry, DEFAULT_CONFLICT_RETRY, submitRetryingConflicts } from './retry';

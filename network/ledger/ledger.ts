@@ -86,10 +86,25 @@ export interface LedgerIntegrity {
     readonly problems: readonly { readonly blockNumber: number; readonly problem: string }[];
 }
 
+/** One validator of a network as the party's node sees it. */
+export interface ValidatorStatus {
+    readonly name: string;
+    /** The last height it is known to have reached (undefined when its node is not connected). */
+    readonly height?: number;
+    /** Within one height of the party's own node. */
+    readonly inStep: boolean;
+}
+
+/** Who orders the ledger's blocks, and how far each orderer has come. */
+export type ConsensusStatus =
+    | { readonly engine: 'embedded'; readonly height: number }
+    | { readonly engine: 'cometbft'; readonly chainId: string; readonly node: string; readonly height: number; readonly validators: readonly ValidatorStatus[] };
+
 /** A ledger as one party holds it: what it submits and reads, the authorities it enrols with, the history its auditor verifies. */
 export interface PartyLedger extends Ledger {
     readonly enrolment: Enrolment;
     readonly history: LedgerHistory;
+    consensus(): Promise<ConsensusStatus>;
 }
 
 export interface Ledger {

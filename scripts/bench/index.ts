@@ -10,6 +10,10 @@
  *   cores; pass fewer for a quicker run.
  * `npm run bench -- queries [--scale 1000000,10000000]`: the queries at scale alone; writes
  *   bench/results/<time>-queries.json.
+ * `npm run bench -- network [--seconds 15] [--clients 32] [--rates 10,100] [--timeout-commit 250ms]`: the
+ *   CometBFT network on five validators (network up time, submit latency at fixed rates, committed
+ *   transactions a second at saturation, each process's memory) against CometBFT's kvstore on the
+ *   same topology; writes bench/results/<time>-network.json.
  * `npm run bench -- report bench/results/<time>.json [bench/results/<time>-audit.json]`: BENCHMARKS.md
  *   again from a results file, with the audit figures of a separate audit run if one is named.
  *
@@ -26,6 +30,7 @@ import { Pool } from 'pg';
 import { createDatabase, dropDatabase, freePort, type PostgresServer, startEmbeddedPostgres } from '../../network/postgres';
 import { type AuditBenchmark, auditBenchmark } from './audit';
 import { embeddedBenchmarks, type EmbeddedResults, queriesAtScale } from './embedded';
+import { networkBenchmark } from './network';
 
 const log = (line: string): void => {
     process.stderr.write(`${line}\n`);
@@ -126,7 +131,7 @@ async function main(): Promise<void> {
     const { values, positionals } = parseArgs({
         options: {
             seconds: { type: 'string', default: '15' }, clients: { type: 'string', default: '32' }, rates: { type: 'string', default: '100,500,1000' },
-            scale: { type: 'string', default: '1000000,10000000' }, transactions: { type: 'string' },
+            scale: { type: 'string', default: '1000000,10000000' }, transactions: { type: 'string' }, 'timeout-commit': { type: 'string' },
         },
         allowPositionals: true, strict: true,
     });
@@ -145,8 +150,8 @@ async function main(): Promise<void> {
         await writeFile('BENCHMARKS.md', markdown(saved.machine, saved.settings, saved.embedded, saved.audit));
         return;
     }
-    if (which !== 'all' && which !== 'audit' && which !== 'queries') {
-        console.error(`unknown benchmark ${which}: run all of them (no argument), audit, queries, or report FILE.json`);
+    if (which !== 'all' && which !== 'audit' && which !== 'queries' && which !== 'network') {
+        console.error(`unknown benchmark ${which}: run all of them (no argument), audit, queries, network, or report FILE.json`);
         process.exit(2);
     }
     const clients = integer(values.clients, 'clients', 1, 256);
@@ -172,6 +177,14 @@ async function main(): Promise<void> {
         return pool;
     };
     try {
+        if (which === 'network') {
+            const timeoutCommit = values['timeout-commit'] ?? '250ms';
+            log(`CometBFT network, 5 validators, timeout_commit ${timeoutCommit}, against kvstore on the same topology`);
+            const network = await networkBenchmark({ seconds, rates: values.rates === '100,500,1000' ? [10, 100] : rates, clients, timeoutCommit, log });
+            const machine = await machineFacts(await open(names.ledger));
+            log(`written: ${await writeResults(machine, '-network', { settings: { clients, 'seconds per run': seconds, 'timeout_commit': timeoutCommit }, network })}`);
+            return;
+        }
         if (which === 'queries') {
             log(`queries at scale (${scales.map((scale) => scale.toLocaleString('en')).join(', ')} handoffs)`);
             const queries = await queriesAtScale(await open(names.scale), scales, log);

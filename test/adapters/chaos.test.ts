@@ -9,6 +9,7 @@ import { EXPORT_FLOW_AGENCIES, exportFlowAdapters, type FlowAgency, exportScenar
 import { TokenService } from '../../gateway/auth/tokens';
 import { createDatabase, type PostgresServer, startEmbeddedPostgres } from '../../network/postgres';
 import { PERSONAS } from '../gateway/personas';
+import { startTestNetwork, type TestNetwork } from '../support/network';
 import { freePort } from '../support/postgres';
 import { until } from '../support/until';
 
@@ -16,16 +17,26 @@ import { until } from '../support/until';
  * Nothing handed between agencies goes missing unnoticed, whatever happens: real processes (the
  * hub, the adapters, PostgreSQL of its own, five agency systems over HTTP), faults in every agency,
  * the adapters killed with kill -9 twice mid-batch, one agency offline for 30 s, another restarted,
- * PostgreSQL restarted once. COUNTERFOIL_CHAOS_HANDOFFS sets the size (10,000 by default).
+ * PostgreSQL restarted once; on the CometBFT network, a validator killed with kill -9 as well.
+ * COUNTERFOIL_CHAOS_HANDOFFS sets the size (10,000 by default); COUNTERFOIL_CHAOS_LEDGERS which
+ * ledgers it runs on (embedded,network by default).
  */
 const TARGET = Number(process.env.COUNTERFOIL_CHAOS_HANDOFFS ?? 10_000);
+const LEDGERS = (process.env.COUNTERFOIL_CHAOS_LEDGERS ?? 'embedded,network').split(',').map((name) => name.trim());
 /** Declarations a second reaching customs; each brings about 3.5 handoffs and 14 ledger transactions. */
 const RATE = Number(process.env.COUNTERFOIL_CHAOS_RATE ?? 12);
 const RECEIPT_SECONDS = 20;
 const MAX_RETRANSMISSIONS = 2;
 const OFFLINE_MS = 30_000;
 
-describe(`chaos: ${TARGET.toLocaleString('en')} handoffs through crashes, outages and faults`, function () {
+for (const ledger of ['embedded', 'network'] as const) {
+    if (LEDGERS.includes(ledger)) {
+        chaos(ledger);
+    }
+}
+
+function chaos(ledger: 'embedded' | 'network'): void {
+describe(`chaos on the ${ledger === 'network' ? 'CometBFT network (5 validators)' : 'embedded ledger'}: ${TARGET.toLocaleString('en')} handoffs through crashes, outages and faults`, function () {
     this.timeout(0); // bounded by the waits below, each with its own limit
     const systems: Record<FlowAgency, SimulatedAgencySystem> = {
         // Senders list 1 % of their records twice; recipients drop 5 % of deliveries for good and
@@ -46,6 +57,7 @@ describe(`chaos: ${TARGET.toLocaleString('en')} handoffs through crashes, outage
     let gatewayUrl: string;
     let databaseUrl: string;
     let totals: ScenarioTotals;
+    let network: TestNetwork | undefined;
 
     function spawnNode(script: string, environment: NodeJS.ProcessEnv, label: string): ChildProcess {
         const child = spawn(process.execPath, [join(__dirname, '..', '..', 'scripts', script)], {
@@ -106,9 +118,13 @@ describe(`chaos: ${TARGET.toLocaleString('en')} handoffs through crashes, outage
         pool = new Pool({ connectionString: databaseUrl, max: 4 });
         pool.on('error', () => undefined); // the restart below closes idle connections
 
+        if (ledger === 'network') {
+            network = await startTestNetwork({ validators: 5 });
+        }
         const port = await freePort();
         gatewayUrl = `http://127.0.0.1:${port}`;
         hub = spawnNode('gateway.js', {
+            ...(network ? { LEDGER: 'network', COUNTERFOIL_NETWORK_DIR: network.dir, COUNTERFOIL_NETWORK_COMMIT_TIMEOUT_SECONDS: '300' } : {}),
             DATABASE_URL: databaseUrl, PORT: String(port), COUNTERFOIL_DATA_DIR: join(folder, 'hub'),
             COUNTERFOIL_RECONCILIATION_SCHEDULE: '*/2 * * * * *', COUNTERFOIL_RATE_LIMIT_PER_MINUTE: '1000000',
         }, 'hub');
@@ -141,6 +157,7 @@ describe(`chaos: ${TARGET.toLocaleString('en')} handoffs through crashes, outage
         await pool?.end().catch(() => undefined);
         await Promise.all(Object.values(systems).map((system) => system.stop()));
         await postgres?.stop().catch(() => undefined);
+        await network?.stop();
         await rm(folder, { recursive: true, force: true });
     });
 
@@ -167,10 +184,18 @@ describe(`chaos: ${TARGET.toLocaleString('en')} handoffs through crashes, outage
         await new Promise((resolve) => setTimeout(resolve, 2000));
         postgres = await startEmbeddedPostgres({ dataDir: join(folder, 'postgres'), port: postgresPort });
         mark('PostgreSQL started again');
+        if (network) {
+            mark(`kill -9 the tax validator (${await onLedger()} handoffs on the ledger)`);
+            await network.kill('tax');
+        }
         await reached(0.55);
         mark(`kill -9 the adapters (${await onLedger()} handoffs on the ledger)`);
         await killAdapters();
         await reached(0.7);
+        if (network) {
+            mark('the tax validator started again');
+            await network.start('tax');
+        }
         mark('tax restarted (down 2 s)');
         await systems.tax.restart(2000);
         await backOnline;
@@ -196,6 +221,15 @@ describe(`chaos: ${TARGET.toLocaleString('en')} handoffs through crashes, outage
         }, 'every handoff to settle', 20 * 60_000);
         mark('settled');
         await stopChild(adapters, 'SIGTERM');
+        if (network) {
+            // The validator killed mid-run caught up: every node holds the same last block.
+            const running = network;
+            const nodePools = await Promise.all(running.layout.nodes.map((node) => running.pool(node.name)));
+            const tips = async (): Promise<string[]> => Promise.all(nodePools.map(async (nodePool) => (await nodePool.query<{ tip: string }>(
+                "SELECT number || ':' || encode(header_hash, 'hex') AS tip FROM ledger_blocks ORDER BY number DESC LIMIT 1")).rows[0]?.tip ?? ''));
+            await waitFor(async () => new Set(await tips()).size === 1, 'every validator to hold the same last block', 120_000);
+            mark('every validator holds the same last block');
+        }
 
         const statuses = await pool.query<{ sender: string; message_id: string; status: string; receipt_hash: string | null }>(
             "SELECT sender, message_id, status, record -> 'receipt' ->> 'payloadHash' AS receipt_hash FROM handoffs");
@@ -252,3 +286,4 @@ describe(`chaos: ${TARGET.toLocaleString('en')} handoffs through crashes, outage
         expect(verifications, 'one verification per declaration').to.equal(totals.declarations);
     });
 });
+}

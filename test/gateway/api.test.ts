@@ -118,6 +118,16 @@ describe('the gateway over HTTP: the exporter\'s story', function () {
         expect((await as('exporter', 'GET', '/v1/overview')).status).to.equal(403);
     });
 
+    it('tells agencies who orders the ledger\'s blocks and how far it has come', async () => {
+        const before = Number((await harness.ledger.info()).height);
+        const status = await as<{ engine: string; height: number }>('tax', 'GET', '/v1/ledger');
+        const after = Number((await harness.ledger.info()).height);
+        expect(status.status).to.equal(200);
+        expect(status.body.engine).to.equal('embedded');
+        expect(status.body.height, 'blocks committed so far, block 0 included').to.be.within(before, after).and.greaterThan(1);
+        expect((await as('exporter', 'GET', '/v1/ledger')).status).to.equal(403);
+    });
+
     it('lets the exporter open a case against the silence, which the parties settle', async () => {
         const opened = await as<CaseRecord>('exporter', 'POST', '/v1/cases', {
             caseId: `NR-${toForex.messageId}`, subject: { kind: 'HANDOFF', sender: 'CustomsMSP', messageId: toForex.messageId },

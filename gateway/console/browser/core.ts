@@ -31,6 +31,8 @@ const WORDS: Readonly<Record<string, readonly [string, string]>> = {
     signIn: ['Sign in', '登录'], token: ['Bearer token', '访问令牌'], signOut: ['Sign out', '退出'], personas: ['Sign in as', '以下列身份登录'],
     overview: ['Overview', '总览'], unconfirmed: ['Unconfirmed transfers', '未确认传递'], cases: ['Cases', '争议案件'], trace: ['Trace', '数据流向'],
     verify: ['Verify a permit', '许可证核验'], audit: ['Audit', '审计'],
+    ledger: ['Ledger', '账本'], embeddedLedger: ['Embedded ledger (one node)', '内嵌账本（单节点）'], height: ['Height', '高度'], validator: ['Validator', '验证节点'],
+    inStep: ['In step', '同步'], yes: ['yes', '是'], no: ['no', '否'],
     handoffs: ['Handoffs', '传递'], confirmed: ['Confirmed', '已确认'], overdue: ['Overdue', '逾期'], openCases: ['Open cases', '未结案件'],
     confirmationRate: ['Confirmation rate', '确认率'], lag: ['Lag (median / max, s)', '时延（中位/最大，秒）'], sender: ['Sender', '发送方'],
     recipient: ['Recipient', '接收方'], status: ['Status', '状态'], perMinute: ['Handoffs sent per minute (last hour)', '每分钟发送（近一小时）'],

@@ -16,6 +16,7 @@ export type Page = (context: PageContext) => Promise<HTMLElement>;
 
 interface Pair { sender: string; recipient: string; handoffs: number; byStatus: Record<string, number>; confirmed: number; confirmationRate: number; overdue: number; receiptSecondsMedian: number | null; receiptSecondsMax: number | null }
 interface Overview { pairs: Pair[]; totals: { handoffs: number; confirmed: number; overdue: number }; perMinute: { minute: string; sent: number }[]; openCases: number }
+interface Consensus { engine: 'embedded' | 'cometbft'; height: number; chainId?: string; node?: string; validators?: { name: string; height?: number; inStep: boolean }[] }
 interface Health { name: string; organisation: string; lastSuccessAt: string | null; lagSeconds: number | null; errors: number; consecutiveFailures: number; quarantined: number; parked: number; lastError: string | null }
 interface Discrepancy { class: string; sender: string; messageId: string; recipient: string; subject: string | null; status: string; sentAt: string; deadline: string; overdue: boolean; retransmissions: number; reason?: string }
 
@@ -51,7 +52,7 @@ function chart(points: Overview['perMinute'], label: string): HTMLElement {
 }
 
 export const overviewPage: Page = async ({ api, words }) => {
-    const [overview, adapters] = await Promise.all([api.get<Overview>('/v1/overview'), api.get<Health[]>('/v1/adapters')]);
+    const [overview, adapters, consensus] = await Promise.all([api.get<Overview>('/v1/overview'), api.get<Health[]>('/v1/adapters'), api.get<Consensus>('/v1/ledger')]);
     const rate = overview.totals.handoffs === 0 ? '—' : `${Math.round((overview.totals.confirmed / overview.totals.handoffs) * 1000) / 10} %`;
     const agencies = [...new Set(overview.pairs.flatMap((pair) => [pair.sender, pair.recipient]))].sort();
     const pairOf = (sender: string, recipient: string): Pair | undefined => overview.pairs.find((pair) => pair.sender === sender && pair.recipient === recipient);
@@ -73,6 +74,13 @@ export const overviewPage: Page = async ({ api, words }) => {
             words.t('nothing')),
         h('h2', {}, words.t('lag')), matrix,
         chart(overview.perMinute, words.t('perMinute')),
+        h('h2', {}, words.t('ledger')),
+        consensus.engine === 'embedded'
+            ? h('p', {}, `${words.t('embeddedLedger')} · ${words.t('height')} ${consensus.height}`)
+            : table([words.t('validator'), words.t('height'), words.t('inStep')],
+                (consensus.validators ?? []).map((validator) => [validator.name === consensus.node ? `${validator.name} ★` : validator.name, validator.height ?? '—',
+                    validator.inStep ? words.t('yes') : h('span', { class: 'warn' }, words.t('no'))]),
+                words.t('nothing')),
         h('h2', {}, words.t('adapters')),
         table([words.t('adapter'), words.t('lastSuccess'), words.t('errors'), words.t('quarantined'), words.t('parked')],
             adapters.map((adapter) => [adapter.name, adapter.lastSuccessAt ? since(adapter.lastSuccessAt) : '—',
