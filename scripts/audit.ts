@@ -19,6 +19,7 @@ import { type AuditReport, auditLedger, auditReportPdf, entityAsOf } from '../ga
 import type { EntityRef } from '../gateway/audit/entities';
 import { ConfigError, readGatewayConfig } from '../gateway/config';
 import { LedgerStore } from '../network/storage/store';
+import { type NetworkLayout, nodeDatabaseUrl, readLayout } from '../network/cometbft/network';
 import { createDatabase, embeddedServerUrl, type PostgresServer, startEmbeddedPostgres } from '../network/postgres';
 
 const USAGE = `usage:
@@ -41,8 +42,11 @@ async function reachable(url: string): Promise<boolean> {
     }
 }
 
-/** The hub's database, and a way to let go of it afterwards. */
-async function database(): Promise<{ pool: Pool; close: () => Promise<void> }> {
+/**
+ * The hub's database (its query tables), the database holding the ledger's blocks and state (the
+ * same on the embedded ledger; the node's own with LEDGER=network), and a way to let go of them.
+ */
+async function database(): Promise<{ pool: Pool; ledgerPool: Pool; close: () => Promise<void> }> {
     let config;
     try {
         config = readGatewayConfig(process.env);
@@ -59,7 +63,16 @@ async function database(): Promise<{ pool: Pool; close: () => Promise<void> }> {
         url = await createDatabase(server?.url ?? running, config.databaseName);
     }
     const pool = new Pool({ connectionString: url, max: 4 });
-    return { pool, close: async () => { await pool.end(); await server?.stop(); } };
+    if (config.ledger === 'network') {
+        const { dir, node } = config.network;
+        const layout = await readLayout(dir);
+        if (!config.network.databaseUrl && !layout) {
+            fail(`there is no network in ${dir}, and COUNTERFOIL_NETWORK_NODE_DATABASE_URL is not set`);
+        }
+        const ledgerPool = new Pool({ connectionString: config.network.databaseUrl ?? await nodeDatabaseUrl(dir, layout as NetworkLayout, node), max: 4 });
+        return { pool, ledgerPool, close: async () => { await ledgerPool.end(); await pool.end(); await server?.stop(); } };
+    }
+    return { pool, ledgerPool: pool, close: async () => { await pool.end(); await server?.stop(); } };
 }
 
 function point(values: { to?: string; 'as-of'?: string }): { toBlock?: number; asOf?: Date } {
@@ -135,9 +148,9 @@ async function main(): Promise<void> {
         fail('--report must name a .pdf or .json file');
     }
     const ref = command === 'history' ? entity(rest) : undefined;
-    const { pool, close } = await database();
+    const { pool, ledgerPool, close } = await database();
     try {
-        const store = new LedgerStore(pool, 'counterfoil');
+        const store = new LedgerStore(ledgerPool, 'counterfoil');
         if (ref) {
             process.stdout.write(`${JSON.stringify(await entityAsOf(store, ref, at), null, 2)}\n`);
             return;

@@ -6,7 +6,7 @@ import { CounterfoilApplication } from '../network/cometbft/application';
 /**
  * A network node's Counterfoil process: the ABCI application its cometbft process connects to,
  * executing every block into this node's own PostgreSQL database.
- *   node dist/scripts/node.js --database <url> --abci tcp://127.0.0.1:<port>
+ *   COUNTERFOIL_NODE_DATABASE_URL=<url> node dist/scripts/node.js --abci tcp://127.0.0.1:<port>
  */
 function argument(name: string): string {
     const at = process.argv.indexOf(`--${name}`);
@@ -22,7 +22,11 @@ const log = (message: string): void => {
 };
 
 async function main(): Promise<void> {
-    const pool = new Pool({ connectionString: argument('database'), max: 10 });
+    const database = process.env.COUNTERFOIL_NODE_DATABASE_URL;
+    if (!database) {
+        throw new Error('COUNTERFOIL_NODE_DATABASE_URL (the node\'s own database) is required');
+    }
+    const pool = new Pool({ connectionString: database, max: 10 });
     const application = await CounterfoilApplication.open({ pool, log });
     const consensus = new Set(['initChain', 'finalizeBlock', 'commit']);
     const server = await AbciServer.listen(argument('abci'), async (request) => {

@@ -7,12 +7,15 @@ import { type ConflictRetry, LedgerError, type Ledger, type SigningIdentity, sub
 import { migrate } from '../../network/postgres';
 import { CLASS_OF_STATUS, type Discrepancy, type DiscrepancyClass, OFF_LEDGER_CLASSES, unconfirmedTransfers } from './discrepancies';
 import { offLedgerCounts, reconciliationSchema } from './migrations';
+import { inKeyOrder } from '../ordered';
 
 const CASE_REASON: Readonly<Partial<Record<DiscrepancyClass, CaseReason>>> = {
     NOT_DELIVERED: 'NOT_RECEIVED', NOT_ACKNOWLEDGED: 'OTHER', CONTENT_MISMATCH: 'CONTENT_MISMATCH', REJECTED: 'DATA_ERROR',
 };
 
 const PAGE = 500;
+/** Cases opened or closed at once: each waits for its block. */
+const CASES_AT_ONCE = 16;
 
 export interface RunReport {
     readonly trigger: string;
@@ -95,19 +98,18 @@ export class Reconciler {
         let after: readonly [string, string, string] | undefined;
         for (;;) {
             const page = await unconfirmedTransfers(this.options.pool, { overdueOnly: true, limit: PAGE, afterKey: after });
-            for (const discrepancy of page) {
-                examined++;
-                if (OFF_LEDGER_CLASSES.includes(discrepancy.class)) {
-                    offLedger++;
-                    continue;
-                }
+            examined += page.length;
+            const onLedger = page.filter((discrepancy) => !OFF_LEDGER_CLASSES.includes(discrepancy.class));
+            offLedger += page.length - onLedger.length;
+            // Several cases at once: each waits for its block, the more so on a network.
+            await inKeyOrder(onLedger, (discrepancy) => [`${discrepancy.sender}/${discrepancy.messageId}`], CASES_AT_ONCE, async (discrepancy) => {
                 try {
                     opened += (await this.openCase(identity, discrepancy)) ? 1 : 0;
                 } catch (error) {
                     failures++;
                     this.options.logger.warn({ err: error, sender: discrepancy.sender, messageId: discrepancy.messageId }, 'could not open a reconciliation case');
                 }
-            }
+            });
             const last = page.at(-1);
             if (page.length < PAGE || !last) {
                 break;
@@ -151,10 +153,8 @@ export class Reconciler {
               WHERE r.closed_at IS NULL`);
         let closed = 0;
         let failed = 0;
-        for (const row of open.rows) {
-            if (row.status === null || CLASS_OF_STATUS[row.status] === row.class) {
-                continue;
-            }
+        const settled = open.rows.filter((row) => row.status !== null && CLASS_OF_STATUS[row.status] !== row.class);
+        await inKeyOrder(settled, (row) => [row.case_id], CASES_AT_ONCE, async (row) => {
             const resolution = `NOW_${row.status}`;
             try {
                 await submitRetryingConflicts(this.options.ledger, {
@@ -165,12 +165,12 @@ export class Reconciler {
                 if (!(error instanceof LedgerError && error.code === 'FAILED_PRECONDITION')) {
                     failed++;
                     this.options.logger.warn({ err: error, caseId: row.case_id }, 'could not close a reconciliation case');
-                    continue;
+                    return;
                 }
             }
             await this.options.pool.query('UPDATE reconciliation_cases SET closed_at = now(), resolution = $2::text WHERE case_id = $1::text', [row.case_id, resolution]);
             closed++;
-        }
+        });
         return { closed, failed };
     }
 }

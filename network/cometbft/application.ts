@@ -3,8 +3,9 @@ import { CheckTxType, type Request, type RequestCheckTx, type RequestFinalizeBlo
 import { BlockStateView } from '../execution/block-view';
 import { loadChaincode } from '../execution/chaincode-runtime';
 import { type ChaincodeRuntime, executeProposal } from '../execution/execute';
+import type { Simulation } from '../execution/stub';
 import { migrate } from '../postgres';
-import { type Block, type BlockTransaction, type ChannelConfig, type ConsensusConfig, makeBlock, type ValidationCode } from '../storage/blocks';
+import { type BlockTransaction, type ChannelConfig, type ConsensusConfig, makeBlock, type ValidationCode } from '../storage/blocks';
 import { LEDGER_MIGRATIONS } from '../storage/migrations';
 import { StateCache } from '../storage/state-cache';
 import { type BlockCommit, LedgerStore, parseBlockData } from '../storage/store';
@@ -262,7 +263,7 @@ export class CounterfoilApplication {
     /** One transaction of a block: the rules, then the chaincode over the state as the block has it so far. */
     private async execute(rules: ProposalRules, view: BlockStateView, envelope: Envelope, transactionId: string, time: Date, duplicate: boolean): Promise<{
         code: ValidationCode; problem?: string; response: BlockTransaction['response']; readWriteSet: BlockTransaction['readWriteSet'];
-        event?: BlockTransaction['event']; simulation?: import('../execution/stub').Simulation;
+        event?: BlockTransaction['event']; simulation?: Simulation;
     }> {
         const nothing = { reads: [], rangeReads: [], writes: [], metadataWrites: [] };
         const refused = (code: ValidationCode, problem: string): Awaited<ReturnType<CounterfoilApplication['execute']>> => ({

@@ -2,18 +2,18 @@ import { Comet38Client } from '@cosmjs/tendermint-rpc';
 import type { Pool } from 'pg';
 import { verifyChain, type ChainReport } from '../audit/chain';
 import { loadChaincode } from '../execution/chaincode-runtime';
-import { type ChaincodeRuntime, executeProposal, signProposal, type SignedProposal } from '../execution/execute';
+import { type ChaincodeRuntime, endorse, type Endorser, type SignedProposal } from '../execution/execute';
 import {
     type Checkpoint, type CloseableAsyncIterable, CommitError, type Committed, endorseErrorFrom, type Enrolment, type LedgerBlock, LedgerError, type LedgerEvent,
     type ConsensusStatus, type LedgerHistory, type LedgerInfo, type LedgerIntegrity, type PartyLedger, type TransactionRequest,
 } from '../ledger';
-import { MembershipAuthority, signedBy } from '../membership/authorities';
+import { MembershipAuthority } from '../membership/authorities';
 import type { Block, ChannelConfig, ConsensusConfig } from '../storage/blocks';
 import { CommitListener } from '../storage/commit-listener';
 import { blockSummaries, ledgerEvents, readBlocks } from '../storage/reader';
 import { LedgerStore, parseBlockData } from '../storage/store';
 import { TX_CODES } from './application';
-import { encodeEnvelope } from './transactions';
+import { decodeEnvelope, encodeEnvelope } from './transactions';
 
 export type NetworkLedgerOptions = Readonly<{
     /** The node's own database, which its Counterfoil process writes and this reads. */
@@ -112,6 +112,12 @@ export class NetworkLedger implements PartyLedger {
      * be committed, or after the commit timeout (the chain halted).
      */
     async broadcastAndConfirm(transactionId: string, bytes: Uint8Array): Promise<Committed> {
+        const envelope = decodeEnvelope(bytes);
+        if (typeof envelope === 'string') {
+            throw new LedgerError({ code: 'INVALID_ARGUMENT', field: 'transaction', transactionId, message: envelope });
+        }
+        /** Past this, no block can take it: block times only grow, and a block takes proposals within the tolerance of its time. */
+        const reach = Date.parse(envelope.proposal.timestamp) + this.config.consensus.timestampToleranceMs;
         const started = Date.now();
         let broadcastAt = 0;
         let wake: (() => void) | undefined;
@@ -132,6 +138,12 @@ export class NetworkLedger implements PartyLedger {
                     });
                 }
                 if (now - broadcastAt >= this.settings.rebroadcastMs) {
+                    if (broadcastAt > 0 && await this.latestBlockTime() > reach && !(await this.committed(transactionId))) {
+                        throw new LedgerError({
+                            code: 'UNAVAILABLE', field: 'ledger', transactionId,
+                            message: `transaction ${transactionId} was not committed, and no block can take it any more (the chain's time is past its timestamp and the tolerance of ${this.config.consensus.timestampToleranceMs / 1000} s): nothing was written; submit it again`,
+                        });
+                    }
                     await this.broadcast(transactionId, bytes, broadcastAt > 0);
                     broadcastAt = now;
                 }
@@ -161,9 +173,18 @@ export class NetworkLedger implements PartyLedger {
             if (response.code === TX_CODES.DUPLICATE_TXID) {
                 return; // committed meanwhile: the next look finds it
             }
+            if (again && response.code === TX_CODES.TIMESTAMP_OUT_OF_RANGE) {
+                return; // it waited too long: whether a block can still take it, the chain's time decides
+            }
             const mapped = CHECK_TX_ERRORS[response.code] ?? { code: 'INTERNAL' as const, field: 'transaction' };
             throw new LedgerError({ ...mapped, transactionId, message: `the node refused the transaction: ${response.log ?? `code ${response.code}`}` });
         }
+    }
+
+    /** The time of the node's latest block (CometBFT's BFT time, not any clock of this machine). */
+    private async latestBlockTime(): Promise<number> {
+        const status = await this.rpc<{ sync_info: { latest_block_time: string } }>('status').catch(() => undefined);
+        return status ? Date.parse(status.sync_info.latest_block_time) : Number.NEGATIVE_INFINITY;
     }
 
     /** The committed outcome of a transaction: its result when valid, the block's verdict otherwise. */
@@ -193,29 +214,19 @@ export class NetworkLedger implements PartyLedger {
 
     /** Checks the caller, has it sign the proposal, and simulates it against the node's committed state. */
     private async endorse(request: TransactionRequest): Promise<{ signed: SignedProposal; payload: Uint8Array }> {
-        const now = new Date();
-        const authority = this.roots.get(request.identity.mspId);
-        if (!authority) {
-            throw new LedgerError({ code: 'UNAUTHENTICATED', field: 'identity', message: `organisation ${request.identity.mspId} is not part of this network` });
-        }
-        const member = authority.admit(request.identity.certificate, now);
-        if (typeof member === 'string') {
-            throw new LedgerError({ code: 'UNAUTHENTICATED', field: 'identity', message: member });
-        }
-        const signed = await signProposal(request, this.config, now);
-        if (!signedBy(member, signed.digest, signed.signature)) {
-            throw new LedgerError({ code: 'UNAUTHENTICATED', field: 'identity', message: 'the proposal signature does not match the certificate', transactionId: signed.transactionId });
-        }
-        const collections = new Set(this.config.collections.map((collection) => collection.name));
-        const execution = await executeProposal(this.chaincode, this.store, signed, new Map(Object.entries(request.transient ?? {})), collections);
-        if (execution.outcome === 'unavailable') {
-            throw new LedgerError({ code: 'UNAVAILABLE', message: `the node's state could not be read: ${execution.failure.message}`, transactionId: signed.transactionId, cause: execution.failure });
-        }
-        if (execution.outcome === 'refused') {
-            throw execution.error;
-        }
-        return { signed, payload: Uint8Array.from(execution.response.payload ?? new Uint8Array(0)) };
+        const { signed, response } = await endorse(this.endorser, request);
+        return { signed, payload: Uint8Array.from(response.payload ?? new Uint8Array(0)) };
     }
+
+    private get endorser(): Endorser {
+        this.endorsing ??= {
+            authorities: this.roots, target: this.config, runtime: this.chaincode, view: this.store,
+            collections: new Set(this.config.collections.map((collection) => collection.name)),
+        };
+        return this.endorsing;
+    }
+
+    private endorsing?: Endorser;
 
     events(options: { readonly start?: Checkpoint } = {}): CloseableAsyncIterable<LedgerEvent> {
         const start = options.start;

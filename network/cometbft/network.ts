@@ -9,7 +9,7 @@ import { AGENCIES, CONTENT_COLLECTIONS, ENTERPRISES_MSP } from '@counterfoil/cha
 import { AuthorityEnrolment, MembershipAuthority } from '../membership/authorities';
 import { KeySealer } from '../membership/key-sealer';
 import {
-    createDatabase, dropDatabase, embeddedPostgresRunning, embeddedServerUrl, freePort, startEmbeddedPostgres, stopEmbeddedPostgres,
+    createDatabase, dropDatabase, embeddedPostgresRunning, embeddedServerUrl, freePort, processAlive, startEmbeddedPostgres, stopEmbeddedPostgres,
 } from '../postgres';
 import type { GenesisAppState } from './application';
 import { cometbftBinary, PROJECT_DIR } from './binary';
@@ -185,14 +185,28 @@ async function createNetwork(dir: string, binary: string, options: NetworkOption
         const home = cometHome(dir, node.name);
         await writeFile(join(home, 'config', 'genesis.json'), JSON.stringify(genesis, null, 2));
         const peers = nodes.filter((_, other) => other !== index).map((peer) => `${identities[nodes.indexOf(peer)]?.nodeId}@127.0.0.1:${peer.ports.p2p}`).join(',');
-        await configure(join(home, 'config', 'config.toml'), node, peers, layout.timeoutCommit);
+        await configureCometbft(join(home, 'config', 'config.toml'), {
+            proxyApp: `tcp://127.0.0.1:${node.ports.abci}`, moniker: node.name, ports: node.ports, peers, timeoutCommit: layout.timeoutCommit,
+        });
     }
     await writeFile(layoutFile(dir), JSON.stringify(layout, null, 2), { mode: 0o600 });
     return layout;
 }
 
-/** Sets a node's addresses, peers and consensus timing in the config.toml `cometbft init` wrote. */
-async function configure(file: string, node: NetworkNode, peers: string, timeoutCommit: string): Promise<void> {
+/** What a validator's config.toml is given over what `cometbft init` wrote. */
+export interface CometbftSettings {
+    /** `tcp://127.0.0.1:PORT` of the ABCI application, or the name of a built-in one (`kvstore`). */
+    readonly proxyApp: string;
+    readonly moniker?: string;
+    readonly ports: { readonly p2p: number; readonly rpc: number };
+    /** `id@host:port` of every other validator, comma-separated. */
+    readonly peers: string;
+    readonly timeoutCommit: string;
+    readonly logLevel?: string;
+}
+
+/** Sets a validator's addresses, peers, mempool and consensus timing in the config.toml `cometbft init` wrote. */
+export async function configureCometbft(file: string, settings: CometbftSettings): Promise<void> {
     let section = '';
     const lines = (await readFile(file, 'utf8')).split('\n').map((line) => {
         const header = /^\[([^\]]+)\]/.exec(line);
@@ -201,13 +215,13 @@ async function configure(file: string, node: NetworkNode, peers: string, timeout
             return line;
         }
         const set = (key: string, value: string): string | undefined => (new RegExp(`^${key}\\s*=`).test(line) ? `${key} = ${value}` : undefined);
-        return (section === '' && (set('proxy_app', `"tcp://127.0.0.1:${node.ports.abci}"`) ?? set('moniker', `"${node.name}"`)
-                ?? set('log_level', '"info"')))
-            || (section === 'rpc' && (set('laddr', `"tcp://127.0.0.1:${node.ports.rpc}"`) ?? set('max_body_bytes', String(MAX_TRANSACTION_BYTES * 2 + 1_000_000))))
-            || (section === 'p2p' && (set('laddr', `"tcp://127.0.0.1:${node.ports.p2p}"`) ?? set('persistent_peers', `"${peers}"`)
+        return (section === '' && (set('proxy_app', `"${settings.proxyApp}"`) ?? (settings.moniker ? set('moniker', `"${settings.moniker}"`) : undefined)
+                ?? set('log_level', `"${settings.logLevel ?? 'info'}"`)))
+            || (section === 'rpc' && (set('laddr', `"tcp://127.0.0.1:${settings.ports.rpc}"`) ?? set('max_body_bytes', String(MAX_TRANSACTION_BYTES * 2 + 1_000_000))))
+            || (section === 'p2p' && (set('laddr', `"tcp://127.0.0.1:${settings.ports.p2p}"`) ?? set('persistent_peers', `"${settings.peers}"`)
                 ?? set('addr_book_strict', 'false') ?? set('allow_duplicate_ip', 'true') ?? set('pex', 'false')))
             || (section === 'mempool' && (set('max_tx_bytes', String(MAX_TRANSACTION_BYTES)) ?? set('max_txs_bytes', String(256 * 1024 * 1024))))
-            || (section === 'consensus' && (set('timeout_commit', `"${timeoutCommit}"`) ?? set('create_empty_blocks_interval', '"5s"')))
+            || (section === 'consensus' && (set('timeout_commit', `"${settings.timeoutCommit}"`) ?? set('create_empty_blocks_interval', '"5s"')))
             // Counterfoil indexes its own transactions; CometBFT's index would be a second copy.
             || (section === 'tx_index' && set('indexer', '"null"'))
             || line;
@@ -235,7 +249,8 @@ export async function startNode(dir: string, layout: NetworkLayout, name: string
     }
     if (!(await running(dir, name, 'node'))) {
         const database = await nodeDatabaseUrl(dir, layout, name);
-        await spawnDetached(dir, name, 'node', process.execPath, [join(PROJECT_DIR, 'dist', 'scripts', 'node.js'), '--database', database, '--abci', `tcp://127.0.0.1:${node.ports.abci}`]);
+        // The database's address (and password) goes in the environment, which other users cannot read, not the command line.
+        await spawnDetached(dir, name, 'node', process.execPath, [join(PROJECT_DIR, 'dist', 'scripts', 'node.js'), '--abci', `tcp://127.0.0.1:${node.ports.abci}`], { COUNTERFOIL_NODE_DATABASE_URL: database });
         await untilListening(dir, name, node.ports.abci);
         log(`${name}: Counterfoil node listening for ABCI on 127.0.0.1:${node.ports.abci}`);
     }
@@ -371,12 +386,12 @@ export async function tail(file: string, lines = 40): Promise<string> {
     return text.split('\n').slice(-lines - 1).join('\n');
 }
 
-async function spawnDetached(dir: string, name: string, part: NodePart, command: string, args: readonly string[]): Promise<void> {
+async function spawnDetached(dir: string, name: string, part: NodePart, command: string, args: readonly string[], environment: NodeJS.ProcessEnv = {}): Promise<void> {
     await mkdir(nodeDir(dir, name), { recursive: true });
     const out = openSync(logFile(dir, name, part), 'a');
     try {
         // A process group of its own, so that it outlives `network up` and its whole group is stopped together.
-        const child = spawn(command, args, { detached: true, stdio: ['ignore', out, out], cwd: PROJECT_DIR, env: { ...process.env } });
+        const child = spawn(command, args, { detached: true, stdio: ['ignore', out, out], cwd: PROJECT_DIR, env: { ...process.env, ...environment } });
         const pid = child.pid;
         if (pid === undefined) {
             throw new Error(`${name}'s ${part} process could not be started (${command})`);
@@ -416,20 +431,11 @@ async function stopProcess(dir: string, name: string, part: NodePart, signal: No
     };
     send(signal);
     const deadline = Date.now() + 20_000;
-    while (await running(dir, name, part) !== undefined || alive(pid)) {
+    while (await running(dir, name, part) !== undefined || processAlive(pid)) {
         if (Date.now() > deadline && signal !== 'SIGKILL') {
             send('SIGKILL');
         }
         await new Promise((resolveWait) => setTimeout(resolveWait, 50));
-    }
-}
-
-function alive(pid: number): boolean {
-    try {
-        process.kill(pid, 0);
-        return true;
-    } catch (error) {
-        return (error as NodeJS.ErrnoException).code === 'EPERM';
     }
 }
 

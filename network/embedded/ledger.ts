@@ -6,14 +6,14 @@ import type {
 import { CommitError, type LedgerHistory, LedgerError } from '../ledger';
 import { migrate } from '../postgres';
 import { type ChainReport, verifyChain } from '../audit/chain';
-import { type AuthorityRecord, AuthorityEnrolment, type IdentityRequest, type IssuedIdentity, type Member, MembershipAuthority, signedBy } from '../membership/authorities';
+import { type AuthorityRecord, AuthorityEnrolment, type IdentityRequest, type IssuedIdentity, MembershipAuthority } from '../membership/authorities';
 import { type Block, type ChannelConfig, makeBlock } from '../storage/blocks';
 import { loadChaincode } from '../execution/chaincode-runtime';
 import { Committer, type EndorsedTransaction } from './committer';
 import { KeySealer } from '../membership/key-sealer';
 import { LEDGER_MIGRATIONS } from '../storage/migrations';
 import { blockSummaries, ledgerEvents, readBlocks } from '../storage/reader';
-import { executeProposal, signProposal } from '../execution/execute';
+import { endorse, type Endorser } from '../execution/execute';
 import { StateCache } from '../storage/state-cache';
 import { LedgerStore } from '../storage/store';
 import { WriterSession } from '../storage/writer-session';
@@ -202,40 +202,14 @@ export class EmbeddedLedger implements PartyLedger {
         await this.session.close();
     }
 
-    /** The caller as a member of its organisation, valid now; otherwise UNAUTHENTICATED. */
-    private authenticate(request: TransactionRequest, now: Date): Member {
-        const authority = this.authorities.get(request.identity.mspId);
-        if (!authority) {
-            throw new LedgerError({ code: 'UNAUTHENTICATED', field: 'identity', message: `organisation ${request.identity.mspId} is not part of this ledger` });
-        }
-        const admitted = authority.admit(request.identity.certificate, now);
-        if (typeof admitted === 'string') {
-            throw new LedgerError({ code: 'UNAUTHENTICATED', field: 'identity', message: admitted });
-        }
-        return admitted;
-    }
-
     /** Checks the caller, has it sign the proposal, and simulates the transaction. */
     private async endorse(request: TransactionRequest): Promise<EndorsedTransaction> {
-        const now = new Date();
-        const member = this.authenticate(request, now);
-        const signed = await signProposal(request, this.options, now);
-        const { transactionId, proposal } = signed;
-        if (!signedBy(member, signed.digest, signed.signature)) {
-            throw new LedgerError({ code: 'UNAUTHENTICATED', field: 'identity', message: 'the proposal signature does not match the certificate', transactionId });
-        }
-        const execution = await executeProposal(this.chaincode, this.store, signed, new Map(Object.entries(request.transient ?? {})), COLLECTIONS);
-        if (execution.outcome === 'unavailable') {
-            throw new LedgerError({ code: 'UNAVAILABLE', message: `the ledger's state could not be read: ${execution.failure.message}`, transactionId, cause: execution.failure });
-        }
-        if (execution.outcome === 'refused') {
-            throw execution.error;
-        }
-        const { response, simulation } = execution;
+        this.endorser ??= { authorities: this.authorities, target: this.options, runtime: this.chaincode, view: this.store, collections: COLLECTIONS };
+        const { signed, response, simulation } = await endorse(this.endorser, request);
         return {
             transaction: {
-                transactionId,
-                proposal,
+                transactionId: signed.transactionId,
+                proposal: signed.proposal,
                 signature: signed.signature.toString('base64'),
                 response: { status: response.status, payload: Buffer.from(response.payload ?? new Uint8Array(0)).toString('base64') },
                 readWriteSet: simulation.readWriteSet,
@@ -244,6 +218,8 @@ export class EmbeddedLedger implements PartyLedger {
             privateWrites: simulation.privateWrites,
         };
     }
+
+    private endorser?: Endorser;
 }
 
 const COLLECTIONS: ReadonlySet<string> = new Set(Object.keys(CONTENT_COLLECTIONS));

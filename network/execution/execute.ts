@@ -3,6 +3,7 @@ import type { ChaincodeResponse } from 'fabric-shim-api';
 import { endorseErrorFrom, LedgerError, type TransactionRequest } from '../ledger';
 import { type Proposal, proposalDigest, sha256Hex, transactionIdOf } from '../storage/blocks';
 import type { loadChaincode } from './chaincode-runtime';
+import { type MembershipAuthority, signedBy } from '../membership/authorities';
 import { EmbeddedStub, endorsementProblem, type Simulation, type StateView } from './stub';
 
 export type ChaincodeRuntime = ReturnType<typeof loadChaincode>;
@@ -86,4 +87,45 @@ export async function executeProposal(
         return { outcome: 'refused', message: problem, error: new LedgerError({ code: 'FAILED_PRECONDITION', field: 'transaction', message: problem, transactionId: signed.transactionId }) };
     }
     return { outcome: 'endorsed', response, simulation };
+}
+
+/** Where a party endorses: the organisations it admits, the chaincode, and the state it simulates on. */
+export interface Endorser {
+    readonly authorities: ReadonlyMap<string, MembershipAuthority>;
+    readonly target: Readonly<{ channel: string; chaincode: string }>;
+    readonly runtime: ChaincodeRuntime;
+    readonly view: StateView;
+    readonly collections: ReadonlySet<string>;
+}
+
+/**
+ * Endorses a request as both backends do before anything is ordered: the caller must be a member
+ * of its organisation, valid now; it signs the proposal, whose signature must match its
+ * certificate; the chaincode simulates it over committed state. A refusal, an unreadable state
+ * or a bad identity is thrown as the ledger error it is, with the transaction's id.
+ */
+export async function endorse(endorser: Endorser, request: TransactionRequest): Promise<{ signed: SignedProposal; response: ChaincodeResponse; simulation: Simulation }> {
+    const now = new Date();
+    const authority = endorser.authorities.get(request.identity.mspId);
+    if (!authority) {
+        throw new LedgerError({ code: 'UNAUTHENTICATED', field: 'identity', message: `organisation ${request.identity.mspId} is not part of this ledger` });
+    }
+    const member = authority.admit(request.identity.certificate, now);
+    if (typeof member === 'string') {
+        throw new LedgerError({ code: 'UNAUTHENTICATED', field: 'identity', message: member });
+    }
+    const signed = await signProposal(request, endorser.target, now);
+    if (!signedBy(member, signed.digest, signed.signature)) {
+        throw new LedgerError({ code: 'UNAUTHENTICATED', field: 'identity', message: 'the proposal signature does not match the certificate', transactionId: signed.transactionId });
+    }
+    const execution = await executeProposal(endorser.runtime, endorser.view, signed, new Map(Object.entries(request.transient ?? {})), endorser.collections);
+    if (execution.outcome === 'unavailable') {
+        throw new LedgerError({
+            code: 'UNAVAILABLE', message: `the ledger's state could not be read: ${execution.failure.message}`, transactionId: signed.transactionId, cause: execution.failure,
+        });
+    }
+    if (execution.outcome === 'refused') {
+        throw execution.error;
+    }
+    return { signed, response: execution.response, simulation: execution.simulation };
 }

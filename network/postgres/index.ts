@@ -1,3 +1,3 @@
-export { createDatabase, dropDatabase, embeddedPostgresRunning, embeddedServerUrl, freePort, stopEmbeddedPostgres, passwordFile, type EmbeddedPostgresOptions, type PostgresServer, startEmbeddedPostgres } from './server';
+export { createDatabase, dropDatabase, embeddedPostgresRunning, embeddedServerUrl, freePort, processAlive, stopEmbeddedPostgres, passwordFile, type EmbeddedPostgresOptions, type PostgresServer, startEmbeddedPostgres } from './server';
 export { migrate, type Migration } from './migrate';
 export { keysetPages } from './pages';

@@ -186,7 +186,7 @@ export async function stopEmbeddedPostgres(dataDir: string): Promise<number | un
 export async function embeddedPostgresRunning(dataDir: string): Promise<boolean> {
     const pidText = await readFile(join(resolve(dataDir), 'postmaster.pid'), 'utf8').catch(() => undefined);
     const pid = Number(pidText?.split('\n')[0]);
-    return Number.isInteger(pid) && pid > 0 && alive(pid);
+    return Number.isInteger(pid) && pid > 0 && processAlive(pid);
 }
 
 /**
@@ -197,7 +197,7 @@ export async function embeddedPostgresRunning(dataDir: string): Promise<boolean>
 async function stopLeftOver(dataDir: string, log: (message: string) => void): Promise<number | undefined> {
     const pidText = await readFile(join(dataDir, 'postmaster.pid'), 'utf8').catch(() => undefined);
     const pid = Number(pidText?.split('\n')[0]);
-    if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) {
+    if (!Number.isInteger(pid) || pid <= 0 || !processAlive(pid)) {
         return undefined;
     }
     const commandLine = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
@@ -207,7 +207,7 @@ async function stopLeftOver(dataDir: string, log: (message: string) => void): Pr
     log(`PostgreSQL (pid ${pid}) was left running on ${dataDir} by an earlier process; stopping it`);
     process.kill(pid, 'SIGINT');
     const deadline = Date.now() + READY_WITHIN_MS;
-    while (alive(pid)) {
+    while (processAlive(pid)) {
         if (Date.now() > deadline) {
             throw new Error(`PostgreSQL (pid ${pid}) left running on ${dataDir} did not stop; stop it (kill ${pid}) and start again`);
         }
@@ -216,7 +216,8 @@ async function stopLeftOver(dataDir: string, log: (message: string) => void): Pr
     return pid;
 }
 
-function alive(pid: number): boolean {
+/** Whether a process of that pid exists (one of another user's counts). */
+export function processAlive(pid: number): boolean {
     try {
         process.kill(pid, 0);
         return true;

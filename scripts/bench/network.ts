@@ -4,7 +4,7 @@
  * CometBFT's own `kvstore` application on the same five-validator topology (the engine's ceiling
  * on this machine), with the time `network up` takes and what each process holds in memory.
  */
-import { execFile } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +13,7 @@ import { Pool } from 'pg';
 import { cometbftBinary } from '../../network/cometbft/binary';
 import { NetworkLedger } from '../../network/cometbft/ledger';
 import {
-    type NetworkLayout, networkClean, networkEnrolment, networkUp, nodeDatabaseUrl, type NodePart, rpcUrl, running,
+    configureCometbft, type NetworkLayout, networkClean, networkEnrolment, networkUp, nodeDatabaseUrl, type NodePart, rpcUrl, running,
 } from '../../network/cometbft/network';
 import { freePort } from '../../network/postgres';
 import { closedLoop, type LoopResult, openLoop } from './measure';
@@ -139,7 +139,7 @@ async function treeRss(pid: number): Promise<number> {
 async function kvstoreSaturation(options: NetworkBenchOptions): Promise<{ clients: number; committedPerSecond: number; seconds: number }> {
     const binary = await cometbftBinary();
     const dir = await mkdtemp(join(tmpdir(), 'counterfoil-bench-kvstore-'));
-    const processes: import('node:child_process').ChildProcess[] = [];
+    const processes: ChildProcess[] = [];
     try {
         const nodes: { home: string; ports: { p2p: number; rpc: number }; id: string; key: { address: string; pub_key: unknown } }[] = [];
         for (let index = 0; index < 5; index++) {
@@ -156,25 +156,7 @@ async function kvstoreSaturation(options: NetworkBenchOptions): Promise<{ client
         for (const [index, node] of nodes.entries()) {
             await writeFile(join(node.home, 'config', 'genesis.json'), JSON.stringify(genesis));
             const peers = nodes.filter((_, other) => other !== index).map((peer) => `${peer.id}@127.0.0.1:${peer.ports.p2p}`).join(',');
-            const file = join(node.home, 'config', 'config.toml');
-            let section = '';
-            const lines = (await readFile(file, 'utf8')).split('\n').map((line) => {
-                const header = /^\[([^\]]+)\]/.exec(line);
-                if (header) {
-                    section = header[1] as string;
-                    return line;
-                }
-                const set = (key: string, value: string): string | undefined => (new RegExp(`^${key}\\s*=`).test(line) ? `${key} = ${value}` : undefined);
-                return (section === '' && (set('proxy_app', '"kvstore"') ?? set('log_level', '"error"')))
-                    || (section === 'rpc' && set('laddr', `"tcp://127.0.0.1:${node.ports.rpc}"`))
-                    || (section === 'p2p' && (set('laddr', `"tcp://127.0.0.1:${node.ports.p2p}"`) ?? set('persistent_peers', `"${peers}"`)
-                        ?? set('addr_book_strict', 'false') ?? set('allow_duplicate_ip', 'true') ?? set('pex', 'false')))
-                    || (section === 'consensus' && (set('timeout_commit', `"${options.timeoutCommit}"`) ?? set('create_empty_blocks_interval', '"5s"')))
-                    || (section === 'tx_index' && set('indexer', '"null"'))
-                    || line;
-            });
-            await writeFile(file, lines.join('\n'));
-            const { spawn } = await import('node:child_process');
+            await configureCometbft(join(node.home, 'config', 'config.toml'), { proxyApp: 'kvstore', ports: node.ports, peers, timeoutCommit: options.timeoutCommit, logLevel: 'error' });
             processes.push(spawn(binary, ['start', '--home', node.home], { stdio: 'ignore' }));
         }
         const url = `http://127.0.0.1:${nodes[0]?.ports.rpc}`;
