@@ -109,7 +109,7 @@ export function readGatewayConfig(environment: NodeJS.ProcessEnv): GatewayConfig
     if (!/^[a-z][a-z0-9-]{0,30}$/.test(networkNode)) {
         problems.push('COUNTERFOIL_NETWORK_NODE must be a node name such as customs');
     }
-    const timeoutCommit = environment.COUNTERFOIL_NETWORK_TIMEOUT_COMMIT ?? '250ms';
+    const timeoutCommit = environment.COUNTERFOIL_NETWORK_TIMEOUT_COMMIT ?? '100ms';
     if (!/^\d{1,5}(ms|s)$/.test(timeoutCommit)) {
         problems.push('COUNTERFOIL_NETWORK_TIMEOUT_COMMIT must be a duration such as 250ms or 1s');
     }

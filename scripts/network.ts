@@ -8,7 +8,7 @@ import { logFile, networkClean, networkDown, networkStatus, networkUp, readLayou
  * The network's folder is COUNTERFOIL_NETWORK_DIR (default .network); its nodes' databases are on a
  * PostgreSQL server of its own, or on COUNTERFOIL_NETWORK_POSTGRES_URL's.
  */
-const USAGE = 'usage: npm run network -- build | up [--validators N] [--timeout-commit 250ms] | down | status | logs [NODE] | rebuild NODE | clean';
+const USAGE = 'usage: npm run network -- build | up [--validators N] [--timeout-commit 100ms] | down | status | logs [NODE] | rebuild NODE | clean';
 
 function option(name: string): string | undefined {
     const at = process.argv.indexOf(`--${name}`);

@@ -52,6 +52,8 @@ export class NetworkLedger implements PartyLedger {
     private constructor(
         private readonly store: LedgerStore,
         private readonly listener: CommitListener,
+        /** Who waits for which transaction: one reader of new blocks wakes each when its block is committed. */
+        private readonly confirmations: Confirmations,
         private readonly client: Comet38Client,
         private readonly config: ChannelConfig & { readonly consensus: ConsensusConfig },
         private readonly roots: ReadonlyMap<string, MembershipAuthority>,
@@ -78,7 +80,9 @@ export class NetworkLedger implements PartyLedger {
         const listener = await CommitListener.open(options.pool);
         const client = await Comet38Client.connect(options.rpcUrl);
         const chain = await verifyChain(store);
-        return new NetworkLedger(store, listener, client, config, roots, loadChaincode({ logLevel: options.chaincodeLogLevel ?? 'CRITICAL' }), options.enrolment, chain, {
+        const last = await store.lastBlock();
+        const confirmations = new Confirmations((from) => readBlocks(store, listener, from), (last?.number ?? 0) + 1);
+        return new NetworkLedger(store, listener, confirmations, client, config, roots, loadChaincode({ logLevel: options.chaincodeLogLevel ?? 'CRITICAL' }), options.enrolment, chain, {
             commitTimeoutMs: options.commitTimeoutMs ?? 60_000, rebroadcastMs: options.rebroadcastMs ?? 5_000, pool: options.ownsPool ? options.pool : undefined, rpcUrl: options.rpcUrl,
         }, await genesisValidators(options.rpcUrl));
     }
@@ -119,17 +123,11 @@ export class NetworkLedger implements PartyLedger {
         /** Past this, no block can take it: block times only grow, and a block takes proposals within the tolerance of its time. */
         const reach = Date.parse(envelope.proposal.timestamp) + this.config.consensus.timestampToleranceMs;
         const started = Date.now();
-        let broadcastAt = 0;
-        let wake: (() => void) | undefined;
-        const onCommitted = (): void => wake?.();
-        this.listener.on('committed', onCommitted);
+        // Listening first, then looking: a block committed in between is seen one way or the other.
+        const waiting = this.confirmations.wait(transactionId);
         try {
-            for (;;) {
-                const signal = new Promise<void>((resolve) => { wake = resolve; });
-                const found = await this.committed(transactionId);
-                if (found) {
-                    return found;
-                }
+            let outcome = await this.committed(transactionId);
+            for (let broadcasts = 0; !outcome; broadcasts++) {
                 const now = Date.now();
                 if (now - started > this.settings.commitTimeoutMs) {
                     throw new LedgerError({
@@ -137,20 +135,18 @@ export class NetworkLedger implements PartyLedger {
                         message: `transaction ${transactionId} was not committed within ${this.settings.commitTimeoutMs / 1000} s: the network is not committing blocks (are more than a third of its validators down?)`,
                     });
                 }
-                if (now - broadcastAt >= this.settings.rebroadcastMs) {
-                    if (broadcastAt > 0 && await this.latestBlockTime() > reach && !(await this.committed(transactionId))) {
-                        throw new LedgerError({
-                            code: 'UNAVAILABLE', field: 'ledger', transactionId,
-                            message: `transaction ${transactionId} was not committed, and no block can take it any more (the chain's time is past its timestamp and the tolerance of ${this.config.consensus.timestampToleranceMs / 1000} s): nothing was written; submit it again`,
-                        });
-                    }
-                    await this.broadcast(transactionId, bytes, broadcastAt > 0);
-                    broadcastAt = now;
+                if (broadcasts > 0 && await this.latestBlockTime() > reach && !(await this.committed(transactionId))) {
+                    throw new LedgerError({
+                        code: 'UNAVAILABLE', field: 'ledger', transactionId,
+                        message: `transaction ${transactionId} was not committed, and no block can take it any more (the chain's time is past its timestamp and the tolerance of ${this.config.consensus.timestampToleranceMs / 1000} s): nothing was written; submit it again`,
+                    });
                 }
-                await Promise.race([signal, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
+                await this.broadcast(transactionId, bytes, broadcasts > 0);
+                outcome = await Promise.race([waiting.promise.then(() => this.committed(transactionId)), sleep(this.settings.rebroadcastMs).then(() => this.committed(transactionId))]);
             }
+            return outcome;
         } finally {
-            this.listener.off('committed', onCommitted);
+            waiting.cancel();
         }
     }
 
@@ -299,6 +295,7 @@ export class NetworkLedger implements PartyLedger {
     }
 
     async close(): Promise<void> {
+        this.confirmations.close();
         await this.listener.close();
         this.client.disconnect();
         await this.settings.pool?.end();
@@ -312,4 +309,65 @@ async function genesisValidators(rpcUrl: string): Promise<string[]> {
     });
     const body = await response.json() as { result?: { genesis: { validators: { name: string }[] } } };
     return body.result?.genesis.validators.map((validator) => validator.name) ?? [];
+}
+
+const sleep = (milliseconds: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, milliseconds).unref());
+
+/**
+ * One reader of the node's new blocks for every submit waiting on this ledger: each block is read
+ * and parsed once, and whoever waits for one of its transactions is woken.
+ */
+class Confirmations {
+    private readonly waiting = new Map<string, Set<() => void>>();
+    private closed = false;
+    private blocks?: CloseableAsyncIterable<Block>;
+
+    constructor(private readonly read: (from: number) => CloseableAsyncIterable<Block>, private next: number) {
+        void this.follow();
+    }
+
+    private async follow(): Promise<void> {
+        try {
+            this.blocks = this.read(this.next);
+            for await (const block of this.blocks) {
+                this.next = block.header.number + 1;
+                if (block.data.kind !== 'transactions') {
+                    continue;
+                }
+                for (const transaction of block.data.transactions) {
+                    for (const wake of this.waiting.get(transaction.transactionId) ?? []) {
+                        wake();
+                    }
+                }
+            }
+        } catch {
+            // The node's database went away: waiters look for themselves at their next rebroadcast.
+            if (!this.closed) {
+                setTimeout(() => void this.follow(), 1000).unref();
+            }
+        }
+    }
+
+    /** Resolves when a block holding the transaction is read (cancel when no longer waiting). */
+    wait(transactionId: string): { promise: Promise<void>; cancel: () => void } {
+        let wake!: () => void;
+        const promise = new Promise<void>((resolve) => { wake = resolve; });
+        const set = this.waiting.get(transactionId) ?? new Set();
+        set.add(wake);
+        this.waiting.set(transactionId, set);
+        return {
+            promise,
+            cancel: () => {
+                set.delete(wake);
+                if (set.size === 0) {
+                    this.waiting.delete(transactionId);
+                }
+            },
+        };
+    }
+
+    close(): void {
+        this.closed = true;
+        this.blocks?.close();
+    }
 }

@@ -1,7 +1,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -139,7 +139,7 @@ async function createNetwork(dir: string, binary: string, options: NetworkOption
     const layout: NetworkLayout = {
         chainId, nodes,
         postgres: options.postgresUrl ? { url: options.postgresUrl } : { port: await freePort() },
-        timeoutCommit: options.timeoutCommit ?? '250ms',
+        timeoutCommit: options.timeoutCommit ?? '100ms',
         timestampToleranceMs: options.timestampToleranceMs ?? 30_000,
     };
     log(`creating a ${count}-validator network ${chainId} in ${dir}`);
@@ -218,10 +218,12 @@ export async function configureCometbft(file: string, settings: CometbftSettings
         return (section === '' && (set('proxy_app', `"${settings.proxyApp}"`) ?? (settings.moniker ? set('moniker', `"${settings.moniker}"`) : undefined)
                 ?? set('log_level', `"${settings.logLevel ?? 'info'}"`)))
             || (section === 'rpc' && (set('laddr', `"tcp://127.0.0.1:${settings.ports.rpc}"`) ?? set('max_body_bytes', String(MAX_TRANSACTION_BYTES * 2 + 1_000_000))))
+            // Validators a few milliseconds apart: messages go out at once rather than batched for 100 ms.
             || (section === 'p2p' && (set('laddr', `"tcp://127.0.0.1:${settings.ports.p2p}"`) ?? set('persistent_peers', `"${settings.peers}"`)
-                ?? set('addr_book_strict', 'false') ?? set('allow_duplicate_ip', 'true') ?? set('pex', 'false')))
+                ?? set('addr_book_strict', 'false') ?? set('allow_duplicate_ip', 'true') ?? set('pex', 'false') ?? set('flush_throttle_timeout', '"10ms"')))
             || (section === 'mempool' && (set('max_tx_bytes', String(MAX_TRANSACTION_BYTES)) ?? set('max_txs_bytes', String(256 * 1024 * 1024))))
-            || (section === 'consensus' && (set('timeout_commit', `"${settings.timeoutCommit}"`) ?? set('create_empty_blocks_interval', '"5s"')))
+            || (section === 'consensus' && (set('timeout_commit', `"${settings.timeoutCommit}"`) ?? set('create_empty_blocks_interval', '"5s"')
+                ?? set('peer_gossip_sleep_duration', '"10ms"')))
             // Counterfoil indexes its own transactions; CometBFT's index would be a second copy.
             || (section === 'tx_index' && set('indexer', '"null"'))
             || line;
@@ -231,7 +233,10 @@ export async function configureCometbft(file: string, settings: CometbftSettings
 
 async function startPostgres(dir: string, layout: NetworkLayout, log: (message: string) => void): Promise<void> {
     if (layout.postgres.port !== undefined && !(await embeddedPostgresRunning(join(dir, 'postgres', 'data')))) {
-        await mkdir(join(dir, 'postgres'), { recursive: true });
+        // As root, PostgreSQL runs as its own user, which must be able to pass through the folder
+        // (not read it: its keys stay mode 0600).
+        await chmod(dir, (await stat(dir)).mode | 0o011);
+        await mkdir(join(dir, 'postgres'), { recursive: true, mode: 0o755 });
         await startEmbeddedPostgres({ dataDir: join(dir, 'postgres', 'data'), port: layout.postgres.port, detachedLogFile: join(dir, 'postgres', 'postgres.log') });
         log(`PostgreSQL listening on 127.0.0.1:${layout.postgres.port}`);
     }

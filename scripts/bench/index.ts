@@ -10,7 +10,7 @@
  *   cores; pass fewer for a quicker run.
  * `npm run bench -- queries [--scale 1000000,10000000]`: the queries at scale alone; writes
  *   bench/results/<time>-queries.json.
- * `npm run bench -- network [--seconds 15] [--clients 32] [--rates 10,100] [--timeout-commit 250ms]`: the
+ * `npm run bench -- network [--seconds 15] [--clients 32] [--rates 10,100] [--timeout-commit 100ms]`: the
  *   CometBFT network on five validators (network up time, submit latency at fixed rates, committed
  *   transactions a second at saturation, each process's memory) against CometBFT's kvstore on the
  *   same topology; writes bench/results/<time>-network.json.
@@ -178,7 +178,7 @@ async function main(): Promise<void> {
     };
     try {
         if (which === 'network') {
-            const timeoutCommit = values['timeout-commit'] ?? '250ms';
+            const timeoutCommit = values['timeout-commit'] ?? '100ms';
             log(`CometBFT network, 5 validators, timeout_commit ${timeoutCommit}, against kvstore on the same topology`);
             const network = await networkBenchmark({ seconds, rates: values.rates === '100,500,1000' ? [10, 100] : rates, clients, timeoutCommit, log });
             const machine = await machineFacts(await open(names.ledger));
