@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { CheckTxType, type Request, type RequestCheckTx, type RequestFinalizeBlock, type RequestInitChain, Response, type ExecTxResult, ResponseProcessProposal_ProposalStatus, ResponseVerifyVoteExtension_VerifyStatus } from 'cosmjs-types/tendermint/abci/types';
+import { type Request, type RequestCheckTx, type RequestFinalizeBlock, type RequestInitChain, Response, type ExecTxResult, ResponseProcessProposal_ProposalStatus, ResponseVerifyVoteExtension_VerifyStatus } from 'cosmjs-types/tendermint/abci/types';
 import { BlockStateView } from '../execution/block-view';
 import { loadChaincode } from '../execution/chaincode-runtime';
 import { type ChaincodeRuntime, executeProposal } from '../execution/execute';
@@ -190,12 +190,11 @@ export class CounterfoilApplication {
         if (typeof envelope === 'string') {
             return { code: TX_CODES.MALFORMED, log: envelope };
         }
-        // A transaction waiting in the mempool is checked again after each block: in time, not yet committed.
-        if (request.type === CheckTxType.NEW || request.type === CheckTxType.RECHECK) {
-            const refusal = rules.refusal(envelope, this.now());
-            if (refusal) {
-                return { code: TX_CODES[refusal.code], log: refusal.problem };
-            }
+        // Also when CometBFT checks a waiting transaction again after a block (RECHECK): one that
+        // has waited past the tolerance leaves the mempool: a block would refuse it.
+        const refusal = rules.refusal(envelope, this.now());
+        if (refusal) {
+            return { code: TX_CODES[refusal.code], log: refusal.problem };
         }
         const transactionId = ProposalRules.transactionId(envelope.proposal);
         if ((await this.store.transactionExists([transactionId])).size > 0) {
