@@ -104,7 +104,10 @@ export class Reconciler {
             // Several cases at once: each waits for its block, the more so on a network.
             await inKeyOrder(onLedger, (discrepancy) => [`${discrepancy.sender}/${discrepancy.messageId}`], CASES_AT_ONCE, async (discrepancy) => {
                 try {
-                    opened += (await this.openCase(identity, discrepancy)) ? 1 : 0;
+                    // Counted after the await: `opened += await …` would read the count before it.
+                    if (await this.openCase(identity, discrepancy)) {
+                        opened++;
+                    }
                 } catch (error) {
                     failures++;
                     this.options.logger.warn({ err: error, sender: discrepancy.sender, messageId: discrepancy.messageId }, 'could not open a reconciliation case');
