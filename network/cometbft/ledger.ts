@@ -13,6 +13,7 @@ import { CommitListener } from '../storage/commit-listener';
 import { blockSummaries, ledgerEvents, readBlocks } from '../storage/reader';
 import { LedgerStore, parseBlockData } from '../storage/store';
 import { TX_CODES } from './application';
+import { cometRpc } from './rpc';
 import { decodeEnvelope, encodeEnvelope } from './transactions';
 
 export type NetworkLedgerOptions = Readonly<{
@@ -281,12 +282,9 @@ export class NetworkLedger implements PartyLedger {
     }
 
     private async rpc<T>(method: string): Promise<T> {
-        const response = await fetch(`${this.settings.rpcUrl.replace(/\/$/, '')}/${method}`, { signal: AbortSignal.timeout(5000) });
-        const body = await response.json() as { result?: T; error?: { message?: string } };
-        if (!body.result) {
-            throw new LedgerError({ code: 'UNAVAILABLE', field: 'ledger', message: `the node's RPC answered ${method} with ${body.error?.message ?? response.status}` });
-        }
-        return body.result;
+        return cometRpc<T>(this.settings.rpcUrl, method).catch((error: Error) => {
+            throw new LedgerError({ code: 'UNAVAILABLE', field: 'ledger', message: `the node's RPC did not answer ${error.message}`, cause: error });
+        });
     }
 
     async transaction(transactionId: string): Promise<{ blockNumber: bigint; validationCode: string } | undefined> {
@@ -304,11 +302,10 @@ export class NetworkLedger implements PartyLedger {
 
 /** The validators' names as the genesis file gives them. */
 async function genesisValidators(rpcUrl: string): Promise<string[]> {
-    const response = await fetch(`${rpcUrl.replace(/\/$/, '')}/genesis`, { signal: AbortSignal.timeout(10_000) }).catch((error: Error) => {
+    const result = await cometRpc<{ genesis: { validators: { name: string }[] } }>(rpcUrl, 'genesis', 10_000).catch((error: Error) => {
         throw new LedgerError({ code: 'UNAVAILABLE', field: 'ledger', message: `the node's RPC at ${rpcUrl} does not answer: ${error.message}`, cause: error });
     });
-    const body = await response.json() as { result?: { genesis: { validators: { name: string }[] } } };
-    return body.result?.genesis.validators.map((validator) => validator.name) ?? [];
+    return result.genesis.validators.map((validator) => validator.name);
 }
 
 const sleep = (milliseconds: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, milliseconds).unref());

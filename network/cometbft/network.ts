@@ -13,6 +13,7 @@ import {
 } from '../postgres';
 import type { GenesisAppState } from './application';
 import { cometbftBinary, PROJECT_DIR } from './binary';
+import { cometRpc } from './rpc';
 
 const run = promisify(execFile);
 
@@ -353,13 +354,8 @@ export async function networkStatus(dir: string): Promise<NodeStatus[]> {
     }));
 }
 
-async function rpc<T>(node: NetworkNode, method: string): Promise<T> {
-    const response = await fetch(`${rpcUrl(node)}/${method}`, { signal: AbortSignal.timeout(5000) });
-    const body = await response.json() as { result?: T; error?: { message: string; data?: string } };
-    if (!body.result) {
-        throw new Error(`${method}: ${body.error?.message ?? response.status} ${body.error?.data ?? ''}`);
-    }
-    return body.result;
+function rpc<T>(node: NetworkNode, method: string): Promise<T> {
+    return cometRpc<T>(rpcUrl(node), method);
 }
 
 /** Waits until each named node's cometbft has committed a block and is not catching up. */

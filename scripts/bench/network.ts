@@ -15,6 +15,7 @@ import { NetworkLedger } from '../../network/cometbft/ledger';
 import {
     configureCometbft, type NetworkLayout, networkClean, networkEnrolment, networkUp, nodeDatabaseUrl, type NodePart, rpcUrl, running,
 } from '../../network/cometbft/network';
+import { cometRpc } from '../../network/cometbft/rpc';
 import { freePort } from '../../network/postgres';
 import { closedLoop, type LoopResult, openLoop } from './measure';
 
@@ -93,13 +94,7 @@ export async function networkBenchmark(options: NetworkBenchOptions): Promise<Ne
     }
 }
 
-async function rpc<T>(url: string, method: string): Promise<T> {
-    const body = await (await fetch(`${url}/${method}`)).json() as { result?: T; error?: unknown };
-    if (!body.result) {
-        throw new Error(`${method}: ${JSON.stringify(body.error)}`);
-    }
-    return body.result;
-}
+const rpc = cometRpc;
 
 async function height(node: { ports: { rpc: number } }): Promise<{ height: number; at: number }> {
     const status = await rpc<{ sync_info: { latest_block_height: string } }>(`http://127.0.0.1:${node.ports.rpc}`, 'status');

@@ -6,6 +6,7 @@ import { NetworkLedger } from '../../network/cometbft/ledger';
 import {
     type NetworkLayout, networkClean, networkDown, networkEnrolment, networkUp, nodeDatabaseUrl, rpcUrl, startNode, stopNode, untilCommitting, type NodePart,
 } from '../../network/cometbft/network';
+import { cometRpc } from '../../network/cometbft/rpc';
 import { testServerUrl } from './postgres';
 
 export interface TestNetwork {
@@ -65,11 +66,7 @@ export async function startTestNetwork(options: Readonly<{ validators: number; t
             if (!node) {
                 throw new Error(`no node ${name}`);
             }
-            const body = await (await fetch(`${rpcUrl(node)}/${call}`)).json() as { result?: T; error?: unknown };
-            if (!body.result) {
-                throw new Error(`${call} on ${name}: ${JSON.stringify(body.error)}`);
-            }
-            return body.result;
+            return cometRpc<T>(rpcUrl(node), call);
         },
         start: (name) => startNode(dir, layout, name),
         untilCommitting: (names, minimumHeight) => untilCommitting(dir, layout, names, minimumHeight),
