@@ -78,7 +78,14 @@ export function createApp(options: AppOptions): { app: Express; api: Api; metric
         if (!match) {
             throw new Problem('UNAUTHENTICATED', 'send Authorization: Bearer <token>', 'authorization');
         }
-        return services.tokens.verify(match[1] as string);
+        const principal = await services.tokens.verify(match[1] as string);
+        // A gateway acts only for the organisations whose certificate authorities its party holds:
+        // on the network, its own agency's (and, at customs, the enterprises').
+        const organisations = services.ledger.enrolment.organisations;
+        if (!organisations.includes(principal.org)) {
+            throw new Problem('FORBIDDEN', `this gateway acts for ${organisations.join(', ')} only: a principal of ${principal.org} uses its own organisation's gateway`, 'org');
+        }
+        return principal;
     };
     mountConsole(app, options.consolePersonas);
     app.use(api.router(async (request) => {

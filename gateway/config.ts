@@ -41,6 +41,12 @@ export interface NetworkConfig {
     readonly dir: string;
     /** The node the hub works through (customs plays the E-Port's role). */
     readonly node: string;
+    /**
+     * Whom the hub acts for: its node's own organisation (`own`, an agency's gateway), or every
+     * organisation of a network whose nodes all run on this machine (`every`: demonstrations and
+     * tests, where one hub plays every agency and so holds every authority's key).
+     */
+    readonly actFor: 'own' | 'every';
     /** The node's CometBFT RPC; by default the one the network's layout names. */
     readonly rpcUrl?: string;
     /** The node's own database; by default the one the network's layout names. */
@@ -109,6 +115,10 @@ export function readGatewayConfig(environment: NodeJS.ProcessEnv): GatewayConfig
     if (!/^[a-z][a-z0-9-]{0,30}$/.test(networkNode)) {
         problems.push('COUNTERFOIL_NETWORK_NODE must be a node name such as customs');
     }
+    const actFor = environment.COUNTERFOIL_NETWORK_ACT_FOR ?? 'own';
+    if (actFor !== 'own' && actFor !== 'every') {
+        problems.push('COUNTERFOIL_NETWORK_ACT_FOR must be own (the node\'s own organisation) or every (every organisation of a network on this machine)');
+    }
     const timeoutCommit = environment.COUNTERFOIL_NETWORK_TIMEOUT_COMMIT ?? '100ms';
     if (!/^\d{1,5}(ms|s)$/.test(timeoutCommit)) {
         problems.push('COUNTERFOIL_NETWORK_TIMEOUT_COMMIT must be a duration such as 250ms or 1s');
@@ -135,7 +145,7 @@ export function readGatewayConfig(environment: NodeJS.ProcessEnv): GatewayConfig
     return {
         port, host: environment.HOST ?? '127.0.0.1', databaseUrl, dataDir, postgresPort, databaseName, ledger: ledger as GatewayConfig['ledger'],
         network: {
-            dir: resolve(environment.COUNTERFOIL_NETWORK_DIR ?? '.network'), node: networkNode, rpcUrl: networkRpcUrl, databaseUrl: networkDatabaseUrl,
+            dir: resolve(environment.COUNTERFOIL_NETWORK_DIR ?? '.network'), node: networkNode, actFor: actFor as NetworkConfig['actFor'], rpcUrl: networkRpcUrl, databaseUrl: networkDatabaseUrl,
             commitTimeoutMs: commitTimeoutSeconds * 1000, rebroadcastMs: rebroadcastSeconds * 1000, timestampToleranceMs: toleranceSeconds * 1000, timeoutCommit,
         },
         tokenKeyFile: resolve(environment.COUNTERFOIL_TOKEN_KEY_FILE ?? resolve(dataDir, 'token-signing-key.pem')),

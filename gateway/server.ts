@@ -63,7 +63,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         conflictRetry: options.conflictAttempts === undefined ? DEFAULT_CONFLICT_RETRY : conflictRetry(options.conflictAttempts),
     };
     await indexer.start();
-    const audits = new AuditService(options.ledger.history, options.pool, logger);
+    const audits = new AuditService(options.ledger.history, options.pool, logger, options.ledger.consensusSource?.());
     await audits.recover();
     const workers = options.workers?.(services) ?? [];
     const { app, api } = createApp({

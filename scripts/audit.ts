@@ -8,7 +8,9 @@
  *   prints the entity as of that point (JSON), with every change to it.
  *
  * It reads the hub's PostgreSQL: DATABASE_URL, or else the hub's embedded server (started here
- * from COUNTERFOIL_DATA_DIR when the hub is not running).
+ * from COUNTERFOIL_DATA_DIR when the hub is not running). With LEDGER=network it reads the
+ * node's database and, from the node's CometBFT RPC, the consensus chain: every commit's
+ * signatures and every block executed again from genesis.
  */
 import './chaincode-log-level';
 import { writeFile } from 'node:fs/promises';
@@ -19,7 +21,8 @@ import { type AuditReport, auditLedger, auditReportPdf, entityAsOf } from '../ga
 import type { EntityRef } from '../gateway/audit/entities';
 import { ConfigError, readGatewayConfig } from '../gateway/config';
 import { LedgerStore } from '../network/storage/store';
-import { type NetworkLayout, nodeDatabaseUrl, readLayout } from '../network/cometbft/network';
+import { type NetworkLayout, nodeDatabaseUrl, readLayout, rpcUrl } from '../network/cometbft/network';
+import { type ConsensusSource, rpcConsensusSource } from '../network/audit/consensus';
 import { createDatabase, embeddedServerUrl, type PostgresServer, startEmbeddedPostgres } from '../network/postgres';
 
 const USAGE = `usage:
@@ -46,7 +49,7 @@ async function reachable(url: string): Promise<boolean> {
  * The hub's database (its query tables), the database holding the ledger's blocks and state (the
  * same on the embedded ledger; the node's own with LEDGER=network), and a way to let go of them.
  */
-async function database(): Promise<{ pool: Pool; ledgerPool: Pool; close: () => Promise<void> }> {
+async function database(): Promise<{ pool: Pool; ledgerPool: Pool; consensus?: ConsensusSource; close: () => Promise<void> }> {
     let config;
     try {
         config = readGatewayConfig(process.env);
@@ -70,7 +73,8 @@ async function database(): Promise<{ pool: Pool; ledgerPool: Pool; close: () => 
             fail(`there is no network in ${dir}, and COUNTERFOIL_NETWORK_NODE_DATABASE_URL is not set`);
         }
         const ledgerPool = new Pool({ connectionString: config.network.databaseUrl ?? await nodeDatabaseUrl(dir, layout as NetworkLayout, node), max: 4 });
-        return { pool, ledgerPool, close: async () => { await ledgerPool.end(); await pool.end(); await server?.stop(); } };
+        const rpc = config.network.rpcUrl ?? rpcUrl((layout as NetworkLayout).nodes.find((candidate) => candidate.name === node) ?? fail(`the network in ${dir} has no node ${node}`));
+        return { pool, ledgerPool, consensus: rpcConsensusSource(rpc), close: async () => { await ledgerPool.end(); await pool.end(); await server?.stop(); } };
     }
     return { pool, ledgerPool: pool, close: async () => { await pool.end(); await server?.stop(); } };
 }
@@ -125,12 +129,15 @@ function summary(report: AuditReport): string {
     const found = (label: string, count: number): string => `  ${label}: ${count === 0 ? 'ok' : `${count} problem(s)`}`;
     return [
         `${report.verdict} — blocks 0 to ${report.scope.toBlock}, ${report.transactions.total} transactions (${report.transactions.valid} valid), ${report.transactionsPerSecond} a second`,
+        ...(report.consensus ? [found(`consensus (${report.consensus.chainId}: ${report.consensus.commitsVerified} commits of ${report.consensus.heights} heights, `
+            + `${report.consensus.transactionsExecuted} transactions executed again, ${report.consensus.appHashesVerified} app hashes)`, report.consensus.problems.length)] : []),
         found('hash chain', report.chain.problems.length),
         found(`creators and signatures (${report.signatures.checked} checked)`, report.signatures.failed),
         found(`validation codes (${report.validationCodes.checked} checked)`, report.validationCodes.problems.length),
         report.worldState.compared ? found('world state', report.worldState.divergences.length) : '  world state: not compared (stopped before the tip)',
         report.queryTables.compared ? found('query tables', report.queryTables.divergences.length) : '  query tables: not compared (stopped before the tip)',
         `  last block hash: ${report.lastBlockHash}`,
+        ...(report.consensus ? [`  final app hash: ${report.consensus.finalAppHash}`] : []),
     ].join('\n');
 }
 
@@ -148,14 +155,14 @@ async function main(): Promise<void> {
         fail('--report must name a .pdf or .json file');
     }
     const ref = command === 'history' ? entity(rest) : undefined;
-    const { pool, ledgerPool, close } = await database();
+    const { pool, ledgerPool, consensus, close } = await database();
     try {
         const store = new LedgerStore(ledgerPool, 'counterfoil');
         if (ref) {
             process.stdout.write(`${JSON.stringify(await entityAsOf(store, ref, at), null, 2)}\n`);
             return;
         }
-        const report = await auditLedger(store, pool, { ...at, onProgress: progressBar() });
+        const report = await auditLedger(store, pool, { ...at, consensus, onProgress: progressBar() });
         if (process.stderr.isTTY) {
             process.stderr.write('\n');
         }

@@ -6,12 +6,12 @@ import { SIMULATED_DEADLINES, SimulatedAgencies } from '../adapters/simulators/d
 import type { Principal } from '../gateway/auth/principal';
 import type { TokenService } from '../gateway/auth/tokens';
 import type { ConsolePersona } from '../gateway/console/serve';
-import { RECONCILER, Reconciler, reconciliationRoutes } from '../adapters/reconciliation';
+import { Reconciler, reconcilerFor, reconciliationRoutes } from '../adapters/reconciliation';
 import { ConfigError, type GatewayConfig, readGatewayConfig } from '../gateway/config';
 import { pushRoutes, pushWorkers, WebhookAddressPolicy, type WebhookSettings } from '../gateway/push';
 import { conflictRetry, type PartyLedger } from '../network/ledger';
 import { NetworkLedger } from '../network/cometbft/ledger';
-import { type NetworkLayout, type NetworkNode, networkEnrolment, nodeDatabaseUrl, readLayout, rpcUrl } from '../network/cometbft/network';
+import { type NetworkLayout, type NetworkNode, everyOrganisationEnrolment, nodeDatabaseUrl, nodeEnrolment, nodePrivateDataClient, readLayout, rpcUrl } from '../network/cometbft/network';
 import { startGateway } from '../gateway/server';
 import type { Services } from '../gateway/services';
 import { EmbeddedLedger } from '../network/embedded';
@@ -24,7 +24,7 @@ import { createDatabase, type PostgresServer, startEmbeddedPostgres } from '../n
  * dispatcher. SIGINT or SIGTERM stops every part in order.
  */
 /** The people the console offers while simulated agencies run, each with a token for a working day. */
-async function demoPersonas(tokens: TokenService, simulated: SimulatedAgencies): Promise<ConsolePersona[]> {
+async function demoPersonas(tokens: TokenService, simulated: SimulatedAgencies, organisations: readonly string[]): Promise<ConsolePersona[]> {
     const { exporter } = simulated;
     const people: [string, Principal][] = [
         ['Customs officer · 海关关员', { subject: 'officer-2201', org: 'CustomsMSP', role: 'operator' }],
@@ -35,7 +35,7 @@ async function demoPersonas(tokens: TokenService, simulated: SimulatedAgencies):
         [`Exporter · ${exporter.name}`, { subject: 'exporter', org: 'EnterprisesMSP', role: 'enterprise', uscc: exporter.uscc }],
         ['Auditor · 审计员', { subject: 'auditor', org: 'CustomsMSP', role: 'auditor' }],
     ];
-    return Promise.all(people.map(async ([label, principal]) => ({ label, token: await tokens.issue(principal, { expiresInSeconds: 8 * 3600 }) })));
+    return Promise.all(people.filter(([, principal]) => organisations.includes(principal.org)).map(async ([label, principal]) => ({ label, token: await tokens.issue(principal, { expiresInSeconds: 8 * 3600 }) })));
 }
 
 /** The embedded ledger in the hub's database, or a connection to a CometBFT network through one of its nodes. */
@@ -54,9 +54,13 @@ async function openLedger(config: GatewayConfig, pool: Pool, logger: Logger): Pr
     }
     const nodePool = new Pool({ connectionString: config.network.databaseUrl ?? await nodeDatabaseUrl(dir, layout as NetworkLayout, name), max: 20 });
     const ledger = await NetworkLedger.open({
-        pool: nodePool, rpcUrl: config.network.rpcUrl ?? rpcUrl(node as NetworkNode), enrolment: await networkEnrolment(dir),
+        pool: nodePool, rpcUrl: config.network.rpcUrl ?? rpcUrl(node as NetworkNode), enrolment: config.network.actFor === 'every' ? await everyOrganisationEnrolment(dir, layout as NetworkLayout) : await nodeEnrolment(dir, name),
         commitTimeoutMs: config.network.commitTimeoutMs, rebroadcastMs: config.network.rebroadcastMs, ownsPool: true,
+        privateData: await nodePrivateDataClient(dir, name),
     });
+    if (config.network.actFor === 'every') {
+        logger.warn('COUNTERFOIL_NETWORK_ACT_FOR=every: this hub holds every organisation\'s authority key and acts for every agency (a one-machine demonstration, not an agency\'s gateway)');
+    }
     logger.info({ node: name, rpc: config.network.rpcUrl ?? rpcUrl(node as NetworkNode), chainId: ledger.configuration.consensus.chainId }, 'connected to the CometBFT network');
     return ledger;
 }
@@ -96,6 +100,8 @@ export async function runHub(options: Readonly<{ welcome: boolean; simulators?: 
         }
     });
     const ledger = await openLedger(config, pool, logger);
+    /** Whom this hub acts for: every organisation on the embedded ledger, its own agency's on the network. */
+    const organisations = ledger.enrolment.organisations;
     const chain = ledger.integrity();
     if (!chain.verified) {
         logger.error({ problems: chain.problems }, 'the ledger\'s hash chain does not verify: it takes no writes, and /readyz says so, until the stored blocks are restored');
@@ -106,18 +112,25 @@ export async function runHub(options: Readonly<{ welcome: boolean; simulators?: 
     const webhooks: WebhookSettings = { addresses: new WebhookAddressPolicy(config.webhookAllowedRanges), maxPerPrincipal: config.webhooksPerPrincipal };
     const reconciler = await Reconciler.create({
         ledger, pool, logger, conflictRetry: conflictRetry(config.conflictAttempts),
-        identity: () => (services as Services).identities.identityFor(RECONCILER),
+        identity: () => (services as Services).identities.identityFor(reconcilerFor(organisations)), senders: organisations,
         onRun: (report) => logger.info(report, 'reconciliation run'),
     });
     const simulated = options.simulators ? await SimulatedAgencies.start() : undefined;
-    const adapters = await AdapterHost.inProcess({ configs: [...adapterConfigs, ...(simulated?.adapters ?? [])], ledger, pool, logger, services: () => services as Services });
+    const foreign = adapterConfigs.filter((adapter) => !organisations.includes(adapter.organisation));
+    if (foreign.length > 0) {
+        logger.error({ adapters: foreign.map((adapter) => `${adapter.name} (${adapter.organisation})`), organisations }, 'these adapters act for organisations this hub does not enrol: each runs at its own agency\'s gateway');
+        process.exit(1);
+    }
+    // On the network, an agency's hub runs the simulated systems' adapters of its own organisation only.
+    const simulatedAdapters = (simulated?.adapters ?? []).filter((adapter) => organisations.includes(adapter.organisation));
+    const adapters = await AdapterHost.inProcess({ configs: [...adapterConfigs, ...simulatedAdapters], ledger, pool, logger, services: () => services as Services });
     if (simulated) {
         await SimulatedAgencies.resetCursors(pool);
     }
     const gateway = await startGateway({
         pool, ledger, logger, tokenKeyFile: config.tokenKeyFile, tokenMaxLifetimeSeconds: config.tokenMaxLifetimeSeconds, conflictAttempts: config.conflictAttempts, proofKeyFile: config.proofKeyFile, port: config.port, host: config.host,
         bodyLimitBytes: config.bodyLimitBytes, rateLimitPerMinute: config.rateLimitPerMinute,
-        consolePersonas: simulated ? (tokens) => demoPersonas(tokens, simulated) : undefined,
+        consolePersonas: simulated ? (tokens) => demoPersonas(tokens, simulated, organisations) : undefined,
         extraRoutes: (api, running, metrics) => {
             services = running;
             pushRoutes(api, running, webhooks);
@@ -127,9 +140,12 @@ export async function runHub(options: Readonly<{ welcome: boolean; simulators?: 
         workers: (running) => [...pushWorkers(running, logger, { addresses: webhooks.addresses }), { stop: () => reconciler.stop() }, { stop: () => adapters.stop() }],
     });
     if (simulated && chain.verified) {
-        const admin = await (services as Services).identities.identityFor({ subject: 'hub-admin', org: 'CustomsMSP', role: 'admin' });
-        for (const policy of SIMULATED_DEADLINES) {
-            await ledger.submit({ identity: admin, contract: 'policies', transaction: 'SetDeadlines', arguments: [JSON.stringify(policy)] });
+        // Deadline policies are customs' to set.
+        if (organisations.includes('CustomsMSP')) {
+            const admin = await (services as Services).identities.identityFor({ subject: 'hub-admin', org: 'CustomsMSP', role: 'admin' });
+            for (const policy of SIMULATED_DEADLINES) {
+                await ledger.submit({ identity: admin, contract: 'policies', transaction: 'SetDeadlines', arguments: [JSON.stringify(policy)] });
+            }
         }
         simulated.run();
     }
@@ -144,7 +160,7 @@ export async function runHub(options: Readonly<{ welcome: boolean; simulators?: 
             '',
             `Counterfoil is running. Console: ${gateway.url}/console/   API: ${gateway.url}/docs`,
             simulated
-                ? `Five simulated agencies are sending a declaration every 3 s. In the console, sign in as one of: ${(await demoPersonas(gateway.services.tokens, simulated)).map((persona) => persona.label).join('; ')}.`
+                ? `Five simulated agencies are sending a declaration every 3 s. In the console, sign in as one of: ${(await demoPersonas(gateway.services.tokens, simulated, organisations)).map((persona) => persona.label).join('; ')}.`
                 : 'No simulated agencies (--no-simulators): adapters for real agency systems come from COUNTERFOIL_ADAPTERS_FILE.',
             'Or sign in with a token:',
             '  npm run token -- --org CustomsMSP --role operator --sub officer1',

@@ -51,7 +51,8 @@ async function main(): Promise<void> {
                 const processes = `node ${node.processes.node ?? '-'} cometbft ${node.processes.cometbft ?? '-'}`;
                 log(node.problem
                     ? `${node.name.padEnd(10)} ${processes.padEnd(28)} not answering: ${node.problem}`
-                    : `${node.name.padEnd(10)} ${processes.padEnd(28)} height ${node.height} app hash ${node.appHash?.slice(0, 16)} last block ${node.lastBlockTime} peers ${node.peers}${node.catchingUp ? ' (catching up)' : ''}`);
+                    : `${node.name.padEnd(10)} ${processes.padEnd(28)} height ${node.height} app hash ${node.appHash?.slice(0, 16)} last block ${node.lastBlockTime} peers ${node.peers}${node.catchingUp ? ' (catching up)' : ''}`
+                        + (node.missingPrivateData === undefined ? '' : `, private data missing ${node.missingPrivateData}`));
             }
             return;
         }

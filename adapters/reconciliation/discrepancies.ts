@@ -57,6 +57,8 @@ export interface DiscrepancyFilter {
     readonly afterKey?: readonly [string, string, string];
     /** Seconds an agency's record may wait for the ledger before it is overdue (OFF_LEDGER_GRACE_SECONDS). */
     readonly graceSeconds?: number;
+    /** Only transfers one of these organisations sends (an agency's own gateway). */
+    readonly senders?: readonly string[];
 }
 
 /** The filter of `unconfirmedTransfers`, applied to each source of transfers (`t`). */
@@ -65,7 +67,8 @@ const TRANSFER_FILTER = `($1::text IS NULL OR t.sender = $1::text) AND ($2::text
            AND ($4::text IS NULL OR t.class = $4::text)
            AND ($5::float8 IS NULL OR t.sent_at <= now() - make_interval(secs => $5::float8))
            AND (NOT $6::boolean OR t.deadline < now() OR t.class = 'REJECTED')
-           AND ($7::timestamptz IS NULL OR (t.sent_at, t.sender, t.message_id) > ($7::timestamptz, $8::text, $9::text))`;
+           AND ($7::timestamptz IS NULL OR (t.sent_at, t.sender, t.message_id) > ($7::timestamptz, $8::text, $9::text))
+           AND ($12::text[] IS NULL OR t.sender = ANY($12::text[]))`;
 
 /**
  * Every unconfirmed transfer matching the filter, oldest first, with its class and whether it is
@@ -117,7 +120,7 @@ export async function unconfirmedTransfers(pool: Pool, filter: DiscrepancyFilter
         [filter.sender ?? null, filter.recipient ?? null, filter.subject ?? null, filter.class ?? null,
             filter.minAgeSeconds ?? null, filter.overdueOnly ?? false,
             filter.afterKey?.[0] ?? null, filter.afterKey?.[1] ?? null, filter.afterKey?.[2] ?? null, filter.limit,
-            filter.graceSeconds ?? OFF_LEDGER_GRACE_SECONDS],
+            filter.graceSeconds ?? OFF_LEDGER_GRACE_SECONDS, filter.senders ?? null],
     );
     return result.rows.map((row) => ({
         class: row.class, sender: row.sender, messageId: row.message_id, recipient: row.recipient, subject: row.subject,

@@ -48,6 +48,12 @@ export type ReconcilerOptions = Readonly<{
     onRun?: (report: RunReport) => void;
     /** How often a transaction that lost a read conflict is endorsed again (default: the gateway's). */
     conflictRetry?: ConflictRetry;
+    /**
+     * The organisations this hub acts for: only the transfers they send are reconciled here (on
+     * the network each agency's gateway surfaces the transfers it sent that were not confirmed,
+     * so that each case is opened by its sender). Default: every sender's.
+     */
+    senders?: readonly string[];
 }>;
 
 /**
@@ -97,7 +103,7 @@ export class Reconciler {
         let offLedger = 0;
         let after: readonly [string, string, string] | undefined;
         for (;;) {
-            const page = await unconfirmedTransfers(this.options.pool, { overdueOnly: true, limit: PAGE, afterKey: after });
+            const page = await unconfirmedTransfers(this.options.pool, { overdueOnly: true, limit: PAGE, afterKey: after, senders: this.options.senders });
             examined += page.length;
             const onLedger = page.filter((discrepancy) => !OFF_LEDGER_CLASSES.includes(discrepancy.class));
             offLedger += page.length - onLedger.length;

@@ -21,6 +21,7 @@ export { canonicalBytes, canonicalJson, CanonicalJsonSerializer } from './common
 export { checkTimestamp, EARLIEST_TIME, escapeUnstorable, Fields, type IntegerRule, LATEST_TIME, storableCopy, type StringRule, unstorableIn, unstorableText } from './common/fields';
 export { ChaincodeError, ERROR_CODES, type ErrorCode, parseChaincodeError, type ParsedChaincodeError } from './common/errors';
 export { EVENT_NAMES, type EventName, type CounterfoilEvent } from './common/events';
+export { transientSha256, withheldSha256, withheldValue, type WithheldValue, WITHHELD_SHA256 } from './common/transient';
 export { isUscc, usccCheckCharacter, usccProblem } from './common/uscc';
 export * from './common/vocabulary';
 export type { Page } from './common/state';

@@ -1,4 +1,6 @@
 import type { Pool } from 'pg';
+import { type ConsensusReport, type ConsensusSource, verifyConsensus } from '../../network/audit/consensus';
+import { loadChaincode } from '../../network/execution/chaincode-runtime';
 import { type Finding, replayLedger, type ReplayProgress, stateDivergences, type StateDivergence, type StoredDivergence } from '../../network/audit';
 import type { LedgerHistory } from '../../network/ledger';
 import { parseBlockData, stateId } from '../../network/storage';
@@ -11,8 +13,13 @@ export interface LocatedStateDivergence extends StateDivergence {
     readonly transactionId?: string;
 }
 
+/** What the auditor verified of the network's consensus (network ledgers only): the report without the rebuilt state. */
+export type ConsensusSection = Omit<ConsensusReport, 'state'>;
+
 export interface AuditReport {
-    readonly ledger: { readonly kind: 'embedded'; readonly channel: string; readonly chaincode: string };
+    readonly ledger: { readonly kind: 'embedded' | 'network'; readonly channel: string; readonly chaincode: string; readonly chainId?: string };
+    /** The BFT commits, headers and app hashes, from the chain's genesis (network ledgers only). */
+    readonly consensus?: ConsensusSection;
     readonly scope: { readonly fromBlock: 0; readonly toBlock: number; readonly asOf: string | null; readonly reachedTip: boolean; readonly lastTransactionAt: string | null };
     readonly generatedAt: string;
     readonly blocks: number;
@@ -38,6 +45,8 @@ export type AuditOptions = Readonly<{
     onProgress?: (progress: ReplayProgress) => void;
     /** Rows read at a time from the world state and the query tables while comparing (5,000). */
     pageSize?: number;
+    /** On a network: where its consensus chain is read (a node's CometBFT RPC), to verify every commit and execute every block again. */
+    consensus?: ConsensusSource;
 }>;
 
 /** At most this many divergences are located (block and transaction) one by one. */
@@ -50,15 +59,21 @@ const LOCATE_LIMIT = 200;
  */
 export async function auditLedger(store: LedgerHistory, pool: Pool, options: AuditOptions = {}): Promise<AuditReport> {
     const started = Date.now();
-    const replay = await replayLedger(store, { toBlock: options.toBlock, asOf: options.asOf, onProgress: options.onProgress });
+    // The consensus first, to the height the store had reached when the audit began; a network's blocks go on meanwhile.
+    const consensus = options.consensus ? await auditConsensus(options.consensus, store, options.toBlock) : undefined;
+    const replay = await replayLedger(store, { toBlock: options.toBlock ?? (consensus ? consensus.lastBlock : undefined), asOf: options.asOf, onProgress: options.onProgress });
     const state = new ReplayedState(replay, replay.chaincode);
     const worldState = replay.reachedTip ? await locate(store, await stateDivergences(replay.state, store.statePages(options.pageSize)), replay.state) : [];
     const queryTables = replay.reachedTip ? await indexDivergences(pool, state, options.pageSize) : [];
     const valid = replay.byCode.VALID ?? 0;
     const durationMs = Date.now() - started;
-    const clean = replay.chain.length === 0 && replay.signatures.length === 0 && replay.validation.length === 0 && worldState.length === 0 && queryTables.length === 0;
+    const clean = replay.chain.length === 0 && replay.signatures.length === 0 && replay.validation.length === 0 && worldState.length === 0 && queryTables.length === 0
+        && (consensus?.section.problems.length ?? 0) === 0;
     return {
-        ledger: { kind: 'embedded', channel: replay.channel, chaincode: replay.chaincode },
+        ledger: consensus
+            ? { kind: 'network', channel: replay.channel, chaincode: replay.chaincode, chainId: consensus.section.chainId }
+            : { kind: 'embedded', channel: replay.channel, chaincode: replay.chaincode },
+        ...(consensus ? { consensus: consensus.section } : {}),
         scope: { fromBlock: 0, toBlock: replay.lastBlock, asOf: options.asOf?.toISOString() ?? null, reachedTip: replay.reachedTip, lastTransactionAt: replay.lastTime },
         generatedAt: new Date().toISOString(),
         blocks: replay.blocks,
@@ -74,6 +89,19 @@ export async function auditLedger(store: LedgerHistory, pool: Pool, options: Aud
         durationMs,
         transactionsPerSecond: Math.round(replay.transactions / Math.max(durationMs / 1000, 0.001)),
     };
+}
+
+/**
+ * Verifies the consensus chain up to the CometBFT height of the node's last stored block (or of
+ * the block asked for): its commits and headers, and every block executed again from empty state.
+ */
+async function auditConsensus(source: ConsensusSource, store: LedgerHistory, toBlock: number | undefined): Promise<{ section: ConsensusSection; lastBlock: number }> {
+    const last = await store.lastBlock();
+    const upTo = toBlock === undefined ? last : (await store.blocks(toBlock, 1))[0] ?? last;
+    const data = upTo && upTo.number > 0 ? parseBlockData(upTo.data) : undefined;
+    const toHeight = data?.kind === 'transactions' ? data.consensus?.height : undefined;
+    const { state: _state, ...section } = await verifyConsensus(source, { store, chaincode: loadChaincode({ logLevel: 'CRITICAL' }), toHeight });
+    return { section, lastBlock: upTo?.number ?? 0 };
 }
 
 /** Adds to each divergence the block and transaction that last wrote its key (replayed, or else stored). */
@@ -140,6 +168,17 @@ export function auditReportPdf(report: AuditReport): Promise<Uint8Array> {
                 ['Signatures', `${report.signatures.checked} checked, ${report.signatures.failed} failed`],
             ],
         },
+        ...(report.consensus ? [{
+            heading: 'Consensus', rows: [
+                ['Chain', `${report.consensus.chainId}, heights 1 to ${report.consensus.lastHeight}`],
+                ['Validators', report.consensus.validators.map((validator) => `${validator.name} (${validator.power})`).join(', ')],
+                ['Commits', `${report.consensus.commitsVerified} of ${report.consensus.heights} signed by more than two thirds of the voting power (${report.consensus.signaturesVerified} signatures checked)`],
+                ['Executed again', `${report.consensus.transactionsExecuted} transactions in ${report.consensus.blocksExecuted} blocks, from empty state; ${report.consensus.appHashesVerified} app hashes equal to what the headers commit to`],
+                ['Final app hash', report.consensus.finalAppHash],
+                ...(report.consensus.problems.length === 0 ? [['Result', 'every header, commit and app hash verifies'] as const]
+                    : report.consensus.problems.slice(0, 60).map((finding) => [`Height ${finding.height}${finding.blockNumber === undefined ? '' : ` (block ${finding.blockNumber})`}`, finding.problem] as const)),
+            ],
+        } satisfies Section] : []),
         { heading: 'Hash chain', rows: findings(report.chain.problems, 'every block hashes to its header and names the one before it') },
         { heading: 'Creators and signatures', rows: findings(report.signatures.problems, 'every creator is a member of its organisation and signed its proposal') },
         { heading: 'Validation codes', rows: findings(report.validationCodes.problems, 'every validation code is what the replay derives') },

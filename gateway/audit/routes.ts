@@ -11,6 +11,7 @@ import { Problem } from '../http/problem';
 import type { RouteContext, RouteSpec } from '../openapi/api';
 import { PARAMETERS } from '../routes/parameters';
 import type { EntityRef } from './entities';
+import type { ConsensusSource } from '../../network/audit/consensus';
 import { type AuditReport, auditLedger, auditReportPdf, entityAsOf } from './report';
 
 export const auditSchema: Migration[] = [{
@@ -53,7 +54,7 @@ export class AuditService {
     private readonly events = new EventEmitter();
     private current?: string;
 
-    constructor(private readonly store: LedgerHistory, private readonly pool: Pool, private readonly logger: Logger) {
+    constructor(private readonly store: LedgerHistory, private readonly pool: Pool, private readonly logger: Logger, private readonly consensus?: ConsensusSource) {
         this.events.setMaxListeners(0);
     }
 
@@ -85,7 +86,7 @@ export class AuditService {
         let report: AuditReport;
         try {
             report = await auditLedger(this.store, this.pool, {
-                ...options,
+                ...options, consensus: this.consensus,
                 onProgress: (progress) => {
                     this.progress.set(id, progress);
                     this.events.emit(id, 'progress', progress);
@@ -214,7 +215,7 @@ export function auditRoutes(audits: AuditService, store: LedgerHistory): RouteSp
     return [
         {
             method: 'post', path: '/v1/audit/replays', tag: 'Audit', body: 'AuditReplayRequest',
-            summary: 'Replay the ledger from block 0 and check it (auditors): hash chain, signatures, validation codes, world state, query tables',
+            summary: 'Replay the ledger from block 0 and check it (auditors): on a network every validator commit and every block executed again; hash chain, signatures, validation codes, world state, query tables',
             responses: { 202: { description: 'The replay, started; follow it at its progress stream', schema: REPLAY } },
             handler: async ({ principal, body }) => {
                 requireAuditor(principal);

@@ -1,35 +1,30 @@
 import type { Pool } from 'pg';
 import { type Request, type RequestCheckTx, type RequestFinalizeBlock, type RequestInitChain, Response, type ExecTxResult, ResponseProcessProposal_ProposalStatus, ResponseVerifyVoteExtension_VerifyStatus } from 'cosmjs-types/tendermint/abci/types';
-import { BlockStateView } from '../execution/block-view';
 import { loadChaincode } from '../execution/chaincode-runtime';
-import { type ChaincodeRuntime, executeProposal } from '../execution/execute';
-import type { Simulation } from '../execution/stub';
+import type { ChaincodeRuntime } from '../execution/execute';
 import { migrate } from '../postgres';
-import { type BlockTransaction, type ChannelConfig, type ConsensusConfig, makeBlock, type ValidationCode } from '../storage/blocks';
+import { type ChannelConfig, type ConsensusConfig, makeBlock } from '../storage/blocks';
 import { LEDGER_MIGRATIONS } from '../storage/migrations';
 import { StateCache } from '../storage/state-cache';
 import { type BlockCommit, LedgerStore, parseBlockData } from '../storage/store';
 import { WriterSession } from '../storage/writer-session';
-import { decodeEnvelope, type Envelope, ProposalRules } from './transactions';
+import { executeBlock, TX_CODES } from './execution';
+import { collectionMembers, keepPrivateWrites } from './private-data';
+import { decodeEnvelope, ProposalRules } from './transactions';
 
 /** What `network up` puts in the genesis file's `app_state`: block 0's configuration, the same on every node. */
 export interface GenesisAppState {
     readonly config: ChannelConfig & { readonly consensus: ConsensusConfig };
 }
 
-/** CheckTx and ExecTxResult codes: 0 is success. */
-export const TX_CODES = {
-    VALID: 0, MALFORMED: 1, BAD_CREATOR_SIGNATURE: 2, TIMESTAMP_OUT_OF_RANGE: 3, DUPLICATE_TXID: 4, BAD_PROPOSAL: 5, CHAINCODE_REFUSED: 6, TOO_LARGE: 7,
-    // Never made by order-then-execute; named so every validation code has its number.
-    MVCC_READ_CONFLICT: 8, PHANTOM_READ_CONFLICT: 9,
-    /** CheckTx only: the node could not check the transaction now (its database did not answer). */
-    UNAVAILABLE: 10,
-} as const satisfies Record<string, number>;
+export { TX_CODES } from './execution';
 
 type Configured = ChannelConfig & { readonly consensus: ConsensusConfig };
 
 export type ApplicationOptions = Readonly<{
     pool: Pool;
+    /** The organisation running this node: it keeps the content of the collections it is a member of. */
+    organisation?: string;
     /** World-state keys kept in memory (0: none). */
     stateCacheEntries?: number;
     chaincodeLogLevel?: string;
@@ -57,6 +52,8 @@ export class CounterfoilApplication {
     private lastBlock?: { number: number; hash: string };
 
     private constructor(
+        private readonly pool: Pool,
+        private readonly organisation: string | undefined,
         private readonly store: LedgerStore,
         private readonly session: WriterSession,
         private readonly chaincode: ChaincodeRuntime,
@@ -70,7 +67,7 @@ export class CounterfoilApplication {
         // One node process per database: the lock the embedded ledger's writer takes.
         const session = await WriterSession.open(options.pool);
         const store = new LedgerStore(options.pool, 'counterfoil', new StateCache(options.stateCacheEntries ?? 100_000));
-        const application = new CounterfoilApplication(store, session, loadChaincode({ logLevel: options.chaincodeLogLevel ?? 'CRITICAL' }), options.now ?? (() => new Date()), options.log ?? (() => undefined));
+        const application = new CounterfoilApplication(options.pool, options.organisation, store, session, loadChaincode({ logLevel: options.chaincodeLogLevel ?? 'CRITICAL' }), options.now ?? (() => new Date()), options.log ?? (() => undefined));
         await application.load();
         return application;
     }
@@ -209,91 +206,16 @@ export class CounterfoilApplication {
         if (height !== this.lastHeight + 1 || !this.lastBlock) {
             throw new Error(`height ${height} follows height ${this.lastHeight}: the node's database is not where CometBFT's is`);
         }
-        const number = this.lastBlock.number + 1;
         const time = new Date(Number(request.time.seconds) * 1000 + Math.floor(request.time.nanos / 1_000_000));
-        const view = new BlockStateView(this.store, number);
-        const decoded = request.txs.map((tx) => decodeEnvelope(tx));
-        const ids = decoded.map((envelope) => typeof envelope === 'string' ? '' : ProposalRules.transactionId(envelope.proposal));
-        const committedBefore = await this.store.transactionExists(ids.filter((id) => id !== ''));
-        const seen = new Set<string>();
-        const transactions: BlockTransaction[] = [];
-        const commits: BlockCommit['transactions'][number][] = [];
-        const txResults: Partial<ExecTxResult>[] = [];
-        for (const [position, envelope] of decoded.entries()) {
-            if (typeof envelope === 'string') {
-                // Only a faulty proposer includes what CheckTx refuses; it stays out of the Counterfoil block.
-                txResults.push({ code: TX_CODES.MALFORMED, log: envelope });
-                continue;
-            }
-            const transactionId = ids[position] as string;
-            const txIndex = transactions.length;
-            const outcome = await this.execute(rules, view, envelope, transactionId, time, committedBefore.has(transactionId) || seen.has(transactionId));
-            seen.add(transactionId);
-            const transaction: BlockTransaction = {
-                transactionId, proposal: envelope.proposal, signature: envelope.signature, validationCode: outcome.code,
-                response: outcome.response, readWriteSet: outcome.readWriteSet, event: outcome.event,
-            };
-            transactions.push(transaction);
-            const valid = outcome.code === 'VALID';
-            if (valid && outcome.simulation) {
-                view.apply(txIndex, transactionId, envelope.proposal.timestamp, outcome.simulation);
-            }
-            commits.push({
-                transactionId, txIndex, validationCode: outcome.code, timestamp: envelope.proposal.timestamp,
-                writes: valid ? transaction.readWriteSet.writes : [],
-                metadataWrites: valid ? transaction.readWriteSet.metadataWrites : [],
-                privateWrites: valid ? outcome.simulation?.privateWrites ?? [] : [],
-            });
-            txResults.push({
-                code: TX_CODES[outcome.code], log: outcome.response.message ?? outcome.problem ?? '',
-                data: Buffer.from(outcome.response.payload, 'base64'),
-            });
-        }
-        if (transactions.length === 0) {
-            // Nothing to record: the app hash stays, and CometBFT need not make a block to prove it.
-            this.pending = { transactions: [], consensus: { height, appHash: this.appHash } };
-            return { txResults, appHash: Buffer.from(this.appHash, 'hex') };
-        }
-        const { block, bytes } = makeBlock(number, this.lastBlock.hash, { kind: 'transactions', transactions, consensus: { height, time: time.toISOString() } });
-        this.pending = { block, bytes, transactions: commits, consensus: { height, appHash: block.hash } };
-        return { txResults, appHash: Buffer.from(block.hash, 'hex') };
-    }
-
-    /** One transaction of a block: the rules, then the chaincode over the state as the block has it so far. */
-    private async execute(rules: ProposalRules, view: BlockStateView, envelope: Envelope, transactionId: string, time: Date, duplicate: boolean): Promise<{
-        code: ValidationCode; problem?: string; response: BlockTransaction['response']; readWriteSet: BlockTransaction['readWriteSet'];
-        event?: BlockTransaction['event']; simulation?: Simulation;
-    }> {
-        const nothing = { reads: [], rangeReads: [], writes: [], metadataWrites: [] };
-        const refused = (code: ValidationCode, problem: string): Awaited<ReturnType<CounterfoilApplication['execute']>> => ({
-            code, problem, response: { status: 500, payload: '', message: problem }, readWriteSet: nothing,
+        const outcome = await executeBlock({ rules, chaincode: this.chaincode, state: this.store, committed: (ids) => this.store.transactionExists(ids) }, {
+            height, time, txs: request.txs, previous: this.lastBlock,
         });
-        if (duplicate) {
-            return refused('DUPLICATE_TXID', `transaction ${transactionId} is already in the ledger`);
-        }
-        const refusal = rules.refusal(envelope, time);
-        if (refusal) {
-            return refused(refusal.code, refusal.problem);
-        }
-        const transient = new Map(Object.entries(envelope.transient).map(([name, value]) => [name, Buffer.from(value, 'base64')]));
-        const collections = new Set(rules.config.collections.map((collection) => collection.name));
-        const execution = await executeProposal(this.chaincode, view, { transactionId, proposal: envelope.proposal }, transient, collections);
-        if (execution.outcome === 'unavailable') {
-            // Not a property of the transaction: the node must not decide on it. It stops, and
-            // CometBFT replays the block when it is back.
-            throw new Error(`the node's state could not be read while executing a block: ${execution.failure.message}`);
-        }
-        if (execution.outcome === 'refused') {
-            return refused('CHAINCODE_REFUSED', execution.message);
-        }
-        const { response, simulation } = execution;
-        return {
-            code: 'VALID',
-            response: { status: response.status, payload: Buffer.from(response.payload ?? new Uint8Array(0)).toString('base64') },
-            readWriteSet: simulation.readWriteSet,
-            event: simulation.event ? { name: simulation.event.name, payload: Buffer.from(simulation.event.payload).toString('base64') } : undefined,
-            simulation,
-        };
+        const transactions = await keepPrivateWrites(this.pool, this.organisation, collectionMembers(rules.config), outcome.commits);
+        this.pending = outcome.made
+            ? { block: outcome.made.block, bytes: outcome.made.bytes, transactions, consensus: { height, appHash: outcome.appHash } }
+            // Nothing to record: the app hash stays, and CometBFT need not make a block to prove it.
+            : { transactions: [], consensus: { height, appHash: this.appHash } };
+        return { txResults: outcome.txResults.map((result) => ({ ...result })), appHash: Buffer.from(outcome.appHash, 'hex') };
     }
 
     /** Persists the finalized block with its state changes, atomically; Info reports it from now on. */

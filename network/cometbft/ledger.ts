@@ -1,6 +1,7 @@
 import { Comet38Client } from '@cosmjs/tendermint-rpc';
 import type { Pool } from 'pg';
 import { verifyChain, type ChainReport } from '../audit/chain';
+import { type ConsensusSource, rpcConsensusSource } from '../audit/consensus';
 import { loadChaincode } from '../execution/chaincode-runtime';
 import { type ChaincodeRuntime, endorse, type Endorser, type SignedProposal } from '../execution/execute';
 import {
@@ -12,7 +13,9 @@ import type { Block, ChannelConfig, ConsensusConfig } from '../storage/blocks';
 import { CommitListener } from '../storage/commit-listener';
 import { blockSummaries, ledgerEvents, readBlocks } from '../storage/reader';
 import { LedgerStore, parseBlockData } from '../storage/store';
-import { TX_CODES } from './application';
+import type { Simulation } from '../execution/stub';
+import { TX_CODES } from './execution';
+import { collectionMembers, type PrivateDataClient } from './private-data';
 import { cometRpc } from './rpc';
 import { decodeEnvelope, encodeEnvelope } from './transactions';
 
@@ -30,6 +33,12 @@ export type NetworkLedgerOptions = Readonly<{
     chaincodeLogLevel?: string;
     /** Ends the pool when the ledger closes (the pool was made for it). */
     ownsPool?: boolean;
+    /**
+     * The private data channel to the network's nodes, over which confidential content goes to
+     * the members of its collection before its transaction is broadcast (closed with the ledger).
+     * Without it, transactions that write private data are refused.
+     */
+    privateData?: PrivateDataClient;
 }>;
 
 const CHECK_TX_ERRORS: Readonly<Record<number, { code: LedgerError['code']; field: string }>> = {
@@ -61,7 +70,7 @@ export class NetworkLedger implements PartyLedger {
         private readonly chaincode: ChaincodeRuntime,
         readonly enrolment: Enrolment,
         private readonly chain: ChainReport,
-        private readonly settings: { commitTimeoutMs: number; rebroadcastMs: number; pool?: Pool; rpcUrl: string },
+        private readonly settings: { commitTimeoutMs: number; rebroadcastMs: number; pool?: Pool; rpcUrl: string; privateData?: PrivateDataClient },
         /** The validators' names, from genesis (CometBFT's validator set names none). */
         private readonly validatorNames: readonly string[],
     ) {}
@@ -85,6 +94,7 @@ export class NetworkLedger implements PartyLedger {
         const confirmations = new Confirmations((from) => readBlocks(store, listener, from), (last?.number ?? 0) + 1);
         return new NetworkLedger(store, listener, confirmations, client, config, roots, loadChaincode({ logLevel: options.chaincodeLogLevel ?? 'CRITICAL' }), options.enrolment, chain, {
             commitTimeoutMs: options.commitTimeoutMs ?? 60_000, rebroadcastMs: options.rebroadcastMs ?? 5_000, pool: options.ownsPool ? options.pool : undefined, rpcUrl: options.rpcUrl,
+            privateData: options.privateData,
         }, await genesisValidators(options.rpcUrl));
     }
 
@@ -102,12 +112,39 @@ export class NetworkLedger implements PartyLedger {
     }
 
     async submit(request: TransactionRequest): Promise<Committed> {
-        const { signed } = await this.endorse(request);
-        const bytes = encodeEnvelope({
-            proposal: signed.proposal, signature: signed.signature.toString('base64'),
-            transient: Object.fromEntries(Object.entries(request.transient ?? {}).map(([name, value]) => [name, Buffer.from(value).toString('base64')])),
-        });
+        const { signed, simulation } = await this.endorse(request);
+        await this.sendPrivateData(signed.transactionId, simulation);
+        const bytes = encodeEnvelope({ proposal: signed.proposal, signature: signed.signature.toString('base64') });
         return this.broadcastAndConfirm(signed.transactionId, bytes);
+    }
+
+    /**
+     * Sends each value the transaction writes to a collection to the nodes of that collection's
+     * members, and nowhere else. At least one must take it, or nothing is broadcast: a member that
+     * missed it fetches it from another once the block is committed, but some member must hold it.
+     */
+    private async sendPrivateData(transactionId: string, simulation: Simulation): Promise<void> {
+        const values = simulation.privateWrites.filter((write) => write.value !== undefined);
+        if (values.length === 0) {
+            return;
+        }
+        if (!this.settings.privateData) {
+            throw new LedgerError({
+                code: 'UNAVAILABLE', field: 'content', transactionId,
+                message: 'this connection to the network has no private data channel, so it cannot send confidential content to its collection\'s members: nothing was written',
+            });
+        }
+        const members = collectionMembers(this.config);
+        for (const write of values) {
+            const organisations = members.get(write.collection) ?? [];
+            const { took, failed } = await this.settings.privateData.send(transactionId, write.value as Buffer, organisations);
+            if (took.length === 0) {
+                throw new LedgerError({
+                    code: 'UNAVAILABLE', field: 'content', transactionId,
+                    message: `no node of the members of ${write.collection} (${organisations.join(', ')}) took the confidential content, so nothing was written: ${failed.map((failure) => `${failure.node}: ${failure.problem}`).join('; ') || 'none is known'}`,
+                });
+            }
+        }
     }
 
     /**
@@ -210,9 +247,9 @@ export class NetworkLedger implements PartyLedger {
     }
 
     /** Checks the caller, has it sign the proposal, and simulates it against the node's committed state. */
-    private async endorse(request: TransactionRequest): Promise<{ signed: SignedProposal; payload: Uint8Array }> {
-        const { signed, response } = await endorse(this.endorser, request);
-        return { signed, payload: Uint8Array.from(response.payload ?? new Uint8Array(0)) };
+    private async endorse(request: TransactionRequest): Promise<{ signed: SignedProposal; payload: Uint8Array; simulation: Simulation }> {
+        const { signed, response, simulation } = await endorse(this.endorser, request);
+        return { signed, payload: Uint8Array.from(response.payload ?? new Uint8Array(0)), simulation };
     }
 
     private get endorser(): Endorser {
@@ -281,6 +318,10 @@ export class NetworkLedger implements PartyLedger {
         return { engine: 'cometbft', chainId: this.config.consensus.chainId, node: status.node_info.moniker, height, validators };
     }
 
+    consensusSource(): ConsensusSource {
+        return rpcConsensusSource(this.settings.rpcUrl);
+    }
+
     private async rpc<T>(method: string): Promise<T> {
         return cometRpc<T>(this.settings.rpcUrl, method).catch((error: Error) => {
             throw new LedgerError({ code: 'UNAVAILABLE', field: 'ledger', message: `the node's RPC did not answer ${error.message}`, cause: error });
@@ -296,6 +337,7 @@ export class NetworkLedger implements PartyLedger {
         this.confirmations.close();
         await this.listener.close();
         this.client.disconnect();
+        this.settings.privateData?.close();
         await this.settings.pool?.end();
     }
 }

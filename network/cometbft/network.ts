@@ -1,10 +1,11 @@
 import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
-import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { Pool } from 'pg';
 import { AGENCIES, CONTENT_COLLECTIONS, ENTERPRISES_MSP } from '@counterfoil/chaincode';
 import { AuthorityEnrolment, MembershipAuthority } from '../membership/authorities';
 import { KeySealer } from '../membership/key-sealer';
@@ -12,6 +13,7 @@ import {
     createDatabase, dropDatabase, embeddedPostgresRunning, embeddedServerUrl, freePort, processAlive, startEmbeddedPostgres, stopEmbeddedPostgres,
 } from '../postgres';
 import type { GenesisAppState } from './application';
+import { missingPrivateData, type NodeTls, PrivateDataClient, type PrivateDataPeer } from './private-data';
 import { cometbftBinary, PROJECT_DIR } from './binary';
 import { cometRpc } from './rpc';
 
@@ -25,7 +27,8 @@ const VALIDATOR_NAMES: Readonly<Record<string, string>> = {
 export interface NetworkNode {
     readonly name: string;
     readonly mspId: string;
-    readonly ports: { readonly p2p: number; readonly rpc: number; readonly abci: number };
+    /** CometBFT's peer-to-peer and RPC ports, the ABCI application's, and the private data channel's (HTTPS, mutual TLS). */
+    readonly ports: { readonly p2p: number; readonly rpc: number; readonly abci: number; readonly private: number };
     /** The node's own database on the network's PostgreSQL server. */
     readonly database: string;
 }
@@ -62,7 +65,20 @@ const nodeDir = (dir: string, name: string): string => join(dir, 'nodes', name);
 const cometHome = (dir: string, name: string): string => join(nodeDir(dir, name), 'cometbft');
 const pidFile = (dir: string, name: string, part: NodePart): string => join(nodeDir(dir, name), `${part}.pid`);
 export const logFile = (dir: string, name: string, part: NodePart): string => join(nodeDir(dir, name), `${part}.log`);
-const authorityFile = (dir: string, mspId: string): string => join(dir, 'organisations', `${mspId}.json`);
+/**
+ * Where an organisation's certificate authority key is kept, sealed with a key-encryption key of
+ * that place: in the folder of the node its organisation runs (customs' also holds the
+ * enterprises' authority, as the E-Port does), or, for an organisation that runs no validator of
+ * this network (a network of fewer than five), in `organisations/`.
+ */
+const keyHome = (dir: string, host: string | undefined): string => (host ? nodeDir(dir, host) : join(dir, 'organisations'));
+const authorityFile = (home: string, mspId: string): string => join(home, 'authorities', `${mspId}.json`);
+const keyEncryptionKeyFile = (home: string): string => join(home, 'key-encryption-key');
+
+/** The node whose folder holds an organisation's authority key, if the network has one for it. */
+export function hostOf(layout: NetworkLayout, mspId: string): NetworkNode | undefined {
+    return layout.nodes.find((node) => node.mspId === (mspId === ENTERPRISES_MSP ? 'CustomsMSP' : mspId));
+}
 
 export type NodePart = 'node' | 'cometbft';
 
@@ -88,6 +104,30 @@ export async function nodeDatabaseUrl(dir: string, layout: NetworkLayout, name: 
 }
 
 export const rpcUrl = (node: NetworkNode): string => `http://127.0.0.1:${node.ports.rpc}`;
+export const privateDataUrl = (node: NetworkNode): string => `https://127.0.0.1:${node.ports.private}`;
+const tlsFiles = (dir: string, name: string): { certificate: string; privateKey: string } => ({
+    certificate: join(nodeDir(dir, name), 'tls', 'node.crt'), privateKey: join(nodeDir(dir, name), 'tls', 'node.key'),
+});
+const peersFile = (dir: string, name: string): string => join(nodeDir(dir, name), 'private-data-peers.json');
+
+/** A node's TLS identity (its organisation's certificate for it) and the other nodes' private data channels. */
+export async function nodeChannel(dir: string, name: string): Promise<{ tls: NodeTls; peers: PrivateDataPeer[] }> {
+    const files = tlsFiles(resolve(dir), name);
+    return {
+        tls: { certificate: await readFile(files.certificate, 'utf8'), privateKey: await readFile(files.privateKey, 'utf8') },
+        peers: JSON.parse(await readFile(peersFile(resolve(dir), name), 'utf8')) as PrivateDataPeer[],
+    };
+}
+
+/**
+ * A private data channel presenting a node's certificate, trusting the roots of the network's
+ * organisations (from the node's genesis file): its own gateway's channel to the network.
+ */
+export async function nodePrivateDataClient(dir: string, name: string): Promise<PrivateDataClient> {
+    const { tls, peers } = await nodeChannel(dir, name);
+    const genesis = JSON.parse(await readFile(join(cometHome(resolve(dir), name), 'config', 'genesis.json'), 'utf8')) as { app_state: GenesisAppState };
+    return new PrivateDataClient(tls, genesis.app_state.config.organisations.map((organisation) => organisation.rootCertificate), peers);
+}
 
 /**
  * Brings the network up: on first use builds cometbft (if needed), makes each organisation's
@@ -104,6 +144,9 @@ export async function networkUp(options: NetworkOptions): Promise<NetworkLayout>
     let layout = await readLayout(dir);
     if (layout && options.validators !== undefined && options.validators !== layout.nodes.length) {
         throw new Error(`the network in ${dir} has ${layout.nodes.length} validators, not ${options.validators}; run clean first to make another`);
+    }
+    if (layout && layout.nodes.some((node) => node.ports.private === undefined)) {
+        throw new Error(`the network in ${dir} was made by an earlier version, without private data channels: run clean, then up, to make it again`);
     }
     const createdNow = !layout;
     layout ??= await createNetwork(dir, binary, options, log);
@@ -129,13 +172,14 @@ async function createNetwork(dir: string, binary: string, options: NetworkOption
         throw new Error(`--validators must be a whole number from 1 to ${AGENCIES.length} (one validator per agency)`);
     }
     await rm(join(dir, 'nodes'), { recursive: true, force: true });
+    await rm(join(dir, 'organisations'), { recursive: true, force: true });
     await mkdir(dir, { recursive: true });
     const chainId = `counterfoil-${createHash('sha256').update(dir).update(String(Date.now())).digest('hex').slice(0, 8)}`;
     const tag = chainId.slice('counterfoil-'.length);
     const nodes: NetworkNode[] = [];
     for (const mspId of AGENCIES.slice(0, count)) {
         const name = VALIDATOR_NAMES[mspId] as string;
-        nodes.push({ name, mspId, ports: { p2p: await freePort(), rpc: await freePort(), abci: await freePort() }, database: `counterfoil_${tag}_${name}` });
+        nodes.push({ name, mspId, ports: { p2p: await freePort(), rpc: await freePort(), abci: await freePort(), private: await freePort() }, database: `counterfoil_${tag}_${name}` });
     }
     const layout: NetworkLayout = {
         chainId, nodes,
@@ -144,15 +188,28 @@ async function createNetwork(dir: string, binary: string, options: NetworkOption
         timestampToleranceMs: options.timestampToleranceMs ?? 30_000,
     };
     log(`creating a ${count}-validator network ${chainId} in ${dir}`);
-    // Each organisation's certificate authority, its key sealed with a key kept outside any database.
-    const keys = await KeySealer.open(join(dir, 'key-encryption-key'));
+    // Each organisation's certificate authority: its root certificate goes into genesis, its key
+    // only into the folder of the organisation's own node, sealed with that node's key-encryption key.
     const organisations = [...AGENCIES, ENTERPRISES_MSP];
     const authorities = await Promise.all(organisations.map((mspId) => MembershipAuthority.create(mspId)));
-    await mkdir(join(dir, 'organisations'), { recursive: true });
     for (const authority of authorities) {
-        await writeFile(authorityFile(dir, authority.mspId), JSON.stringify({
+        const home = keyHome(dir, hostOf(layout, authority.mspId)?.name);
+        const keys = await KeySealer.open(keyEncryptionKeyFile(home));
+        await mkdir(join(home, 'authorities'), { recursive: true, mode: 0o700 });
+        await writeFile(authorityFile(home, authority.mspId), JSON.stringify({
             mspId: authority.mspId, certificate: authority.record.certificate, privateKey: keys.seal(authority.record.privateKey, `authority:${authority.mspId}`),
         }, null, 2), { mode: 0o600 });
+    }
+    // Each node's TLS identity for the private data channel, issued by its own organisation, and
+    // where the other nodes' channels are.
+    const peers: PrivateDataPeer[] = nodes.map((node) => ({ name: node.name, mspId: node.mspId, url: privateDataUrl(node) }));
+    for (const node of nodes) {
+        const authority = authorities.find((candidate) => candidate.mspId === node.mspId) as MembershipAuthority;
+        const tls = await authority.issueNode(`${node.name}.node`, ['127.0.0.1', 'localhost']);
+        await mkdir(join(nodeDir(dir, node.name), 'tls'), { recursive: true, mode: 0o700 });
+        await writeFile(tlsFiles(dir, node.name).certificate, tls.certificate);
+        await writeFile(tlsFiles(dir, node.name).privateKey, tls.privateKey, { mode: 0o600 });
+        await writeFile(peersFile(dir, node.name), JSON.stringify(peers, null, 2));
     }
     const identities: { address: string; pubKey: unknown; nodeId: string }[] = [];
     for (const node of nodes) {
@@ -256,7 +313,10 @@ export async function startNode(dir: string, layout: NetworkLayout, name: string
     if (!(await running(dir, name, 'node'))) {
         const database = await nodeDatabaseUrl(dir, layout, name);
         // The database's address (and password) goes in the environment, which other users cannot read, not the command line.
-        await spawnDetached(dir, name, 'node', process.execPath, [join(PROJECT_DIR, 'dist', 'scripts', 'node.js'), '--abci', `tcp://127.0.0.1:${node.ports.abci}`], { COUNTERFOIL_NODE_DATABASE_URL: database });
+        await spawnDetached(dir, name, 'node', process.execPath, [
+            join(PROJECT_DIR, 'dist', 'scripts', 'node.js'), '--abci', `tcp://127.0.0.1:${node.ports.abci}`, '--organisation', node.mspId,
+            '--private-data', `127.0.0.1:${node.ports.private}`, '--node-dir', nodeDir(dir, name), '--name', name,
+        ], { COUNTERFOIL_NODE_DATABASE_URL: database });
         await untilListening(dir, name, node.ports.abci);
         log(`${name}: Counterfoil node listening for ABCI on 127.0.0.1:${node.ports.abci}`);
     }
@@ -328,10 +388,15 @@ export interface NodeStatus {
     readonly lastBlockTime?: string;
     readonly catchingUp?: boolean;
     readonly peers?: number;
+    /** Private data items the node should hold (its organisation is in their collection) but has not received yet. */
+    readonly missingPrivateData?: number;
     readonly problem?: string;
 }
 
-/** Each node's processes and, from its RPC, its height, app hash, last block time and peers. */
+/**
+ * Each node's processes; from its RPC, its height, app hash, last block time and peers; and from
+ * its database, how many private data items it still misses.
+ */
 export async function networkStatus(dir: string): Promise<NodeStatus[]> {
     dir = resolve(dir);
     const layout = await readLayout(dir);
@@ -340,6 +405,16 @@ export async function networkStatus(dir: string): Promise<NodeStatus[]> {
     }
     return Promise.all(layout.nodes.map(async (node) => {
         const processes = { node: await running(dir, node.name, 'node'), cometbft: await running(dir, node.name, 'cometbft') };
+        let missingPrivate: number | undefined;
+        const pool = new Pool({ connectionString: await nodeDatabaseUrl(dir, layout, node.name), max: 1 });
+        pool.on('error', () => undefined);
+        try {
+            missingPrivate = await missingPrivateData(pool);
+        } catch {
+            // the database is down, or the node has not made its tables yet
+        } finally {
+            await pool.end();
+        }
         try {
             const status = await rpc<{ sync_info: { latest_block_height: string; latest_app_hash: string; latest_block_time: string; catching_up: boolean } }>(node, 'status');
             const net = await rpc<{ n_peers: string }>(node, 'net_info');
@@ -347,9 +422,10 @@ export async function networkStatus(dir: string): Promise<NodeStatus[]> {
                 name: node.name, mspId: node.mspId, processes, rpc: rpcUrl(node),
                 height: Number(status.sync_info.latest_block_height), appHash: status.sync_info.latest_app_hash,
                 lastBlockTime: status.sync_info.latest_block_time, catchingUp: status.sync_info.catching_up, peers: Number(net.n_peers),
+                missingPrivateData: missingPrivate,
             };
         } catch (error) {
-            return { name: node.name, mspId: node.mspId, processes, rpc: rpcUrl(node), problem: (error as Error).message };
+            return { name: node.name, mspId: node.mspId, processes, rpc: rpcUrl(node), missingPrivateData: missingPrivate, problem: (error as Error).message };
         }
     }));
 }
@@ -459,17 +535,41 @@ async function untilListening(dir: string, name: string, port: number): Promise<
 }
 
 /**
- * The certificate authorities of the network's organisations, from its folder. On one machine
- * the hub holds them all; each agency's gateway would hold its own (see the README).
+ * The certificate authorities a node's party holds: its own organisation's (and, at customs, the
+ * enterprises'), from the node's folder. Principals of any other organisation are enrolled by
+ * their own agency's node, never here.
  */
-export async function networkEnrolment(dir: string, mspIds?: readonly string[]): Promise<AuthorityEnrolment> {
-    dir = resolve(dir);
-    const keys = await KeySealer.open(join(dir, 'key-encryption-key'));
-    const wanted = mspIds ?? [...AGENCIES, ENTERPRISES_MSP];
-    const authorities = new Map<string, MembershipAuthority>();
-    for (const mspId of wanted) {
-        const stored = JSON.parse(await readFile(authorityFile(dir, mspId), 'utf8')) as { certificate: string; privateKey: string };
-        authorities.set(mspId, MembershipAuthority.fromRecord({ mspId, certificate: stored.certificate, privateKey: keys.unseal(stored.privateKey, `authority:${mspId}`) }));
+export async function nodeEnrolment(dir: string, name: string): Promise<AuthorityEnrolment> {
+    const home = keyHome(resolve(dir), name);
+    const files = (await readdir(join(home, 'authorities')).catch(() => [])).filter((file) => file.endsWith('.json'));
+    if (files.length === 0) {
+        throw new Error(`${join(home, 'authorities')} holds no certificate authority: is ${name} a node of the network in ${dir}?`);
     }
-    return new AuthorityEnrolment(authorities, keys);
+    const keys = await KeySealer.open(keyEncryptionKeyFile(home));
+    return new AuthorityEnrolment(new Map(await Promise.all(files.map(async (file) => {
+        const mspId = file.slice(0, -'.json'.length);
+        return [mspId, await readAuthority(home, mspId, keys)] as const;
+    }))), keys);
+}
+
+/**
+ * Every organisation's certificate authority, gathered from every node's folder: for a party that
+ * plays all of them on one machine (the tests, the benchmark), never for a gateway.
+ */
+export async function everyOrganisationEnrolment(dir: string, layout: NetworkLayout): Promise<AuthorityEnrolment> {
+    dir = resolve(dir);
+    const authorities = new Map<string, MembershipAuthority>();
+    let sealer: KeySealer | undefined;
+    for (const mspId of [...AGENCIES, ENTERPRISES_MSP]) {
+        const home = keyHome(dir, hostOf(layout, mspId)?.name);
+        const keys = await KeySealer.open(keyEncryptionKeyFile(home));
+        sealer ??= keys;
+        authorities.set(mspId, await readAuthority(home, mspId, keys));
+    }
+    return new AuthorityEnrolment(authorities, sealer as KeySealer);
+}
+
+async function readAuthority(home: string, mspId: string, keys: KeySealer): Promise<MembershipAuthority> {
+    const stored = JSON.parse(await readFile(authorityFile(home, mspId), 'utf8')) as { certificate: string; privateKey: string };
+    return MembershipAuthority.fromRecord({ mspId, certificate: stored.certificate, privateKey: keys.unseal(stored.privateKey, `authority:${mspId}`) });
 }

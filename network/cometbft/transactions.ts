@@ -1,18 +1,17 @@
 import { canonicalJson } from '@counterfoil/chaincode';
 import { MembershipAuthority, signedBy } from '../membership/authorities';
-import { type ChannelConfig, type Proposal, proposalDigest, sha256Hex, transactionIdOf, type ValidationCode } from '../storage/blocks';
+import { type ChannelConfig, type Proposal, proposalDigest, transactionIdOf, type ValidationCode } from '../storage/blocks';
 
 /**
- * A transaction as it travels through CometBFT: the signed proposal and the transient inputs
- * the chaincode reads. The stored block keeps the proposal (with the transient values' hashes)
- * and the signature, never the transient values.
+ * A transaction as it travels through CometBFT: the signed proposal, with the hash and length
+ * of each transient value, and nothing else. The values themselves (confidential content) never
+ * travel with a transaction: the submitting party sends them to the nodes of the collection's
+ * members alone, over the private data channel.
  */
 export interface Envelope {
     readonly proposal: Proposal;
     /** Base64 ECDSA signature of the creator over SHA-256 of the canonical proposal. */
     readonly signature: string;
-    /** Base64 transient values by name. */
-    readonly transient: Readonly<Record<string, string>>;
 }
 
 export function encodeEnvelope(envelope: Envelope): Buffer {
@@ -20,6 +19,7 @@ export function encodeEnvelope(envelope: Envelope): Buffer {
 }
 
 const isString = (value: unknown): value is string => typeof value === 'string';
+const isSize = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** The envelope in a transaction's bytes, or why they are not one. */
@@ -30,14 +30,18 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope | string {
     } catch {
         return 'the transaction is not JSON';
     }
-    if (!isObject(value) || !isString(value.signature) || !isObject(value.transient) || !Object.values(value.transient).every(isString)) {
+    if (!isObject(value) || !isString(value.signature)) {
         return 'the transaction is not a signed proposal envelope';
+    }
+    if (value.transient !== undefined) {
+        return 'a transaction carries no transient values: confidential content goes to the members of its collection only, never into a transaction';
     }
     const proposal = value.proposal;
     if (!isObject(proposal) || !isObject(proposal.creator) || !isString(proposal.creator.mspId) || !isString(proposal.creator.certificate)
         || !isString(proposal.nonce) || !isString(proposal.timestamp) || !isString(proposal.channel) || !isString(proposal.chaincode)
         || !isString(proposal.contract) || !isString(proposal.transaction) || !Array.isArray(proposal.arguments) || !proposal.arguments.every(isString)
         || !isObject(proposal.transientHashes) || !Object.values(proposal.transientHashes).every(isString)
+        || (proposal.transientSizes !== undefined && (!isObject(proposal.transientSizes) || !Object.values(proposal.transientSizes).every(isSize)))
         || Number.isNaN(Date.parse(proposal.timestamp))) {
         return 'the transaction\'s proposal is not of the shape of a proposal';
     }
@@ -70,11 +74,14 @@ export class ProposalRules {
         if (proposal.channel !== this.config.channel || proposal.chaincode !== this.config.chaincode) {
             return { code: 'BAD_PROPOSAL', problem: `the proposal names channel ${proposal.channel} and chaincode ${proposal.chaincode}, not this network's` };
         }
-        const names = Object.keys(envelope.transient).sort();
         const hashed = Object.keys(proposal.transientHashes).sort();
-        if (names.join('\u0000') !== hashed.join('\u0000')
-            || names.some((name) => sha256Hex(Buffer.from(envelope.transient[name] as string, 'base64')) !== proposal.transientHashes[name])) {
-            return { code: 'BAD_PROPOSAL', problem: 'the transient values do not match the hashes the proposal signs' };
+        const sized = Object.keys(proposal.transientSizes ?? {}).sort();
+        if (hashed.join('\u0000') !== sized.join('\u0000') || hashed.some((name) => !/^[0-9a-f]{64}$/.test(proposal.transientHashes[name] as string))) {
+            return { code: 'BAD_PROPOSAL', problem: 'the proposal must sign a SHA-256 and a length for each transient value, and for no other' };
+        }
+        const largest = Math.max(0, ...Object.values(proposal.transientSizes ?? {}));
+        if (largest > this.config.consensus.maxTransactionBytes) {
+            return { code: 'BAD_PROPOSAL', problem: `a transient value of ${largest} bytes is over the network's limit of ${this.config.consensus.maxTransactionBytes}` };
         }
         const proposed = Date.parse(proposal.timestamp);
         const tolerance = this.config.consensus.timestampToleranceMs;

@@ -47,6 +47,7 @@ export class BlockStateView implements StateView {
             this.parameters.set(stateId(write.namespace, write.key), Buffer.from(write.validationParameter, 'base64'));
         }
         for (const write of simulation.privateWrites as readonly PrivateWrite[]) {
+            // Withheld content is not held here: reading it finds nothing, as on a non-member.
             this.privates.set(stateId(write.collection, write.key), write.value ?? null);
         }
     }

@@ -28,6 +28,7 @@ export async function signProposal(request: TransactionRequest, target: Readonly
         transaction: request.transaction,
         arguments: [...(request.arguments ?? [])],
         transientHashes: Object.fromEntries(transient.map(([name, value]) => [name, sha256Hex(value)])),
+        ...(transient.length > 0 ? { transientSizes: Object.fromEntries(transient.map(([name, value]) => [name, value.length])) } : {}),
         creator,
         nonce,
         timestamp: now.toISOString(),
@@ -55,6 +56,7 @@ export async function executeProposal(
     signed: Readonly<{ transactionId: string; proposal: Proposal }>,
     transient: ReadonlyMap<string, Uint8Array>,
     collections: ReadonlySet<string>,
+    options: Readonly<{ refusePrivateReads?: boolean }> = {},
 ): Promise<Execution> {
     const { proposal } = signed;
     const stub = new EmbeddedStub({
@@ -66,6 +68,7 @@ export async function executeProposal(
         arguments: [`${proposal.contract}:${proposal.transaction}`, ...proposal.arguments],
         transient,
         collections,
+        refusePrivateReads: options.refusePrivateReads,
     });
     let response: ChaincodeResponse;
     try {

@@ -1,3 +1,4 @@
+import { withheldSha256 } from '@counterfoil/chaincode';
 import type { ChaincodeProposal, ChaincodeResponse, ChaincodeStub, Iterators, SerializedIdentity, SplitCompositekey, StateQueryResponse, Timestamp } from 'fabric-shim-api';
 import Long from 'long';
 import type { KeyRead, KeyWrite, MetadataWrite, RangeRead, ReadWriteSet, Version } from '../storage/blocks';
@@ -30,6 +31,11 @@ export interface StubOptions {
     readonly arguments: readonly string[];
     readonly transient: ReadonlyMap<string, Uint8Array>;
     readonly collections: ReadonlySet<string>;
+    /**
+     * Refuse reads of private data values (a transaction ordered on the network: only the
+     * members of a collection hold its values, and every node must come to the same result).
+     */
+    readonly refusePrivateReads?: boolean;
 }
 
 export interface Simulation {
@@ -243,6 +249,9 @@ export class EmbeddedStub implements ChaincodeStub {
 
     async getPrivateData(collection: string, key: string): Promise<Uint8Array> {
         this.checkCollection(collection);
+        if (this.options.refusePrivateReads) {
+            throw new Error(`private data of ${collection} is read by queries at a member's node, never by an ordered transaction: not every node holds it`);
+        }
         // Reading private data is recorded as a read of its hash, as on Fabric.
         await this.read(hashedNamespace(this.namespace, collection), sha256Hex(key));
         const value = await this.fromStore(this.options.store.getPrivate(collection, key));
@@ -262,9 +271,11 @@ export class EmbeddedStub implements ChaincodeStub {
         }
         const namespace = hashedNamespace(this.namespace, collection);
         const keyHash = sha256Hex(key);
-        const valueHash = Buffer.from(sha256Hex(value), 'hex');
+        // Content the executing party does not hold: its hash, which the proposal signs, stands for it.
+        const withheld = withheldSha256(value);
+        const valueHash = Buffer.from(withheld ?? sha256Hex(value), 'hex');
         this.writes.set(stateId(namespace, keyHash), { namespace, key: keyHash, value: valueHash.toString('base64'), isDelete: false });
-        this.privateWrites.set(stateId(collection, key), { collection, key, value: Buffer.from(value) });
+        this.privateWrites.set(stateId(collection, key), withheld ? { collection, key, withheld } : { collection, key, value: Buffer.from(value) });
     }
 
     async deletePrivateData(collection: string, key: string): Promise<void> {

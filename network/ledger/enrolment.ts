@@ -28,6 +28,8 @@ export interface Sealer {
  * (the embedded ledger, every organisation's; a network node, its own organisation's).
  */
 export interface Enrolment {
+    /** The organisations whose principals this party enrols, and so acts for. */
+    readonly organisations: readonly string[];
     /** Issues a member certificate; NOT_FOUND when this party holds no authority for the organisation. */
     enrol(mspId: string, request: EnrolmentRequest): Promise<EnrolledIdentity>;
     /** Why the organisation would not accept this certificate at that time, or undefined when it would. */

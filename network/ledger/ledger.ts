@@ -1,3 +1,4 @@
+import type { ConsensusSource } from '../audit/consensus';
 import type { Enrolment } from './enrolment';
 import type { LedgerHistory } from './history';
 
@@ -105,6 +106,8 @@ export interface PartyLedger extends Ledger {
     readonly enrolment: Enrolment;
     readonly history: LedgerHistory;
     consensus(): Promise<ConsensusStatus>;
+    /** Where an auditor reads the consensus chain this party's node follows (a network's; none on the embedded ledger). */
+    consensusSource?(): ConsensusSource;
 }
 
 export interface Ledger {

@@ -78,33 +78,50 @@ export class MembershipAuthority {
     }
 
     async issue(request: IdentityRequest): Promise<IssuedIdentity> {
+        const extensions: x509.Extension[] = [];
+        if (request.attributes && Object.keys(request.attributes).length > 0) {
+            const attrs = Object.fromEntries(Object.entries(request.attributes).sort(([left], [right]) => left.localeCompare(right)));
+            extensions.push(new x509.Extension(FABRIC_ATTRIBUTES_OID, false, Buffer.from(JSON.stringify({ attrs }), 'utf8')));
+        }
+        const { certificate, privateKey } = await this.certify(`CN=${escapeName(request.name)}, OU=${escapeName(request.attributes?.role ?? 'client')}, O=${this.mspId}`, extensions, request);
+        return signingIdentity(this.mspId, certificate, privateKey);
+    }
+
+    /**
+     * A TLS certificate for one of the organisation's nodes (server and client authentication,
+     * for the hosts it answers on), with which the nodes of the network's members recognise
+     * each other.
+     */
+    async issueNode(name: string, hosts: readonly string[]): Promise<{ certificate: string; privateKey: string }> {
+        return this.certify(`CN=${escapeName(name)}, OU=node, O=${this.mspId}`, [
+            new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]),
+            new x509.SubjectAlternativeNameExtension(hosts.map((host) => (/^[\d.]+$|:/.test(host) ? { type: 'ip', value: host } : { type: 'dns', value: host }))),
+        ], { notAfter: new Date(Date.now() + 5 * 365 * DAY) });
+    }
+
+    private async certify(subject: string, extensions: x509.Extension[], validity: Readonly<{ notBefore?: Date; notAfter?: Date }>): Promise<{ certificate: string; privateKey: string }> {
         if (!this.record.privateKey) {
             throw new LedgerError({ code: 'NOT_FOUND', field: 'mspId', message: `this party holds only ${this.mspId}'s root certificate, not its authority's key` });
         }
         const keys = await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify']);
         const signingKey = await webcrypto.subtle.importKey('pkcs8', pemBody(this.record.privateKey), ALGORITHM, false, ['sign']);
         const now = Date.now();
-        const extensions: x509.Extension[] = [
-            new x509.BasicConstraintsExtension(false, undefined, true),
-            new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-        ];
-        if (request.attributes && Object.keys(request.attributes).length > 0) {
-            const attrs = Object.fromEntries(Object.entries(request.attributes).sort(([left], [right]) => left.localeCompare(right)));
-            extensions.push(new x509.Extension(FABRIC_ATTRIBUTES_OID, false, Buffer.from(JSON.stringify({ attrs }), 'utf8')));
-        }
         const certificate = await x509.X509CertificateGenerator.create({
             serialNumber: serialNumber(),
-            subject: `CN=${escapeName(request.name)}, OU=${escapeName(request.attributes?.role ?? 'client')}, O=${this.mspId}`,
+            subject,
             issuer: new x509.X509Certificate(this.record.certificate).subject,
-            notBefore: request.notBefore ?? new Date(now - 60_000),
-            notAfter: request.notAfter ?? new Date(now + 365 * DAY),
+            notBefore: validity.notBefore ?? new Date(now - 60_000),
+            notAfter: validity.notAfter ?? new Date(now + 365 * DAY),
             signingKey: signingKey,
             publicKey: keys.publicKey,
             signingAlgorithm: ALGORITHM,
-            extensions,
+            extensions: [
+                new x509.BasicConstraintsExtension(false, undefined, true),
+                new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+                ...extensions,
+            ],
         });
-        const privateKey = await exportPrivateKey(keys.privateKey);
-        return signingIdentity(this.mspId, certificate.toString('pem'), privateKey);
+        return { certificate: certificate.toString('pem'), privateKey: await exportPrivateKey(keys.privateKey) };
     }
 
     /** The member a certificate makes of this organisation, or why it is none (its validity in time aside). */
@@ -198,15 +215,19 @@ function pemBody(pem: string): Buffer {
 export class AuthorityEnrolment implements Enrolment {
     constructor(private readonly authorities: ReadonlyMap<string, MembershipAuthority>, readonly keys: Sealer) {}
 
+    get organisations(): string[] {
+        return [...this.authorities.keys()];
+    }
+
     authority(mspId: string): MembershipAuthority {
         const authority = this.authorities.get(mspId);
         if (!authority) {
-            throw new LedgerError({ code: 'NOT_FOUND', field: 'mspId', message: `organisation ${mspId} is not part of this ledger` });
+            throw new LedgerError({ code: 'FORBIDDEN', field: 'mspId', message: `this party holds the certificate authorities of ${this.organisations.join(', ')} only: a member of ${mspId} is enrolled by ${mspId}'s own node` });
         }
         return authority;
     }
 
-    enrol(mspId: string, request: EnrolmentRequest): Promise<EnrolledIdentity> {
+    async enrol(mspId: string, request: EnrolmentRequest): Promise<EnrolledIdentity> {
         return this.authority(mspId).issue(request);
     }
 

@@ -73,6 +73,11 @@ export interface Proposal {
     readonly arguments: string[];
     /** SHA-256 of each transient value: the values themselves never reach a block. */
     readonly transientHashes: Record<string, string>;
+    /**
+     * The length of each transient value, when there are any: with the hashes, what a party that
+     * does not hold the values executes the transaction with.
+     */
+    readonly transientSizes?: Record<string, number>;
     readonly creator: Creator;
     readonly nonce: string;
     readonly timestamp: string;

@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
-import type { LedgerHistory, StoredBlock } from '../ledger';
+import { LedgerError, type LedgerHistory, type StoredBlock } from '../ledger';
 import { keysetPages } from '../postgres/pages';
 import { StateCache } from './state-cache';
 import { type Block, type BlockData, type ChannelConfig, type KeyWrite, type MetadataWrite, stateId, type Version } from './blocks';
@@ -20,8 +20,13 @@ export interface HistoryEntry {
 export interface PrivateWrite {
     readonly collection: string;
     readonly key: string;
-    /** undefined for a delete. */
+    /** undefined for a delete (or for content withheld from the party executing). */
     readonly value?: Buffer;
+    /**
+     * The SHA-256 (hex) of content written from a withheld transient value: the executing party
+     * does not hold it, and receives it (or not, outside the collection) apart from the block.
+     */
+    readonly withheld?: string;
 }
 
 /** Everything a committed block changes, written in one database transaction. */
@@ -147,12 +152,22 @@ export class LedgerStore implements LedgerHistory {
         return result.rows.map((row) => ({ transactionId: row.transaction_id, timestamp: row.timestamp, isDelete: row.is_delete, value: row.value ?? Buffer.alloc(0) }));
     }
 
+    /** A private data value this party holds; UNAVAILABLE while it is written but not received yet. */
     async getPrivate(collection: string, stateKey: string): Promise<Buffer | undefined> {
-        const result = await this.pool.query<{ value: Buffer }>(
-            'SELECT value FROM private_state WHERE namespace = $1::text AND collection = $2::text AND key = $3::bytea',
+        const result = await this.pool.query<{ value: Buffer | null; missing: boolean }>(
+            `SELECT value, false AS missing FROM private_state WHERE namespace = $1::text AND collection = $2::text AND key = $3::bytea
+             UNION ALL
+             SELECT NULL, true FROM private_missing WHERE namespace = $1::text AND collection = $2::text AND key = $3::bytea`,
             [this.namespace, collection, key(stateKey)],
         );
-        return result.rows[0]?.value;
+        const row = result.rows[0];
+        if (row?.missing) {
+            throw new LedgerError({
+                code: 'UNAVAILABLE', field: 'content',
+                message: `this node has not received the content of ${collection} yet (it was away when it was sent): it is fetching it from another member of the collection`,
+            });
+        }
+        return row?.value ?? undefined;
     }
 
     async transactionExists(transactionIds: readonly string[], queryable: Queryable = this.pool): Promise<Set<string>> {
@@ -235,7 +250,7 @@ export class LedgerStore implements LedgerHistory {
         const deletes = new Map<string, { namespace: string; key: string }>();
         const history: { namespace: string; key: string; txIndex: number; transactionId: string; isDelete: boolean; value: Buffer | null; timestamp: string }[] = [];
         const metadata = new Map<string, { namespace: string; key: string; parameter: Buffer }>();
-        const privates = new Map<string, { collection: string; key: string; value?: Buffer; txIndex: number }>();
+        const privates = new Map<string, PrivateWrite & { txIndex: number }>();
         for (const transaction of commit.transactions) {
             for (const write of transaction.writes) {
                 const id = stateId(write.namespace, write.key);
@@ -311,13 +326,30 @@ export class LedgerStore implements LedgerHistory {
                 ON CONFLICT DO NOTHING`);
         }
         const privateRows = [...privates.values()];
+        // Content withheld from this party, in a collection it belongs to: missing until fetched.
+        const privateMissing = privateRows.filter((write) => write.withheld !== undefined);
+        // A delete, or a value withheld: either way, a value held before is no longer the key's.
         const privateDeletes = privateRows.filter((write) => write.value === undefined);
         const privateUpserts = privateRows.filter((write) => write.value !== undefined);
-        if (privateDeletes.length > 0) {
-            statement.part(`DELETE FROM private_state p
-                USING unnest(${statement.value(privateDeletes.map((write) => write.collection), 'text[]')}, ${statement.value(privateDeletes.map((write) => key(write.key)), 'bytea[]')}) AS gone (collection, key)
-                WHERE p.namespace = ${statement.value(this.namespace, 'text')} AND p.collection = gone.collection AND p.key = gone.key`);
+        /** Removes the rows of these collections' keys from one of the private data tables. */
+        const forget = (table: 'private_missing' | 'private_state', writes: readonly PrivateWrite[]): void => {
+            if (writes.length > 0) {
+                statement.part(`DELETE FROM ${table} p
+                    USING unnest(${statement.value(writes.map((write) => write.collection), 'text[]')}, ${statement.value(writes.map((write) => key(write.key)), 'bytea[]')}) AS gone (collection, key)
+                    WHERE p.namespace = ${statement.value(this.namespace, 'text')} AND p.collection = gone.collection AND p.key = gone.key`);
+            }
+        };
+        forget('private_missing', privateRows);
+        if (privateMissing.length > 0) {
+            statement.part(`INSERT INTO private_missing (namespace, collection, key, sha256, block_number, tx_index)
+                SELECT ${statement.value(this.namespace, 'text')}, collection, key, sha256, ${statement.value(number, 'bigint')}, tx_index
+                  FROM unnest(${statement.value(privateMissing.map((write) => write.collection), 'text[]')}, ${statement.value(privateMissing.map((write) => key(write.key)), 'bytea[]')},
+                              ${statement.value(privateMissing.map((write) => Buffer.from(write.withheld as string, 'hex')), 'bytea[]')},
+                              ${statement.value(privateMissing.map((write) => write.txIndex), 'integer[]')}) AS p (collection, key, sha256, tx_index)`);
         }
+        // Content sent ahead of these transactions is settled, kept or not, with their block.
+        statement.part(`DELETE FROM private_pending WHERE transaction_id = ANY(${statement.value(commit.transactions.map((transaction) => transaction.transactionId), 'text[]')})`);
+        forget('private_state', privateDeletes);
         if (privateUpserts.length > 0) {
             statement.part(`INSERT INTO private_state (namespace, collection, key, value, block_number, tx_index)
                 SELECT ${statement.value(this.namespace, 'text')}, collection, key, value, ${statement.value(number, 'bigint')}, tx_index

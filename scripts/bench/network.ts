@@ -13,7 +13,7 @@ import { Pool } from 'pg';
 import { cometbftBinary } from '../../network/cometbft/binary';
 import { NetworkLedger } from '../../network/cometbft/ledger';
 import {
-    configureCometbft, type NetworkLayout, networkClean, networkEnrolment, networkUp, nodeDatabaseUrl, type NodePart, rpcUrl, running,
+    configureCometbft, type NetworkLayout, networkClean, nodeEnrolment, nodePrivateDataClient, networkUp, nodeDatabaseUrl, type NodePart, rpcUrl, running,
 } from '../../network/cometbft/network';
 import { cometRpc } from '../../network/cometbft/rpc';
 import { freePort } from '../../network/postgres';
@@ -44,7 +44,7 @@ export async function networkBenchmark(options: NetworkBenchOptions): Promise<Ne
         log(`network up with 5 validators in ${upSeconds} s`);
         const customs = layout.nodes[0] as NetworkLayout['nodes'][number];
         const pool = new Pool({ connectionString: await nodeDatabaseUrl(dir, layout, customs.name), max: 20 });
-        const ledger = await NetworkLedger.open({ pool, rpcUrl: rpcUrl(customs), enrolment: await networkEnrolment(dir), commitTimeoutMs: 120_000, ownsPool: true });
+        const ledger = await NetworkLedger.open({ pool, rpcUrl: rpcUrl(customs), enrolment: await nodeEnrolment(dir, customs.name), privateData: await nodePrivateDataClient(dir, customs.name), commitTimeoutMs: 120_000, ownsPool: true });
         let measured: Omit<NetworkBenchmark, 'kvstore'>;
         try {
             const identity = await ledger.enrolment.enrol('CustomsMSP', { name: 'bench-customs', attributes: { role: 'operator' } });

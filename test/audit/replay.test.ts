@@ -30,7 +30,7 @@ describe('auditor replay', function () {
     let auditor: string;
     let folder: string;
 
-    const audit = (options: Parameters<typeof auditLedger>[2] = {}): Promise<AuditReport> => auditLedger(harness.ledger.ledgerStore, harness.database.pool, options);
+    const audit = (options: Parameters<typeof auditLedger>[2] = {}): Promise<AuditReport> => auditLedger(harness.ledger.history, harness.database.pool, options);
     const sql = (text: string, values: unknown[] = []): Promise<unknown> => harness.database.pool.query(text, values);
     const height = async (): Promise<number> => Number((await harness.ledger.info()).height);
 

@@ -76,7 +76,7 @@ describe('every event the chaincode emits', function () {
         expect(logged.rows.map((row) => row.name).sort(), 'every event name was caused and logged').to.deep.equal([...EVENT_NAMES].sort());
         const cases = await harness.request<{ items: { caseId: string; messageCount: number }[] }>('GET', '/v1/cases', { token: tokens.get('auditor') });
         expect(cases.body.items.find((item) => item.caseId === 'EVERY-CASE-1')?.messageCount).to.equal(2);
-        const report = await auditLedger(harness.ledger.ledgerStore, harness.database.pool);
+        const report = await auditLedger(harness.ledger.history, harness.database.pool);
         expect(report.queryTables, JSON.stringify(report.queryTables.divergences.slice(0, 3))).to.deep.equal({ compared: true, divergences: [] });
         expect(report.verdict).to.equal('CLEAN');
     });

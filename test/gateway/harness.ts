@@ -12,6 +12,7 @@ import type { Services } from '../../gateway/services';
 import { RECONCILER, Reconciler, reconciliationRoutes } from '../../adapters/reconciliation';
 import { type AdapterConfig, AdapterHost } from '../../adapters';
 import { EmbeddedLedger } from '../../network/embedded';
+import type { PartyLedger } from '../../network/ledger';
 import { freshDatabase, type TestDatabase } from '../support/postgres';
 import pino from 'pino';
 import { type Persona, PERSONAS } from './personas';
@@ -33,7 +34,9 @@ export class GatewayHarness {
 
     private constructor(
         readonly database: TestDatabase,
-        readonly ledger: EmbeddedLedger,
+        readonly ledger: PartyLedger,
+        /** Whether the harness opened the ledger (and closes it). */
+        private readonly ownsLedger: boolean,
         readonly gateway: RunningGateway,
         readonly tokens: TokenService,
         readonly keyDir: string,
@@ -46,15 +49,20 @@ export class GatewayHarness {
         adapters?: readonly AdapterConfig[];
         /** Private ranges webhooks may reach: loopback by default, where the tests' endpoints listen. */
         webhookAllowedRanges?: readonly string[]; webhooksPerPrincipal?: number;
+        /** A ledger of the test's own (a network node's); by default an embedded ledger in the gateway's database. */
+        ledger?: PartyLedger;
+        /** The principal reconciliation acts as (default: the hub's, customs'). */
+        reconciler?: Principal;
     }> = {}): Promise<GatewayHarness> {
         const database = await freshDatabase('gateway');
-        const ledger = await EmbeddedLedger.open({ pool: database.pool, keys: await testKeys() });
+        const ledger = options.ledger ?? await EmbeddedLedger.open({ pool: database.pool, keys: await testKeys() });
         const keyDir = await mkdtemp(join(tmpdir(), 'counterfoil-keys-'));
         const tokenKeyFile = join(keyDir, 'token.pem');
         let services: Services | undefined;
         const webhooks = { addresses: new WebhookAddressPolicy(options.webhookAllowedRanges ?? ['127.0.0.0/8']), maxPerPrincipal: options.webhooksPerPrincipal ?? 20 };
         const reconciler = await Reconciler.create({
-            ledger, pool: database.pool, logger: pino({ level: 'silent' }), identity: () => (services as Services).identities.identityFor(RECONCILER),
+            ledger, pool: database.pool, logger: pino({ level: 'silent' }), identity: () => (services as Services).identities.identityFor(options.reconciler ?? RECONCILER),
+            senders: ledger.enrolment.organisations,
         });
         const adapters = await AdapterHost.inProcess({
             configs: options.adapters ?? [], ledger, pool: database.pool, logger: pino({ level: process.env.COUNTERFOIL_TEST_LOG_LEVEL ?? 'silent' }),
@@ -73,7 +81,7 @@ export class GatewayHarness {
                 idleMs: 50, addresses: webhooks.addresses, timeoutMs: 5000, backoffBaseSeconds: options.webhookBackoffSeconds ?? 0.05, maxAttempts: options.webhookMaxAttempts ?? 4,
             }), { stop: () => reconciler.stop() }, { stop: () => adapters.stop() }],
         });
-        return new GatewayHarness(database, ledger, gateway, await TokenService.open(tokenKeyFile), keyDir, adapters, reconciler);
+        return new GatewayHarness(database, ledger, options.ledger === undefined, gateway, await TokenService.open(tokenKeyFile), keyDir, adapters, reconciler);
     }
 
     get url(): string {
@@ -149,7 +157,9 @@ export class GatewayHarness {
 
     async stop(): Promise<void> {
         await this.gateway.stop();
-        await this.ledger.close();
+        if (this.ownsLedger) {
+            await this.ledger.close();
+        }
         await this.database.drop();
         await rm(this.keyDir, { recursive: true, force: true });
     }

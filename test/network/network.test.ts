@@ -194,7 +194,7 @@ describe('a five-validator CometBFT network', function () {
     it('refuses a backdated proposal in CheckTx, and nothing of it is committed', async () => {
         const request = issue();
         const signed = await signProposal(request, ledger.configuration, new Date(Date.now() - 3600_000));
-        const bytes = encodeEnvelope({ proposal: signed.proposal, signature: signed.signature.toString('base64'), transient: transientOf(request) });
+        const bytes = encodeEnvelope({ proposal: signed.proposal, signature: signed.signature.toString('base64') });
         await expectRefusal(ledger.broadcastAndConfirm(signed.transactionId, bytes), 'INVALID_ARGUMENT', 'timestamp');
         expect(await ledger.transaction(signed.transactionId)).to.equal(undefined);
     });
@@ -202,7 +202,7 @@ describe('a five-validator CometBFT network', function () {
     it('commits a signed transaction broadcast twice, through two nodes, once', async () => {
         const request = issue();
         const signed = await signProposal(request, ledger.configuration, new Date());
-        const bytes = encodeEnvelope({ proposal: signed.proposal, signature: signed.signature.toString('base64'), transient: transientOf(request) });
+        const bytes = encodeEnvelope({ proposal: signed.proposal, signature: signed.signature.toString('base64') });
         const tax = await network.ledger('tax');
         const [first, second] = await Promise.allSettled([ledger.broadcastAndConfirm(signed.transactionId, bytes), tax.broadcastAndConfirm(signed.transactionId, bytes)]);
         expect([first.status, second.status]).to.include('fulfilled');
@@ -223,7 +223,7 @@ describe('a five-validator CometBFT network', function () {
         const forged = await impostor.issue({ name: 'refunds', attributes: { role: 'operator' } });
         const request = { ...issue(), identity: forged };
         const signed = await signProposal(request, ledger.configuration, new Date());
-        const bytes = encodeEnvelope({ proposal: signed.proposal, signature: signed.signature.toString('base64'), transient: transientOf(request) });
+        const bytes = encodeEnvelope({ proposal: signed.proposal, signature: signed.signature.toString('base64') });
         const error = await expectRefusal(ledger.broadcastAndConfirm(signed.transactionId, bytes), 'UNAUTHENTICATED', 'identity');
         expect(error.message).to.match(/node refused/);
         expect(await ledger.transaction(signed.transactionId)).to.equal(undefined);
@@ -243,7 +243,3 @@ describe('a five-validator CometBFT network', function () {
         return count;
     }
 });
-
-function transientOf(request: TransactionRequest): Record<string, string> {
-    return Object.fromEntries(Object.entries(request.transient ?? {}).map(([name, value]) => [name, Buffer.from(value).toString('base64')]));
-}

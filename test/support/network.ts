@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Pool } from 'pg';
 import { NetworkLedger } from '../../network/cometbft/ledger';
 import {
-    type NetworkLayout, networkClean, networkDown, networkEnrolment, networkUp, nodeDatabaseUrl, rpcUrl, startNode, stopNode, untilCommitting, type NodePart,
+    type NetworkLayout, networkClean, networkDown, everyOrganisationEnrolment, nodeEnrolment, nodePrivateDataClient, networkUp, nodeDatabaseUrl, rpcUrl, startNode, stopNode, untilCommitting, type NodePart,
 } from '../../network/cometbft/network';
 import { cometRpc } from '../../network/cometbft/rpc';
 import { testServerUrl } from './postgres';
@@ -12,8 +12,11 @@ import { testServerUrl } from './postgres';
 export interface TestNetwork {
     readonly dir: string;
     readonly layout: NetworkLayout;
-    /** A ledger connection through one node (closed with the network). */
-    ledger(name: string, options?: Readonly<{ commitTimeoutMs?: number }>): Promise<NetworkLedger>;
+    /**
+     * A ledger connection through one node (closed with the network), enrolling principals of
+     * every organisation (a test plays them all) or, with `ownOrganisation`, only the node's own.
+     */
+    ledger(name: string, options?: Readonly<{ commitTimeoutMs?: number; ownOrganisation?: boolean }>): Promise<NetworkLedger>;
     /** A pool on a node's own database. */
     pool(name: string): Promise<Pool>;
     kill(name: string, parts?: readonly NodePart[]): Promise<void>;
@@ -55,7 +58,9 @@ export async function startTestNetwork(options: Readonly<{ validators: number; t
             if (!node) {
                 throw new Error(`no node ${name}`);
             }
-            const ledger = await NetworkLedger.open({ pool: await pool(name), rpcUrl: rpcUrl(node), enrolment: await networkEnrolment(dir), ...ledgerOptions });
+            const { ownOrganisation, ...rest } = ledgerOptions;
+            const enrolment = ownOrganisation ? await nodeEnrolment(dir, name) : await everyOrganisationEnrolment(dir, layout);
+            const ledger = await NetworkLedger.open({ pool: await pool(name), rpcUrl: rpcUrl(node), enrolment, privateData: await nodePrivateDataClient(dir, name), ...rest });
             ledgers.push(ledger);
             return ledger;
         },

@@ -38,4 +38,10 @@ describe('gateway configuration', () => {
         expect((caught as ConfigError).problems.map((problem) => problem.split(' ')[0])).to.deep.equal(
             ['COUNTERFOIL_WEBHOOKS_PER_PRINCIPAL', 'COUNTERFOIL_TOKEN_MAX_HOURS', 'COUNTERFOIL_CONFLICT_ATTEMPTS', 'COUNTERFOIL_WEBHOOK_ALLOWED_RANGES']);
     });
+
+    it('makes a network hub its node\'s agency\'s gateway unless told to act for every agency', () => {
+        expect(readGatewayConfig({ LEDGER: 'network' }).network).to.include({ node: 'customs', actFor: 'own' });
+        expect(readGatewayConfig({ LEDGER: 'network', COUNTERFOIL_NETWORK_NODE: 'tax', COUNTERFOIL_NETWORK_ACT_FOR: 'every' }).network).to.include({ node: 'tax', actFor: 'every' });
+        expect(() => readGatewayConfig({ LEDGER: 'network', COUNTERFOIL_NETWORK_ACT_FOR: 'all' })).to.throw(ConfigError, /COUNTERFOIL_NETWORK_ACT_FOR must be own/);
+    });
 });
