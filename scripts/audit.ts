@@ -1,5 +1,5 @@
 /**
- * `npm run audit -- replay [--to BLOCK | --as-of TIME] [--report FILE.pdf|FILE.json]`
+ * `npm run audit -- replay [--to BLOCK | --as-of TIME] [--report FILE.pdf|FILE.json] [--block-store COMETBFT_HOME]`
  *   replays the ledger from block 0 and checks it (hash chain, creators and signatures, validation
  *   codes; at the tip also the live world state and the gateway's query tables), with progress on
  *   standard error. Exits 0 when clean, 3 when it found problems.
@@ -10,7 +10,8 @@
  * It reads the hub's PostgreSQL: DATABASE_URL, or else the hub's embedded server (started here
  * from COUNTERFOIL_DATA_DIR when the hub is not running). With LEDGER=network it reads the
  * node's database and, from the node's CometBFT RPC, the consensus chain: every commit's
- * signatures and every block executed again from genesis.
+ * signatures and every block executed again from genesis; `--block-store` reads the consensus
+ * chain from a copy of a node's CometBFT home (config/genesis.json, data/blockstore.db) instead.
  */
 import './chaincode-log-level';
 import { writeFile } from 'node:fs/promises';
@@ -22,11 +23,12 @@ import type { EntityRef } from '../gateway/audit/entities';
 import { ConfigError, readGatewayConfig } from '../gateway/config';
 import { LedgerStore } from '../network/storage/store';
 import { type NetworkLayout, nodeDatabaseUrl, readLayout, rpcUrl } from '../network/cometbft/network';
+import { blockStoreSource } from '../network/audit/block-store';
 import { type ConsensusSource, rpcConsensusSource } from '../network/audit/consensus';
 import { createDatabase, embeddedServerUrl, type PostgresServer, startEmbeddedPostgres } from '../network/postgres';
 
 const USAGE = `usage:
-  npm run audit -- replay [--to BLOCK | --as-of TIME] [--report FILE.pdf|FILE.json]
+  npm run audit -- replay [--to BLOCK | --as-of TIME] [--report FILE.pdf|FILE.json] [--block-store COMETBFT_HOME]
   npm run audit -- history document TYPE NUMBER | handoff SENDER MESSAGE_ID | case CASE_ID | verification DECLARATION PERMIT [--to BLOCK | --as-of TIME]`;
 
 function fail(message: string): never {
@@ -143,7 +145,7 @@ function summary(report: AuditReport): string {
 
 async function main(): Promise<void> {
     const { values, positionals } = parseArgs({
-        options: { to: { type: 'string' }, 'as-of': { type: 'string' }, report: { type: 'string' } },
+        options: { to: { type: 'string' }, 'as-of': { type: 'string' }, report: { type: 'string' }, 'block-store': { type: 'string' } },
         allowPositionals: true, strict: true,
     });
     const [command, ...rest] = positionals;
@@ -155,7 +157,13 @@ async function main(): Promise<void> {
         fail('--report must name a .pdf or .json file');
     }
     const ref = command === 'history' ? entity(rest) : undefined;
-    const { pool, ledgerPool, consensus, close } = await database();
+    const { pool, ledgerPool, consensus: fromNode, close } = await database();
+    const copy = values['block-store'] !== undefined ? await blockStoreSource(values['block-store']).catch((error: Error) => fail(error.message)) : undefined;
+    if (copy && !fromNode) {
+        await copy.close();
+        fail('--block-store is for a network ledger (LEDGER=network)');
+    }
+    const consensus = copy ?? fromNode;
     try {
         const store = new LedgerStore(ledgerPool, 'counterfoil');
         if (ref) {
@@ -173,6 +181,7 @@ async function main(): Promise<void> {
         }
         process.exitCode = report.verdict === 'CLEAN' ? 0 : 3;
     } finally {
+        await copy?.close();
         await close();
     }
 }

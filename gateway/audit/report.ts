@@ -101,7 +101,8 @@ async function auditConsensus(source: ConsensusSource, store: LedgerHistory, toB
     const data = upTo && upTo.number > 0 ? parseBlockData(upTo.data) : undefined;
     const toHeight = data?.kind === 'transactions' ? data.consensus?.height : undefined;
     const { state: _state, ...section } = await verifyConsensus(source, { store, chaincode: loadChaincode({ logLevel: 'CRITICAL' }), toHeight });
-    return { section, lastBlock: upTo?.number ?? 0 };
+    // The replay that follows goes as far as the consensus chain read (a copy of a block store may end earlier than the node).
+    return { section, lastBlock: section.lastBlock };
 }
 
 /** Adds to each divergence the block and transaction that last wrote its key (replayed, or else stored). */

@@ -137,7 +137,7 @@ export class NetworkLedger implements PartyLedger {
         const members = collectionMembers(this.config);
         for (const write of values) {
             const organisations = members.get(write.collection) ?? [];
-            const { took, failed } = await this.settings.privateData.send(transactionId, write.value as Buffer, organisations);
+            const { took, failed } = await this.settings.privateData.send(transactionId, write.collection, write.value as Buffer, organisations);
             if (took.length === 0) {
                 throw new LedgerError({
                     code: 'UNAVAILABLE', field: 'content', transactionId,

@@ -113,10 +113,14 @@ const peersFile = (dir: string, name: string): string => join(nodeDir(dir, name)
 /** A node's TLS identity (its organisation's certificate for it) and the other nodes' private data channels. */
 export async function nodeChannel(dir: string, name: string): Promise<{ tls: NodeTls; peers: PrivateDataPeer[] }> {
     const files = tlsFiles(resolve(dir), name);
-    return {
-        tls: { certificate: await readFile(files.certificate, 'utf8'), privateKey: await readFile(files.privateKey, 'utf8') },
-        peers: JSON.parse(await readFile(peersFile(resolve(dir), name), 'utf8')) as PrivateDataPeer[],
-    };
+    try {
+        return {
+            tls: { certificate: await readFile(files.certificate, 'utf8'), privateKey: await readFile(files.privateKey, 'utf8') },
+            peers: JSON.parse(await readFile(peersFile(resolve(dir), name), 'utf8')) as PrivateDataPeer[],
+        };
+    } catch (error) {
+        throw new Error(`${nodeDir(resolve(dir), name)} holds no TLS identity for the private data channel (${(error as Error).message}): is ${name} a node of this network, made by this version?`, { cause: error });
+    }
 }
 
 /**

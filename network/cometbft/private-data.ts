@@ -112,13 +112,22 @@ export class PrivateDataServer {
             const url = new URL(request.url ?? '/', 'https://node');
             const pending = /^\/v1\/pending\/([0-9a-f]{64})$/.exec(url.pathname);
             if (request.method === 'PUT' && pending) {
+                const transactionId = pending[1] as string;
+                const collection = url.searchParams.get('collection') ?? '';
+                if (!(members.get(collection) ?? []).includes(options.organisation)) {
+                    // Refused before its body is read: content of a collection this node's organisation is not in is none of its business.
+                    log(`private data: refused content for transaction ${transactionId} from ${client}: ${options.organisation} is not a member of collection ${collection || '(none named)'}`);
+                    response.setHeader('Connection', 'close');
+                    throw new PrivateDataError(403, `${options.organisation} is not a member of collection ${collection || '(none named)'}`);
+                }
                 const content = await readBody(request, options.maxContentBytes);
                 const digest = sha256(content);
                 await options.pool.query(
                     `INSERT INTO private_pending (transaction_id, sha256, content, sender) VALUES ($1::text, $2::bytea, $3::bytea, $4::text)
-                     ON CONFLICT (transaction_id, sha256) DO NOTHING`, [pending[1], digest, content, client]);
+                     ON CONFLICT (transaction_id, sha256) DO NOTHING`, [transactionId, digest, content, client]);
                 // A block that committed it before it came (the sender was slow): it is no longer missing.
                 await fillMissing(options.pool, options.namespace, digest, content);
+                log(`private data: content of ${collection} for transaction ${transactionId} (${content.length} bytes) from ${client}, held until its block`);
                 response.writeHead(201, { 'Content-Type': 'application/json' }).end(JSON.stringify({ sha256: digest.toString('hex') }));
                 return;
             }
@@ -135,6 +144,7 @@ export class PrivateDataServer {
                 if (!value || sha256(value).toString('hex') !== wanted) {
                     throw new PrivateDataError(404, `this node holds no content of ${collection} with that key and hash`);
                 }
+                log(`private data: handed content of ${collection} (${value.length} bytes) to ${client}, a member`);
                 response.writeHead(200, { 'Content-Type': 'application/octet-stream' }).end(value);
                 return;
             }
@@ -205,14 +215,15 @@ export class PrivateDataClient {
     }
 
     /**
-     * Sends content ahead of its transaction to the nodes of the organisations given (the
-     * collection's members), all at once; answers which took it and why the others did not.
+     * Sends content of a collection ahead of its transaction to the nodes of the organisations
+     * given (the collection's members), all at once; answers which took it and why the others did
+     * not. A node outside the collection refuses it unread.
      */
-    async send(transactionId: string, content: Uint8Array, organisations: readonly string[]): Promise<{ took: string[]; failed: { node: string; problem: string }[] }> {
+    async send(transactionId: string, collection: string, content: Uint8Array, organisations: readonly string[]): Promise<{ took: string[]; failed: { node: string; problem: string }[] }> {
         const targets = this.peers.filter((peer) => organisations.includes(peer.mspId));
         const results = await Promise.all(targets.map(async (peer) => {
             try {
-                await this.call(peer, 'PUT', `/v1/pending/${transactionId}`, content);
+                await this.call(peer, 'PUT', `/v1/pending/${transactionId}?collection=${encodeURIComponent(collection)}`, content);
                 return { node: peer.name };
             } catch (error) {
                 return { node: peer.name, problem: (error as Error).message };

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
@@ -10,9 +11,13 @@ import { reconcilerFor } from '../../adapters/reconciliation';
 import { type AdapterConfig, SimulatedAgencySystem } from '../../adapters';
 import type { Principal } from '../../gateway/auth/principal';
 import type { NetworkLedger } from '../../network/cometbft/ledger';
+import { ClassicLevel } from 'classic-level';
+import { Block } from 'cosmjs-types/tendermint/types/block';
+import { Part } from 'cosmjs-types/tendermint/types/types';
 import { stateDivergences } from '../../network/audit';
+import { blockStoreSource } from '../../network/audit/block-store';
 import { type CometCommit, type ConsensusSource, rpcConsensusSource, verifyConsensus } from '../../network/audit/consensus';
-import { type NetworkNode, networkStatus, rpcUrl } from '../../network/cometbft/network';
+import { type NetworkNode, networkStatus, nodePrivateDataClient, rpcUrl } from '../../network/cometbft/network';
 import { loadChaincode } from '../../network/execution/chaincode-runtime';
 import type { LedgerStore } from '../../network/storage/store';
 import { encodeEnvelope } from '../../network/cometbft/transactions';
@@ -212,7 +217,18 @@ describe('the network\'s trust model: each agency holds its own keys and gateway
                 const read = await as(outsider, PERSONAS[outsider], 'GET', '/v1/documents/LICENCE/LIC-2026-TRUST-0001/content');
                 expect(read.status, `${outsider} may not read it`).to.equal(403);
                 expect(await traces(outsider, mark), `${outsider}'s node never received it`).to.deep.equal([]);
+                // Its node logs every request on its private data channel: none came for this transaction.
+                expect(await readFile(join(network.dir, 'nodes', outsider, 'node.log'), 'utf8'), `${outsider} was never sent it`).to.not.include(issued.body.transactionId);
             }
+            for (const member of ['customs', 'commerce'] as const) {
+                expect(await readFile(join(network.dir, 'nodes', member, 'node.log'), 'utf8')).to.match(new RegExp(`content of licenceContent for transaction ${issued.body.transactionId} \\(\\d+ bytes\\) from CommerceMSP, held until its block`));
+            }
+            // A node outside the collection refuses such content outright, whoever sends it.
+            const channel = await nodePrivateDataClient(network.dir, 'customs');
+            const pushed = await channel.send('ab'.repeat(32), 'licenceContent', Buffer.from('not for tax'), ['TaxMSP']);
+            channel.close();
+            expect(pushed.took).to.deep.equal([]);
+            expect(pushed.failed.map((failure) => failure.problem)).to.match(/^tax answered 403: .*TaxMSP is not a member of collection licenceContent/);
             // Every node holds the content's hash all the same: the public record is the same everywhere.
             const hashes = await Promise.all(NODES.map(async (name) => (await as<DocumentRecord>(name, name === 'customs' ? PERSONAS.auditor : { subject: 'auditor', org: ORGANISATION[name], role: 'auditor' }, 'GET', '/v1/documents/LICENCE/LIC-2026-TRUST-0001')).body.contentHash));
             expect(new Set(hashes)).to.deep.equal(new Set([sha256(content)]));
@@ -386,6 +402,51 @@ describe('the network\'s trust model: each agency holds its own keys and gateway
             expect(named.find((problem) => problem.startsWith(`${forgedAt}: `)), named.join('\n')).to.match(/signature does not verify/);
             expect(named.find((problem) => problem.startsWith(`${missingAt}: `)), named.join('\n')).to.match(/valid signatures of 30 of 50 voting power, not more than two thirds/);
             expect(report.problems.map((problem) => problem.height)).to.have.members([forgedAt, missingAt]);
+        });
+
+        it('verifies a copy of a node\'s CometBFT block store as it verifies the node, and names a transaction altered in the copy', async () => {
+            const copyDir = await mkdtemp(join(tmpdir(), 'counterfoil-block-store-'));
+            try {
+                await network.halt('tax', ['cometbft']);
+                await cp(join(network.dir, 'nodes', 'tax', 'cometbft'), copyDir, { recursive: true });
+                await network.start('tax');
+                let copy = await blockStoreSource(copyDir);
+                const height = await copy.latestHeight();
+                const fromCopy = await verifyConsensus(copy, { chaincode, toHeight: height });
+                const fromNode = await verifyConsensus(source('inspection'), { chaincode, toHeight: height });
+                expect(fromCopy.problems).to.deep.equal([]);
+                expect(fromCopy.commitsVerified).to.equal(height);
+                expect(fromCopy.finalAppHash).to.equal(fromNode.finalAppHash);
+                let altered = 0;
+                for (let at = height; at > 0 && altered === 0; at--) {
+                    if ((await copy.block(at)).txs.length > 0) {
+                        altered = at;
+                    }
+                }
+                await copy.close();
+                // One byte of the block's first transaction changed where the store keeps it.
+                const db = new ClassicLevel<string, Buffer>(join(copyDir, 'data', 'blockstore.db'), { keyEncoding: 'utf8', valueEncoding: 'buffer' });
+                const part = Part.decode(await db.get(`P:${altered}:0`) as Buffer);
+                const block = Block.decode(part.bytes);
+                const tx = Buffer.from(block.data.txs[0] as Uint8Array);
+                tx[tx.length - 5] = (tx[tx.length - 5] as number) ^ 0x01;
+                block.data.txs[0] = tx;
+                await db.put(`P:${altered}:0`, Buffer.from(Part.encode({ ...part, bytes: Block.encode(block).finish() }).finish()));
+                await db.close();
+                copy = await blockStoreSource(copyDir);
+                const report = await verifyConsensus(copy, { chaincode, toHeight: height });
+                await copy.close();
+                expect(report.problems.filter((problem) => problem.height === altered).map((problem) => problem.problem), JSON.stringify(report.problems))
+                    .to.include('the block\'s transactions do not hash to the data hash its header carries');
+                const cli = await run(process.execPath, [join(__dirname, '..', '..', 'scripts', 'audit.js'), 'replay', '--block-store', copyDir], {
+                    env: { ...process.env, DATABASE_URL: (gateways.get('tax') as GatewayHarness).database.url, LEDGER: 'network', COUNTERFOIL_NETWORK_DIR: network.dir, COUNTERFOIL_NETWORK_NODE: 'tax' },
+                }).catch((error: { code: number; stdout: string }) => error);
+                expect(cli).to.deep.include({ code: 3 });
+                expect(cli.stdout).to.match(/^PROBLEMS — /);
+                expect(cli.stdout).to.match(/consensus \(.*\): \d+ problem\(s\)/);
+            } finally {
+                await rm(copyDir, { recursive: true, force: true });
+            }
         });
 
         it('names a block altered in one node\'s store, and a state row changed in one node\'s database', async () => {

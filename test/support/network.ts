@@ -20,6 +20,8 @@ export interface TestNetwork {
     /** A pool on a node's own database. */
     pool(name: string): Promise<Pool>;
     kill(name: string, parts?: readonly NodePart[]): Promise<void>;
+    /** Stops a node's processes the way an operator would (SIGTERM). */
+    halt(name: string, parts?: readonly NodePart[]): Promise<void>;
     /** A CometBFT RPC call to a node, e.g. `num_unconfirmed_txs` or `commit?height=5`. */
     rpc<T>(name: string, call: string): Promise<T>;
     start(name: string): Promise<void>;
@@ -66,6 +68,7 @@ export async function startTestNetwork(options: Readonly<{ validators: number; t
         },
         pool,
         kill: (name, parts) => stopNode(dir, name, { parts, signal: 'SIGKILL' }),
+        halt: (name, parts) => stopNode(dir, name, { parts }),
         async rpc<T>(name: string, call: string): Promise<T> {
             const node = layout.nodes.find((candidate) => candidate.name === name);
             if (!node) {
