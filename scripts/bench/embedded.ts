@@ -8,6 +8,7 @@ import { unconfirmedTransfers } from '../../adapters/reconciliation/discrepancie
 import { GATEWAY_MIGRATIONS } from '../../gateway/indexer/migrations';
 import { TokenService } from '../../gateway/auth/tokens';
 import { listHandoffs } from '../../gateway/queries/handoffs';
+import { overview } from '../../gateway/queries/overview';
 import { type RunningGateway, startGateway } from '../../gateway/server';
 import type { SigningIdentity } from '../../network/ledger';
 import { EmbeddedLedger } from '../../network/embedded';
@@ -428,5 +429,20 @@ async function timeQueries(pool: Pool, count: number, log: (line: string) => voi
         await time('overdue handoffs to tax, first page (50)', () => listHandoffs(pool, { overdue: true, recipient: 'TaxMSP', limit: 50 })),
         await time('unconfirmed transfers, overdue, first page (50)', () => unconfirmedTransfers(pool, { overdueOnly: true, limit: 50 })),
         await time('an enterprise\'s handoffs (its trace)', () => listHandoffs(pool, { subject: '91310000000012345X', limit: 200 })),
+        await time('the overview, an auditor\'s (from the counts the query tables keep)', () => overview(pool, null)),
+        await time('the overview, an auditor\'s, by scanning the handoffs (the baseline: how it was served before)', () => overviewByScan(pool), 3),
     ];
+}
+
+/** The overview's figures as they were computed before the counts: aggregates over every handoff. */
+async function overviewByScan(pool: Pool): Promise<void> {
+    await pool.query(`SELECT sender, recipient, status, count(*) AS count,
+            count(*) FILTER (WHERE (status IN ('SENT', 'MISMATCH') AND receipt_deadline < now()) OR (status = 'RECEIVED' AND acknowledgement_deadline < now())) AS overdue
+       FROM handoffs GROUP BY sender, recipient, status`);
+    await pool.query(`SELECT sender, recipient, percentile_cont(0.5) WITHIN GROUP (ORDER BY lag) AS median, max(lag) AS max
+       FROM (SELECT sender, recipient, extract(epoch FROM (record -> 'receipt' ->> 'at')::timestamptz - sent_at)::float8 AS lag
+               FROM handoffs WHERE record -> 'receipt' IS NOT NULL) AS received GROUP BY sender, recipient`);
+    await pool.query(`SELECT date_trunc('minute', sent_at) AS minute, count(*) AS sent FROM handoffs
+      WHERE sent_at > now() - interval '1 hour' GROUP BY 1 ORDER BY 1`);
+    await pool.query("SELECT count(*) AS count FROM cases WHERE status = 'OPEN'");
 }
