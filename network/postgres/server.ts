@@ -296,14 +296,40 @@ export async function dropDatabase(serverUrl: string, name: string): Promise<voi
     }
 }
 
-/** A TCP port free on 127.0.0.1 just now (for a server started next). */
-export function freePort(): Promise<number> {
-    return new Promise((resolvePort, reject) => {
+/** Ports this process has handed out: never handed out twice, whoever is quicker to bind. */
+const handedOut = new Set<number>();
+
+/** The ports outgoing connections take their local port from (Linux's default when unreadable). */
+async function ephemeralRange(): Promise<[number, number]> {
+    const text = await readFile('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').catch(() => '32768 60999');
+    const [low = 32768, high = 60999] = text.trim().split(/\s+/).map(Number);
+    return [low, high];
+}
+
+/**
+ * A TCP port free on 127.0.0.1 just now, for a server started next. It is chosen outside the
+ * range the system gives outgoing connections their local ports from (a port the kernel picks
+ * for a listener comes from that range, and a connection opened meanwhile may take it before the
+ * server binds it), at random, and never one this process handed out before.
+ */
+export async function freePort(): Promise<number> {
+    const [low, high] = await ephemeralRange();
+    const [from, to] = low - 1 >= 20_000 ? [10_000, low - 1] : [high + 1, 65_535];
+    for (let attempt = 0; attempt < 200; attempt++) {
+        const port = from + Math.floor(Math.random() * (to - from + 1));
+        if (handedOut.has(port) || !(await bindable(port))) {
+            continue;
+        }
+        handedOut.add(port);
+        return port;
+    }
+    throw new Error(`no free port found between ${from} and ${to}`);
+}
+
+function bindable(port: number): Promise<boolean> {
+    return new Promise((resolvePort) => {
         const server = createServer();
-        server.once('error', reject);
-        server.listen(0, '127.0.0.1', () => {
-            const address = server.address();
-            server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))));
-        });
+        server.once('error', () => resolvePort(false));
+        server.listen(port, '127.0.0.1', () => server.close(() => resolvePort(true)));
     });
 }
