@@ -4,6 +4,7 @@ import {
     type BlockTransaction, type ChannelConfig, headerHash, proposalDigest, sha256Hex, splitStateId, stateId, transactionIdOf, type ValidationCode, type Version,
 } from '../storage/blocks';
 import { compareKeys } from '../execution/composite-keys';
+import { SignaturePool } from './signature-pool';
 import { EXECUTION_CODES, inRange, rangeIsCurrent, readsAreCurrent } from '../execution/validation';
 import type { LedgerHistory, StoredBlock } from '../ledger';
 import { parseBlockData } from '../storage/store';
@@ -45,6 +46,8 @@ export type ReplayOptions = Readonly<{
     asOf?: Date;
     /** Check each transaction's creator, certificate and signature (default true). */
     signatures?: boolean;
+    /** Check the signatures in worker threads, one per core, a page of blocks ahead (default true). */
+    parallel?: boolean;
     /** Re-derive each transaction's validation code from the replayed state (default true). */
     validation?: boolean;
     /** Rebuild the world state (default true; always when validation codes are checked). */
@@ -134,7 +137,8 @@ export async function replayLedger(store: LedgerHistory, options: ReplayOptions 
         }
     };
 
-    const checkCreator = (blockNumber: number, transaction: BlockTransaction): string | undefined => {
+    /** `verdict`: whether a signature worker found the proposal signed by its creator (checked here when absent). */
+    const checkCreator = (blockNumber: number, transaction: BlockTransaction, verdict: number | undefined): string | undefined => {
         signaturesChecked++;
         const { proposal } = transaction;
         const root = roots.get(proposal.creator.mspId);
@@ -152,7 +156,8 @@ export async function replayLedger(store: LedgerHistory, options: ReplayOptions 
                 : validityProblem(issued, new Date(proposal.timestamp))
                     ?? (transactionIdOf(proposal.nonce, proposal.creator) !== transaction.transactionId ? 'the transaction id is not derived from the proposal\'s nonce and creator' : undefined)
                     ?? (config && (proposal.channel !== config.channel || proposal.chaincode !== config.chaincode) ? `the proposal names channel ${proposal.channel} and chaincode ${proposal.chaincode}, not this ledger's` : undefined)
-                    ?? (signedBy(issued, proposalDigest(proposal), Buffer.from(transaction.signature, 'base64')) ? undefined : 'the creator\'s signature does not match the proposal');
+                    ?? ((verdict === undefined ? signedBy(issued, proposalDigest(proposal), Buffer.from(transaction.signature, 'base64')) : verdict === 1)
+                        ? undefined : 'the creator\'s signature does not match the proposal');
         if (problem && transaction.validationCode !== 'BAD_CREATOR_SIGNATURE') {
             signatures.push({ blockNumber, transactionId: transaction.transactionId, problem });
         }
@@ -194,89 +199,103 @@ export async function replayLedger(store: LedgerHistory, options: ReplayOptions 
         return 'VALID';
     };
 
-    for (let next = 0; next <= last && !stopped;) {
-        const page = await store.blocks(next, Math.min(PAGE, last - next + 1));
-        if (page.length === 0) {
-            break;
-        }
-        for (const block of page) {
-            if (block.number > last) {
-                stopped = true;
+    // Signatures are checked by workers on the machine's cores, a page ahead; the next page is
+    // read while this one is replayed.
+    const pool = checkSignatures && (options.parallel ?? true) ? new SignaturePool() : undefined;
+    const read = (from: number): Promise<StoredBlock[]> => (from <= last ? store.blocks(from, Math.min(PAGE, last - from + 1)) : Promise.resolve([]));
+    let reading = read(0);
+    try {
+        for (let next = 0; next <= last && !stopped;) {
+            const page = await reading;
+            if (page.length === 0) {
                 break;
             }
-            let data;
-            try {
-                data = parseBlockData(block.data);
-            } catch {
+            const verdicts = pool?.verify(page);
+            reading = read((page.at(-1) as StoredBlock).number + 1);
+            for (const block of page) {
+                if (block.number > last) {
+                    stopped = true;
+                    break;
+                }
+                let data;
+                try {
+                    data = parseBlockData(block.data);
+                } catch {
+                    checkBlock(block);
+                    chain.push({ blockNumber: block.number, problem: 'the block data is not readable' });
+                    previousHash = block.headerHash.toString('hex');
+                    expected = block.number + 1;
+                    continue;
+                }
+                if (data.kind === 'transactions' && options.asOf && data.transactions.some((transaction) => new Date(transaction.proposal.timestamp) > (options.asOf as Date))) {
+                    stopped = true;
+                    break;
+                }
                 checkBlock(block);
-                chain.push({ blockNumber: block.number, problem: 'the block data is not readable' });
+                if (transactions - lastYield >= YIELD_EVERY) {
+                    // A replay in the gateway's process lets requests through now and then.
+                    lastYield = transactions;
+                    await new Promise((resolve) => setImmediate(resolve));
+                }
+                if (data.kind === 'config') {
+                    config = data.config;
+                    for (const organisation of data.config.organisations) {
+                        roots.set(organisation.mspId, new X509Certificate(organisation.rootCertificate));
+                    }
+                } else {
+                    const blockVerdicts = await verdicts?.get(block.number);
+                    for (const [txIndex, transaction] of data.transactions.entries()) {
+                        transactions++;
+                        byCode[transaction.validationCode] = (byCode[transaction.validationCode] ?? 0) + 1;
+                        lastTime = transaction.proposal.timestamp;
+                        // A network records a transaction whose creator or signature failed as such: it must fail here too.
+                        if (checkSignatures && checkCreator(block.number, transaction, blockVerdicts?.[txIndex]) === undefined && transaction.validationCode === 'BAD_CREATOR_SIGNATURE') {
+                            validation.push({ blockNumber: block.number, transactionId: transaction.transactionId, problem: 'marked BAD_CREATOR_SIGNATURE, but its creator and signature verify' });
+                        }
+                        if (checkValidation) {
+                            validationChecked++;
+                            const code = expectedCode(transaction, data.consensus?.time);
+                            if (code !== transaction.validationCode) {
+                                validation.push({ blockNumber: block.number, transactionId: transaction.transactionId, problem: `marked ${transaction.validationCode}, but replay finds it ${code}` });
+                            }
+                        }
+                        seen.add(transaction.transactionId);
+                        if (transaction.validationCode !== 'VALID') {
+                            continue;
+                        }
+                        for (const write of transaction.readWriteSet.writes) {
+                            const id = stateId(write.namespace, write.key);
+                            const value = write.value ?? '';
+                            if (rebuildState && write.isDelete) {
+                                state.delete(id);
+                            } else if (rebuildState) {
+                                state.set(id, { value, version: { blockNumber: block.number, txIndex } });
+                            }
+                            if (options.watch?.(write.namespace, write.key)) {
+                                const list = changes.get(id) ?? [];
+                                list.push({
+                                    blockNumber: block.number, txIndex, transactionId: transaction.transactionId, timestamp: transaction.proposal.timestamp,
+                                    mspId: transaction.proposal.creator.mspId, creator: subjectOf(transaction.proposal.creator.certificate),
+                                    call: `${transaction.proposal.contract}:${transaction.proposal.transaction}`, isDelete: write.isDelete,
+                                    ...(write.isDelete ? {} : { value: Buffer.from(value, 'base64').toString('utf8') }),
+                                });
+                                changes.set(id, list);
+                            }
+                        }
+                    }
+                }
                 previousHash = block.headerHash.toString('hex');
                 expected = block.number + 1;
-                continue;
-            }
-            if (data.kind === 'transactions' && options.asOf && data.transactions.some((transaction) => new Date(transaction.proposal.timestamp) > (options.asOf as Date))) {
-                stopped = true;
-                break;
-            }
-            checkBlock(block);
-            if (transactions - lastYield >= YIELD_EVERY) {
-                // A replay in the gateway's process lets requests through now and then.
-                lastYield = transactions;
-                await new Promise((resolve) => setImmediate(resolve));
-            }
-            if (data.kind === 'config') {
-                config = data.config;
-                for (const organisation of data.config.organisations) {
-                    roots.set(organisation.mspId, new X509Certificate(organisation.rootCertificate));
-                }
-            } else {
-                for (const [txIndex, transaction] of data.transactions.entries()) {
-                    transactions++;
-                    byCode[transaction.validationCode] = (byCode[transaction.validationCode] ?? 0) + 1;
-                    lastTime = transaction.proposal.timestamp;
-                    // A network records a transaction whose creator or signature failed as such: it must fail here too.
-                    if (checkSignatures && checkCreator(block.number, transaction) === undefined && transaction.validationCode === 'BAD_CREATOR_SIGNATURE') {
-                        validation.push({ blockNumber: block.number, transactionId: transaction.transactionId, problem: 'marked BAD_CREATOR_SIGNATURE, but its creator and signature verify' });
-                    }
-                    if (checkValidation) {
-                        validationChecked++;
-                        const code = expectedCode(transaction, data.consensus?.time);
-                        if (code !== transaction.validationCode) {
-                            validation.push({ blockNumber: block.number, transactionId: transaction.transactionId, problem: `marked ${transaction.validationCode}, but replay finds it ${code}` });
-                        }
-                    }
-                    seen.add(transaction.transactionId);
-                    if (transaction.validationCode !== 'VALID') {
-                        continue;
-                    }
-                    for (const write of transaction.readWriteSet.writes) {
-                        const id = stateId(write.namespace, write.key);
-                        const value = write.value ?? '';
-                        if (rebuildState && write.isDelete) {
-                            state.delete(id);
-                        } else if (rebuildState) {
-                            state.set(id, { value, version: { blockNumber: block.number, txIndex } });
-                        }
-                        if (options.watch?.(write.namespace, write.key)) {
-                            const list = changes.get(id) ?? [];
-                            list.push({
-                                blockNumber: block.number, txIndex, transactionId: transaction.transactionId, timestamp: transaction.proposal.timestamp,
-                                mspId: transaction.proposal.creator.mspId, creator: subjectOf(transaction.proposal.creator.certificate),
-                                call: `${transaction.proposal.contract}:${transaction.proposal.transaction}`, isDelete: write.isDelete,
-                                ...(write.isDelete ? {} : { value: Buffer.from(value, 'base64').toString('utf8') }),
-                            });
-                            changes.set(id, list);
-                        }
-                    }
+                if (options.onProgress && (block.number % every === 0 || block.number === last)) {
+                    options.onProgress({ blockNumber: block.number, height, transactions });
                 }
             }
-            previousHash = block.headerHash.toString('hex');
-            expected = block.number + 1;
-            if (options.onProgress && (block.number % every === 0 || block.number === last)) {
-                options.onProgress({ blockNumber: block.number, height, transactions });
-            }
+            next = expected;
         }
-        next = expected;
+    } finally {
+        // A replay that stopped early leaves a page being read: its outcome no longer matters.
+        reading.catch(() => undefined);
+        await pool?.close();
     }
     return {
         channel: config?.channel ?? '', chaincode: config?.chaincode ?? '', blocks: expected, lastBlock: expected - 1, lastHash: previousHash, lastTime,

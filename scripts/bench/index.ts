@@ -98,7 +98,8 @@ function markdown(machine: Machine, settings: Record<string, unknown>, embedded:
         rows(['step', 'transactions/s'], [
             [`commit (${audit.transactions.toLocaleString('en')} transactions, ${audit.blocks.toLocaleString('en')} blocks)`, audit.commitPerSecond],
             ['index into the query tables', audit.indexPerSecond], ['verify the hash chain', audit.chainPerSecond],
-            ['replay, every creator, certificate, signature and validation code checked', audit.replayPerSecond],
+            ...(audit.replayInThreadPerSecond === undefined ? [] : [['replay, every creator, certificate, signature and validation code checked, signatures on the replaying thread (baseline)', audit.replayInThreadPerSecond]]),
+            ['replay, every creator, certificate, signature and validation code checked' + (audit.replayInThreadPerSecond === undefined ? '' : ', signatures in a worker per core'), audit.replayPerSecond],
             [`full audit (replay, world state, query tables) — ${audit.verdict}`, audit.auditPerSecond],
         ]),
         '',
