@@ -315,6 +315,9 @@ export async function startNode(dir: string, layout: NetworkLayout, name: string
         throw new Error(`the network has no node ${name}`);
     }
     if (!(await running(dir, name, 'node'))) {
+        // A cometbft whose application died stops its services, and may linger without exiting
+        // (SIGTERM unanswered): of no use without its application, it is stopped and started again with it.
+        await stopProcess(dir, name, 'cometbft', 'SIGTERM', 5_000);
         const database = await nodeDatabaseUrl(dir, layout, name);
         // The database's address (and password) goes in the environment, which other users cannot read, not the command line.
         await spawnDetached(dir, name, 'node', process.execPath, [
@@ -498,7 +501,8 @@ export async function running(dir: string, name: string, part: NodePart): Promis
     return argv[0] === command && argv.some((arg) => arg.endsWith(marker)) ? pid : undefined;
 }
 
-async function stopProcess(dir: string, name: string, part: NodePart, signal: NodeJS.Signals): Promise<void> {
+/** Sends the signal to a node's process group, and SIGKILL if it has not exited after `graceMs`. */
+async function stopProcess(dir: string, name: string, part: NodePart, signal: NodeJS.Signals, graceMs = 20_000): Promise<void> {
     const pid = await running(dir, name, part);
     if (pid === undefined) {
         return;
@@ -511,7 +515,7 @@ async function stopProcess(dir: string, name: string, part: NodePart, signal: No
         }
     };
     send(signal);
-    const deadline = Date.now() + 20_000;
+    const deadline = Date.now() + graceMs;
     while (await running(dir, name, part) !== undefined || processAlive(pid)) {
         if (Date.now() > deadline && signal !== 'SIGKILL') {
             send('SIGKILL');
