@@ -4,7 +4,7 @@ import {
     type BlockTransaction, type ChannelConfig, headerHash, proposalDigest, sha256Hex, splitStateId, stateId, transactionIdOf, type ValidationCode, type Version,
 } from '../storage/blocks';
 import { compareKeys } from '../execution/composite-keys';
-import { SignaturePool } from './signature-pool';
+import { ID_DERIVED, SIGNED, SignaturePool } from './signature-pool';
 import { EXECUTION_CODES, inRange, rangeIsCurrent, readsAreCurrent } from '../execution/validation';
 import type { LedgerHistory, StoredBlock } from '../ledger';
 import { parseBlockData } from '../storage/store';
@@ -121,11 +121,12 @@ export async function replayLedger(store: LedgerHistory, options: ReplayOptions 
     let stopped = false;
     let lastYield = 0;
 
-    const checkBlock = (block: StoredBlock): void => {
+    /** `dataHash`: the data's SHA-256 when a worker computed it already. */
+    const checkBlock = (block: StoredBlock, dataHash = sha256Hex(block.data)): void => {
         if (block.number !== expected) {
             chain.push({ blockNumber: expected, problem: `block ${expected} is missing; the next stored block is ${block.number}` });
         }
-        if (sha256Hex(block.data) !== block.dataHash.toString('hex')) {
+        if (dataHash !== block.dataHash.toString('hex')) {
             chain.push({ blockNumber: block.number, problem: 'the block data does not match its data hash' });
         }
         const header = { number: block.number, previousHash: block.previousHash.toString('hex'), dataHash: block.dataHash.toString('hex') };
@@ -137,7 +138,7 @@ export async function replayLedger(store: LedgerHistory, options: ReplayOptions 
         }
     };
 
-    /** `verdict`: whether a signature worker found the proposal signed by its creator (checked here when absent). */
+    /** `verdict`: what a worker found (SIGNED, ID_DERIVED bits); checked here when absent. */
     const checkCreator = (blockNumber: number, transaction: BlockTransaction, verdict: number | undefined): string | undefined => {
         signaturesChecked++;
         const { proposal } = transaction;
@@ -154,9 +155,10 @@ export async function replayLedger(store: LedgerHistory, options: ReplayOptions 
             : typeof issued === 'string'
                 ? issued
                 : validityProblem(issued, new Date(proposal.timestamp))
-                    ?? (transactionIdOf(proposal.nonce, proposal.creator) !== transaction.transactionId ? 'the transaction id is not derived from the proposal\'s nonce and creator' : undefined)
+                    ?? ((verdict === undefined ? transactionIdOf(proposal.nonce, proposal.creator) === transaction.transactionId : (verdict & ID_DERIVED) !== 0)
+                        ? undefined : 'the transaction id is not derived from the proposal\'s nonce and creator')
                     ?? (config && (proposal.channel !== config.channel || proposal.chaincode !== config.chaincode) ? `the proposal names channel ${proposal.channel} and chaincode ${proposal.chaincode}, not this ledger's` : undefined)
-                    ?? ((verdict === undefined ? signedBy(issued, proposalDigest(proposal), Buffer.from(transaction.signature, 'base64')) : verdict === 1)
+                    ?? ((verdict === undefined ? signedBy(issued, proposalDigest(proposal), Buffer.from(transaction.signature, 'base64')) : (verdict & SIGNED) !== 0)
                         ? undefined : 'the creator\'s signature does not match the proposal');
         if (problem && transaction.validationCode !== 'BAD_CREATOR_SIGNATURE') {
             signatures.push({ blockNumber, transactionId: transaction.transactionId, problem });
@@ -231,7 +233,8 @@ export async function replayLedger(store: LedgerHistory, options: ReplayOptions 
                     stopped = true;
                     break;
                 }
-                checkBlock(block);
+                const found = await verdicts?.get(block.number);
+                checkBlock(block, found?.dataHash);
                 if (transactions - lastYield >= YIELD_EVERY) {
                     // A replay in the gateway's process lets requests through now and then.
                     lastYield = transactions;
@@ -243,13 +246,12 @@ export async function replayLedger(store: LedgerHistory, options: ReplayOptions 
                         roots.set(organisation.mspId, new X509Certificate(organisation.rootCertificate));
                     }
                 } else {
-                    const blockVerdicts = await verdicts?.get(block.number);
-                    for (const [txIndex, transaction] of data.transactions.entries()) {
+                        for (const [txIndex, transaction] of data.transactions.entries()) {
                         transactions++;
                         byCode[transaction.validationCode] = (byCode[transaction.validationCode] ?? 0) + 1;
                         lastTime = transaction.proposal.timestamp;
                         // A network records a transaction whose creator or signature failed as such: it must fail here too.
-                        if (checkSignatures && checkCreator(block.number, transaction, blockVerdicts?.[txIndex]) === undefined && transaction.validationCode === 'BAD_CREATOR_SIGNATURE') {
+                        if (checkSignatures && checkCreator(block.number, transaction, found?.verdicts[txIndex]) === undefined && transaction.validationCode === 'BAD_CREATOR_SIGNATURE') {
                             validation.push({ blockNumber: block.number, transactionId: transaction.transactionId, problem: 'marked BAD_CREATOR_SIGNATURE, but its creator and signature verify' });
                         }
                         if (checkValidation) {

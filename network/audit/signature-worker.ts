@@ -1,17 +1,21 @@
-import { createHash, type KeyObject, verify, X509Certificate } from 'node:crypto';
+import { type KeyObject, verify, X509Certificate } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
-import { canonicalJson } from '@counterfoil/chaincode/dist/common/canonical-json';
+import { type Proposal, proposalDigest, sha256Hex, transactionIdOf } from '../storage/blocks';
 
 /**
- * One of an auditor's signature workers: given stored blocks' data, it answers for each
- * transaction whether its creator's certificate key signed its proposal (ECDSA over the SHA-256
- * of the canonical proposal, as every proposal is signed). Everything else about a transaction
- * the replay checks itself.
+ * One of an auditor's workers: given stored blocks' data, it answers the SHA-256 of each block's
+ * data and, for each transaction, whether its creator's certificate key signed its proposal
+ * (ECDSA over the SHA-256 of the canonical proposal) and whether its id derives from the
+ * proposal's nonce and creator. Everything else the replay checks itself, in order.
  */
 interface Request {
     readonly id: number;
     readonly blocks: readonly Uint8Array[];
 }
+
+/** A transaction's verdict: bits of what holds. */
+export const SIGNED = 1;
+export const ID_DERIVED = 2;
 
 const keys = new Map<string, KeyObject | null>();
 
@@ -31,29 +35,36 @@ function keyOf(certificate: string): KeyObject | null {
     return key;
 }
 
-function verdicts(data: Uint8Array): Uint8Array {
-    let parsed: { kind?: string; transactions?: { proposal: { creator: { certificate: string } }; signature: string }[] };
+function verdicts(data: Uint8Array): { dataHash: string; verdicts: Uint8Array } {
+    const dataHash = sha256Hex(data);
+    let parsed: { kind?: string; transactions?: { transactionId: string; proposal: Proposal; signature: string }[] };
     try {
         parsed = JSON.parse(Buffer.from(data).toString('utf8')) as typeof parsed;
     } catch {
-        return new Uint8Array(0);
+        return { dataHash, verdicts: new Uint8Array(0) };
     }
     const transactions = parsed.kind === 'transactions' ? parsed.transactions ?? [] : [];
-    return Uint8Array.from(transactions.map((transaction) => {
-        const key = keyOf(transaction.proposal.creator.certificate);
-        if (!key) {
-            return 0;
-        }
-        const digest = createHash('sha256').update(canonicalJson(transaction.proposal)).digest();
-        try {
-            return verify(null, digest, key, Buffer.from(transaction.signature, 'base64')) ? 1 : 0;
-        } catch {
-            return 0;
-        }
-    }));
+    return {
+        dataHash,
+        verdicts: Uint8Array.from(transactions.map((transaction) => {
+            let verdict = 0;
+            try {
+                if (transactionIdOf(transaction.proposal.nonce, transaction.proposal.creator) === transaction.transactionId) {
+                    verdict |= ID_DERIVED;
+                }
+                const key = keyOf(transaction.proposal.creator.certificate);
+                if (key && verify(null, proposalDigest(transaction.proposal), key, Buffer.from(transaction.signature, 'base64'))) {
+                    verdict |= SIGNED;
+                }
+            } catch {
+                // a malformed transaction: whatever was not shown to hold does not
+            }
+            return verdict;
+        })),
+    };
 }
 
 parentPort?.on('message', (request: Request) => {
     const answers = request.blocks.map(verdicts);
-    parentPort?.postMessage({ id: request.id, answers }, answers.map((answer) => answer.buffer as ArrayBuffer));
+    parentPort?.postMessage({ id: request.id, answers }, answers.map((answer) => answer.verdicts.buffer as ArrayBuffer));
 });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { canonicalJson } from '@counterfoil/chaincode';
+import { canonicalJson } from '@counterfoil/chaincode/dist/common/canonical-json';
 
 /** A state version, as in Fabric: the block and the transaction within it that wrote the key. */
 export interface Version {
