@@ -295,6 +295,7 @@ describe('the network\'s trust model: each agency holds its own keys and gateway
             expect(systems.tax.receive(delivery(toTax)).stored).to.equal(true);
             await adapter('tax');
             await adapter('forex');
+            await everywhere((await (ledgers.get('tax') as NetworkLedger).info()).height - 1n);
             const customsGateway = gateways.get('customs') as GatewayHarness;
             await until(async () => (await as<{ items: Handoff[] }>('customs', PERSONAS.customs, 'GET', '/v1/handoffs?overdue=true')).body.items.some((handoff) => handoff.messageId === toForex),
                 'forex\'s copy to be overdue');
@@ -317,6 +318,8 @@ describe('the network\'s trust model: each agency holds its own keys and gateway
             expect(retransmitted.status, retransmitted.text).to.equal(200);
             expect(systems.forex.receive(delivery(toForex)).stored).to.equal(true);
             await adapter('forex');
+            // Customs' reconciliation reads its own query tables: they must hold forex's decision first.
+            await everywhere((await (ledgers.get('forex') as NetworkLedger).info()).height - 1n);
             const closed = await customsGateway.reconciler.run('test');
             expect(closed.closed).to.equal(1);
             await everywhere((await (ledgers.get('customs') as NetworkLedger).info()).height - 1n);
