@@ -4,7 +4,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AbciServer } from '../network/cometbft/abci-server';
 import { CounterfoilApplication, type GenesisAppState } from '../network/cometbft/application';
-import { collectionMembers, PrivateDataClient, type PrivateDataPeer, PrivateDataReconciler, PrivateDataServer } from '../network/cometbft/private-data';
+import { ProposalRules } from '../network/cometbft/transactions';
+import { PrivateDataClient, type PrivateDataPeer, PrivateDataReconciler, PrivateDataServer } from '../network/cometbft/private-data';
 
 /**
  * A network node's Counterfoil process: the ABCI application its cometbft process connects to,
@@ -41,15 +42,16 @@ async function main(): Promise<void> {
     const nodeDir = argument('node-dir');
     const genesis = JSON.parse(await readFile(join(nodeDir, 'cometbft', 'config', 'genesis.json'), 'utf8')) as { app_state: GenesisAppState };
     const config = genesis.app_state.config;
+    const rules = new ProposalRules(config);
     const tls = { certificate: await readFile(join(nodeDir, 'tls', 'node.crt'), 'utf8'), privateKey: await readFile(join(nodeDir, 'tls', 'node.key'), 'utf8') };
     const peers = JSON.parse(await readFile(join(nodeDir, 'private-data-peers.json'), 'utf8')) as PrivateDataPeer[];
     const [host, port] = argument('private-data').split(':');
     const privateServer = await PrivateDataServer.listen({
-        pool, namespace: 'counterfoil', organisation, tls, config, host: host as string, port: Number(port), maxContentBytes: config.consensus.maxTransactionBytes, log,
+        pool, namespace: 'counterfoil', organisation, tls, rules, host: host as string, port: Number(port), maxContentBytes: config.consensus.maxTransactionBytes, log,
     });
     const client = new PrivateDataClient(tls, config.organisations.map((entry) => entry.rootCertificate), peers);
     const reconciler = new PrivateDataReconciler({
-        pool, namespace: 'counterfoil', self: argument('name'), client, members: collectionMembers(config), intervalMs: PRIVATE_DATA_RECONCILE_MS,
+        pool, namespace: 'counterfoil', self: argument('name'), client, members: rules.members, intervalMs: PRIVATE_DATA_RECONCILE_MS,
         // Content sent ahead of a transaction no block can take any more (twice the timestamp tolerance, and a margin).
         pendingTtlMs: 2 * config.consensus.timestampToleranceMs + 60_000, log,
     });

@@ -61,19 +61,20 @@ export async function auditLedger(store: LedgerHistory, pool: Pool, options: Aud
     const started = Date.now();
     // The consensus first, to the height the store had reached when the audit began; a network's blocks go on meanwhile.
     const consensus = options.consensus ? await auditConsensus(options.consensus, store, options.toBlock) : undefined;
-    const replay = await replayLedger(store, { toBlock: options.toBlock ?? (consensus ? consensus.lastBlock : undefined), asOf: options.asOf, onProgress: options.onProgress });
+    // The replay goes as far as the consensus chain read (a copy of a block store may end earlier than the node).
+    const replay = await replayLedger(store, { toBlock: options.toBlock ?? consensus?.lastBlock, asOf: options.asOf, onProgress: options.onProgress });
     const state = new ReplayedState(replay, replay.chaincode);
     const worldState = replay.reachedTip ? await locate(store, await stateDivergences(replay.state, store.statePages(options.pageSize)), replay.state) : [];
     const queryTables = replay.reachedTip ? await indexDivergences(pool, state, options.pageSize) : [];
     const valid = replay.byCode.VALID ?? 0;
     const durationMs = Date.now() - started;
     const clean = replay.chain.length === 0 && replay.signatures.length === 0 && replay.validation.length === 0 && worldState.length === 0 && queryTables.length === 0
-        && (consensus?.section.problems.length ?? 0) === 0;
+        && (consensus?.problems.length ?? 0) === 0;
     return {
         ledger: consensus
-            ? { kind: 'network', channel: replay.channel, chaincode: replay.chaincode, chainId: consensus.section.chainId }
+            ? { kind: 'network', channel: replay.channel, chaincode: replay.chaincode, chainId: consensus.chainId }
             : { kind: 'embedded', channel: replay.channel, chaincode: replay.chaincode },
-        ...(consensus ? { consensus: consensus.section } : {}),
+        ...(consensus ? { consensus } : {}),
         scope: { fromBlock: 0, toBlock: replay.lastBlock, asOf: options.asOf?.toISOString() ?? null, reachedTip: replay.reachedTip, lastTransactionAt: replay.lastTime },
         generatedAt: new Date().toISOString(),
         blocks: replay.blocks,
@@ -95,14 +96,13 @@ export async function auditLedger(store: LedgerHistory, pool: Pool, options: Aud
  * Verifies the consensus chain up to the CometBFT height of the node's last stored block (or of
  * the block asked for): its commits and headers, and every block executed again from empty state.
  */
-async function auditConsensus(source: ConsensusSource, store: LedgerHistory, toBlock: number | undefined): Promise<{ section: ConsensusSection; lastBlock: number }> {
+async function auditConsensus(source: ConsensusSource, store: LedgerHistory, toBlock: number | undefined): Promise<ConsensusSection> {
     const last = await store.lastBlock();
     const upTo = toBlock === undefined ? last : (await store.blocks(toBlock, 1))[0] ?? last;
     const data = upTo && upTo.number > 0 ? parseBlockData(upTo.data) : undefined;
     const toHeight = data?.kind === 'transactions' ? data.consensus?.height : undefined;
     const { state: _state, ...section } = await verifyConsensus(source, { store, chaincode: loadChaincode({ logLevel: 'CRITICAL' }), toHeight });
-    // The replay that follows goes as far as the consensus chain read (a copy of a block store may end earlier than the node).
-    return { section, lastBlock: section.lastBlock };
+    return section;
 }
 
 /** Adds to each divergence the block and transaction that last wrote its key (replayed, or else stored). */

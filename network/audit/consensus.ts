@@ -74,8 +74,8 @@ export interface ConsensusReport {
     /** The number of the last Counterfoil block the chain executes to. */
     readonly lastBlock: number;
     readonly problems: readonly ConsensusFinding[];
-    /** The world state the execution rebuilt, by `namespace \u0001 key`. */
-    readonly state: ReadonlyMap<string, { value: string; version: { blockNumber: number; txIndex: number } }>;
+    /** The world state the execution rebuilt (its `entries()` to compare with a node's). */
+    readonly state: ReplayedWorldState;
 }
 
 export type ConsensusOptions = Readonly<{
@@ -208,7 +208,7 @@ export async function verifyConsensus(source: ConsensusSource, options: Consensu
         engine: 'cometbft', chainId: genesis.chain_id, heights: Math.max(0, last - first + 1), lastHeight: last,
         validators: validators.map((validator) => ({ name: validator.name, address: validator.address, power: Number(validator.power) })),
         commitsVerified, signaturesVerified, blocksExecuted, transactionsExecuted, appHashesVerified, finalAppHash: appHash, lastBlock: previous.number, problems,
-        state: state.entries(),
+        state,
     };
 }
 

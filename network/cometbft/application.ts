@@ -9,7 +9,7 @@ import { StateCache } from '../storage/state-cache';
 import { type BlockCommit, LedgerStore, parseBlockData } from '../storage/store';
 import { WriterSession } from '../storage/writer-session';
 import { executeBlock, TX_CODES } from './execution';
-import { collectionMembers, keepPrivateWrites } from './private-data';
+import { keepPrivateWrites } from './private-data';
 import { decodeEnvelope, ProposalRules } from './transactions';
 
 /** What `network up` puts in the genesis file's `app_state`: block 0's configuration, the same on every node. */
@@ -210,7 +210,7 @@ export class CounterfoilApplication {
         const outcome = await executeBlock({ rules, chaincode: this.chaincode, state: this.store, committed: (ids) => this.store.transactionExists(ids) }, {
             height, time, txs: request.txs, previous: this.lastBlock,
         });
-        const transactions = await keepPrivateWrites(this.pool, this.organisation, collectionMembers(rules.config), outcome.commits);
+        const transactions = await keepPrivateWrites(this.pool, this.organisation, rules.members, outcome.commits);
         this.pending = outcome.made
             ? { block: outcome.made.block, bytes: outcome.made.bytes, transactions, consensus: { height, appHash: outcome.appHash } }
             // Nothing to record: the app hash stays, and CometBFT need not make a block to prove it.

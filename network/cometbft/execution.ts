@@ -119,8 +119,7 @@ async function executeTransaction(
     }
     const { proposal } = envelope;
     const transient = new Map(Object.entries(proposal.transientHashes).map(([name, sha256]) => [name, withheldValue(sha256, proposal.transientSizes?.[name] ?? 0)]));
-    const collections = new Set(executor.rules.config.collections.map((collection) => collection.name));
-    const execution = await executeProposal(executor.chaincode, view, { transactionId, proposal }, transient, collections, { refusePrivateReads: true });
+    const execution = await executeProposal(executor.chaincode, view, { transactionId, proposal }, transient, executor.rules.collections, { refusePrivateReads: true });
     if (execution.outcome === 'unavailable') {
         // Not a property of the transaction: the party must not decide on it. A node stops, and
         // CometBFT replays the block when it is back.

@@ -8,16 +8,15 @@ import {
     type Checkpoint, type CloseableAsyncIterable, CommitError, type Committed, endorseErrorFrom, type Enrolment, type LedgerBlock, LedgerError, type LedgerEvent,
     type ConsensusStatus, type LedgerHistory, type LedgerInfo, type LedgerIntegrity, type PartyLedger, type TransactionRequest,
 } from '../ledger';
-import { MembershipAuthority } from '../membership/authorities';
 import type { Block, ChannelConfig, ConsensusConfig } from '../storage/blocks';
 import { CommitListener } from '../storage/commit-listener';
 import { blockSummaries, ledgerEvents, readBlocks } from '../storage/reader';
 import { LedgerStore, parseBlockData } from '../storage/store';
 import type { Simulation } from '../execution/stub';
 import { TX_CODES } from './execution';
-import { collectionMembers, type PrivateDataClient } from './private-data';
+import type { PrivateDataClient } from './private-data';
 import { cometRpc } from './rpc';
-import { decodeEnvelope, encodeEnvelope } from './transactions';
+import { decodeEnvelope, encodeEnvelope, ProposalRules } from './transactions';
 
 export type NetworkLedgerOptions = Readonly<{
     /** The node's own database, which its Counterfoil process writes and this reads. */
@@ -65,8 +64,8 @@ export class NetworkLedger implements PartyLedger {
         /** Who waits for which transaction: one reader of new blocks wakes each when its block is committed. */
         private readonly confirmations: Confirmations,
         private readonly client: Comet38Client,
-        private readonly config: ChannelConfig & { readonly consensus: ConsensusConfig },
-        private readonly roots: ReadonlyMap<string, MembershipAuthority>,
+        /** What block 0 says: the configuration, and the roots and collections derived from it. */
+        private readonly rules: ProposalRules,
         private readonly chaincode: ChaincodeRuntime,
         readonly enrolment: Enrolment,
         private readonly chain: ChainReport,
@@ -86,13 +85,12 @@ export class NetworkLedger implements PartyLedger {
             throw new LedgerError({ code: 'UNAVAILABLE', field: 'ledger', message: 'the node has no network configuration yet (block 0): is the network up?' });
         }
         const config = data.config as ChannelConfig & { consensus: ConsensusConfig };
-        const roots = new Map(config.organisations.map((organisation) => [organisation.mspId, MembershipAuthority.root(organisation.mspId, organisation.rootCertificate)]));
         const listener = await CommitListener.open(options.pool);
         const client = await Comet38Client.connect(options.rpcUrl);
         const chain = await verifyChain(store);
         const last = await store.lastBlock();
         const confirmations = new Confirmations((from) => readBlocks(store, listener, from), (last?.number ?? 0) + 1);
-        return new NetworkLedger(store, listener, confirmations, client, config, roots, loadChaincode({ logLevel: options.chaincodeLogLevel ?? 'CRITICAL' }), options.enrolment, chain, {
+        return new NetworkLedger(store, listener, confirmations, client, new ProposalRules(config), loadChaincode({ logLevel: options.chaincodeLogLevel ?? 'CRITICAL' }), options.enrolment, chain, {
             commitTimeoutMs: options.commitTimeoutMs ?? 60_000, rebroadcastMs: options.rebroadcastMs ?? 5_000, pool: options.ownsPool ? options.pool : undefined, rpcUrl: options.rpcUrl,
             privateData: options.privateData,
         }, await genesisValidators(options.rpcUrl));
@@ -105,6 +103,10 @@ export class NetworkLedger implements PartyLedger {
     /** The network's configuration, as block 0 holds it. */
     get configuration(): ChannelConfig & { readonly consensus: ConsensusConfig } {
         return this.config;
+    }
+
+    private get config(): ChannelConfig & { readonly consensus: ConsensusConfig } {
+        return this.rules.config;
     }
 
     integrity(): LedgerIntegrity {
@@ -134,9 +136,8 @@ export class NetworkLedger implements PartyLedger {
                 message: 'this connection to the network has no private data channel, so it cannot send confidential content to its collection\'s members: nothing was written',
             });
         }
-        const members = collectionMembers(this.config);
         for (const write of values) {
-            const organisations = members.get(write.collection) ?? [];
+            const organisations = this.rules.members.get(write.collection) ?? [];
             const { took, failed } = await this.settings.privateData.send(transactionId, write.collection, write.value as Buffer, organisations);
             if (took.length === 0) {
                 throw new LedgerError({
@@ -254,8 +255,7 @@ export class NetworkLedger implements PartyLedger {
 
     private get endorser(): Endorser {
         this.endorsing ??= {
-            authorities: this.roots, target: this.config, runtime: this.chaincode, view: this.store,
-            collections: new Set(this.config.collections.map((collection) => collection.name)),
+            authorities: this.rules.roots, target: this.config, runtime: this.chaincode, view: this.store, collections: this.rules.collections,
         };
         return this.endorsing;
     }

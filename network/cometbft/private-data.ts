@@ -3,9 +3,9 @@ import { Agent, createServer, request as httpsRequest, type Server } from 'node:
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { Pool } from 'pg';
-import { MembershipAuthority } from '../membership/authorities';
-import type { ChannelConfig } from '../storage/blocks';
+import type { MembershipAuthority } from '../membership/authorities';
 import type { BlockCommit } from '../storage/store';
+import type { ProposalRules } from './transactions';
 
 /** A node's TLS identity: a certificate its organisation's authority issued for it, and the key. */
 export interface NodeTls {
@@ -19,11 +19,6 @@ export interface PrivateDataPeer {
     readonly mspId: string;
     /** e.g. https://127.0.0.1:26670 */
     readonly url: string;
-}
-
-/** The organisations of each collection, as block 0 names them. */
-export function collectionMembers(config: Pick<ChannelConfig, 'collections'>): Map<string, readonly string[]> {
-    return new Map(config.collections.map((collection) => [collection.name, collection.members]));
 }
 
 const sha256 = (bytes: Uint8Array): Buffer => createHash('sha256').update(bytes).digest();
@@ -88,11 +83,11 @@ export class PrivateDataServer {
     private constructor(private readonly server: Server) {}
 
     static async listen(options: Readonly<{
-        pool: Pool; namespace: string; organisation: string; tls: NodeTls; config: Pick<ChannelConfig, 'organisations' | 'collections'>;
+        pool: Pool; namespace: string; organisation: string; tls: NodeTls; rules: ProposalRules;
         host: string; port: number; maxContentBytes: number; log?: (message: string) => void;
     }>): Promise<PrivateDataServer> {
-        const roots = options.config.organisations.map((organisation) => MembershipAuthority.root(organisation.mspId, organisation.rootCertificate));
-        const members = collectionMembers(options.config);
+        const roots = [...options.rules.roots.values()];
+        const members = options.rules.members;
         const log = options.log ?? (() => undefined);
         const server = createServer({
             key: options.tls.privateKey, cert: options.tls.certificate, ca: roots.map((root) => root.record.certificate),

@@ -62,10 +62,17 @@ export interface Refusal {
  * block's time on execution, the node's clock on admission to the mempool).
  */
 export class ProposalRules {
-    private readonly roots: ReadonlyMap<string, MembershipAuthority>;
+    /** Each organisation's root certificate, as an authority that admits its members. */
+    readonly roots: ReadonlyMap<string, MembershipAuthority>;
+    /** The private data collections' names. */
+    readonly collections: ReadonlySet<string>;
+    /** The organisations of each collection. */
+    readonly members: ReadonlyMap<string, readonly string[]>;
 
     constructor(readonly config: ChannelConfig & { readonly consensus: NonNullable<ChannelConfig['consensus']> }) {
         this.roots = new Map(config.organisations.map((organisation) => [organisation.mspId, MembershipAuthority.root(organisation.mspId, organisation.rootCertificate)]));
+        this.collections = new Set(config.collections.map((collection) => collection.name));
+        this.members = new Map(config.collections.map((collection) => [collection.name, collection.members]));
     }
 
     /** Why the envelope may not be executed at `time`, or undefined. */

@@ -469,7 +469,7 @@ describe('the network\'s trust model: each agency holds its own keys and gateway
                 expect(report.problems[0]?.problem).to.match(new RegExp(`the node's block ${block.number} differs from what the transactions at height \\d+ execute to`));
                 const untouched = await verifyConsensus(source('tax'), { store: (ledgers.get('tax') as NetworkLedger).history, chaincode, toHeight });
                 expect(untouched.problems, 'tax\'s node is as the chain says').to.deep.equal([]);
-                const divergences = await stateDivergences(report.state, (store as LedgerStore).statePages());
+                const divergences = await stateDivergences(report.state.entries(), (store as LedgerStore).statePages());
                 expect(divergences.map((divergence) => divergence.key)).to.include(row.key.toString('utf8'));
             } finally {
                 await pool.query('UPDATE ledger_blocks SET data = $2::bytea WHERE number = $1::bigint', [block.number, block.data]);
