@@ -3,7 +3,7 @@ import type { ChaincodeResponse } from 'fabric-shim-api';
 import { endorseErrorFrom, LedgerError, type TransactionRequest } from '../ledger';
 import { type Proposal, proposalDigest, sha256Hex, transactionIdOf } from '../storage/blocks';
 import type { loadChaincode } from './chaincode-runtime';
-import { type MembershipAuthority, signedBy } from '../membership/authorities';
+import { type Member, type MembershipAuthority, verifySignature } from '../membership/authorities';
 import { EmbeddedStub, endorsementProblem, type Simulation, type StateView } from './stub';
 
 export type ChaincodeRuntime = ReturnType<typeof loadChaincode>;
@@ -16,8 +16,8 @@ export interface SignedProposal {
     readonly signature: Buffer;
 }
 
-/** Builds the proposal for a request, at a time, and has the caller's identity sign it. */
-export async function signProposal(request: TransactionRequest, target: Readonly<{ channel: string; chaincode: string }>, now: Date): Promise<SignedProposal> {
+/** A proposal for a request, at a time, with the id its transaction will have; not signed yet. */
+export function buildProposal(request: TransactionRequest, target: Readonly<{ channel: string; chaincode: string }>, now: Date): { transactionId: string; proposal: Proposal } {
     const creator = { mspId: request.identity.mspId, certificate: request.identity.certificate };
     const transient = Object.entries(request.transient ?? {}).sort(([left], [right]) => left.localeCompare(right));
     const nonce = randomBytes(24).toString('base64');
@@ -33,8 +33,26 @@ export async function signProposal(request: TransactionRequest, target: Readonly
         nonce,
         timestamp: now.toISOString(),
     };
-    const digest = proposalDigest(proposal);
-    return { transactionId: transactionIdOf(nonce, creator), proposal, digest, signature: Buffer.from(await request.identity.sign(digest)) };
+    return { transactionId: transactionIdOf(nonce, creator), proposal };
+}
+
+/** Builds the proposal for a request, at a time, and has the caller's identity sign it. */
+export async function signProposal(request: TransactionRequest, target: Readonly<{ channel: string; chaincode: string }>, now: Date): Promise<SignedProposal> {
+    return sign(request, buildProposal(request, target, now));
+}
+
+async function sign(request: TransactionRequest, built: { transactionId: string; proposal: Proposal }): Promise<SignedProposal> {
+    const digest = proposalDigest(built.proposal);
+    return { ...built, digest, signature: Buffer.from(await request.identity.sign(digest)) };
+}
+
+/** Has the caller's identity sign the proposal, and refuses it unless the signature is the member's. */
+async function signAndCheck(request: TransactionRequest, built: { transactionId: string; proposal: Proposal }, member: Member): Promise<SignedProposal> {
+    const signed = await sign(request, built);
+    if (!await verifySignature(member, signed.digest, signed.signature)) {
+        throw new LedgerError({ code: 'UNAUTHENTICATED', field: 'identity', message: 'the proposal signature does not match the certificate', transactionId: signed.transactionId });
+    }
+    return signed;
 }
 
 /** What running a proposal through the chaincode came to. */
@@ -117,11 +135,22 @@ export async function endorse(endorser: Endorser, request: TransactionRequest): 
     if (typeof member === 'string') {
         throw new LedgerError({ code: 'UNAUTHENTICATED', field: 'identity', message: member });
     }
-    const signed = await signProposal(request, endorser.target, now);
-    if (!signedBy(member, signed.digest, signed.signature)) {
-        throw new LedgerError({ code: 'UNAUTHENTICATED', field: 'identity', message: 'the proposal signature does not match the certificate', transactionId: signed.transactionId });
+    // The proposal's id and content are fixed before it is signed: the simulation (which reads and
+    // writes nothing but its own result) runs while the signature is made and checked on libuv's
+    // thread pool, and its result counts only once the signature is found to match.
+    const proposal = buildProposal(request, endorser.target, now);
+    const [signing, executing] = await Promise.allSettled([
+        signAndCheck(request, proposal, member),
+        executeProposal(endorser.runtime, endorser.view, proposal, new Map(Object.entries(request.transient ?? {})), endorser.collections),
+    ]);
+    if (signing.status === 'rejected') {
+        throw signing.reason;
     }
-    const execution = await executeProposal(endorser.runtime, endorser.view, signed, new Map(Object.entries(request.transient ?? {})), endorser.collections);
+    if (executing.status === 'rejected') {
+        throw executing.reason;
+    }
+    const signed = signing.value;
+    const execution = executing.value;
     if (execution.outcome === 'unavailable') {
         throw new LedgerError({
             code: 'UNAVAILABLE', message: `the ledger's state could not be read: ${execution.failure.message}`, transactionId: signed.transactionId, cause: execution.failure,
