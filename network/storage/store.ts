@@ -1,7 +1,9 @@
 import type { Pool, PoolClient } from 'pg';
 import { LedgerError, type LedgerHistory, type StoredBlock } from '../ledger';
 import { keysetPages } from '../postgres/pages';
+import { Statement } from '../postgres/statement';
 import { StateCache } from './state-cache';
+import { StateReads } from './state-reads';
 import { type Block, type BlockData, type ChannelConfig, type KeyWrite, type MetadataWrite, stateId, type Version } from './blocks';
 
 export interface StateEntry {
@@ -62,22 +64,16 @@ type Queryable = Pool | PoolClient;
  * (see StateCache); any other reader (an audit in another process) leaves the cache empty.
  */
 export class LedgerStore implements LedgerHistory {
-    constructor(private readonly pool: Pool, readonly namespace: string, private readonly cache = new StateCache(0)) {}
+    private readonly reads: StateReads;
+
+    constructor(private readonly pool: Pool, readonly namespace: string, private readonly cache = new StateCache(0)) {
+        this.reads = new StateReads(pool, cache);
+    }
 
     async getState(namespace: string, stateKey: string): Promise<StateEntry | undefined> {
         const id = stateId(namespace, stateKey);
         const cached = this.cache.get(id);
-        if (cached !== undefined) {
-            return cached ? { key: stateKey, ...cached } : undefined;
-        }
-        const epoch = this.cache.epoch;
-        const result = await this.pool.query<{ value: Buffer; block_number: string; tx_index: number }>(
-            'SELECT value, block_number, tx_index FROM world_state WHERE namespace = $1::text AND key = $2::bytea',
-            [namespace, key(stateKey)],
-        );
-        const row = result.rows[0];
-        const entry = row ? { value: row.value, version: { blockNumber: Number(row.block_number), txIndex: row.tx_index } } : null;
-        this.cache.fill(id, entry, epoch);
+        const entry = cached === undefined ? await this.reads.read(id) : cached;
         return entry ? { key: stateKey, ...entry } : undefined;
     }
 
@@ -417,26 +413,7 @@ function fromRaw(row: RawBlock): StoredBlock {
     return { number: Number(row.number), previousHash: row.previous_hash, dataHash: row.data_hash, headerHash: row.header_hash, data: row.data };
 }
 
-/** One SQL statement made of data-modifying WITH queries, with its parameters numbered as they are added. */
-class Statement {
-    private readonly parts: string[] = [];
-    private readonly values: unknown[] = [];
-
-    /** A parameter placeholder with its explicit cast. */
-    value(value: unknown, type: string): string {
-        this.values.push(value);
-        return `$${this.values.length}::${type}`;
-    }
-
-    part(sql: string): void {
-        this.parts.push(`change${this.parts.length} AS (${sql})`);
-    }
-
-    async run(queryable: PoolClient, last = 'SELECT 1'): Promise<void> {
-        await queryable.query(`WITH ${this.parts.join(',\n')}\n${last}`, this.values);
-    }
-}
-
+/** The part of a statement that stores a block. */
 function blockInsert(statement: Statement, block: Block, bytes: Buffer): string {
     return `INSERT INTO ledger_blocks (number, previous_hash, data_hash, header_hash, data)
         VALUES (${statement.value(block.header.number, 'bigint')}, ${statement.value(Buffer.from(block.header.previousHash, 'hex'), 'bytea')},
