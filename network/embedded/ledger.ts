@@ -176,7 +176,7 @@ export class EmbeddedLedger implements PartyLedger {
 
     /** The stored blocks in full: transactions with their proposals, signatures and read-write sets. */
     rawBlocks(startBlock: bigint = 0n): CloseableAsyncIterable<Block> {
-        return readBlocks(this.store, this.committer.blocks, Number(startBlock));
+        return readBlocks(this.store, this.committer.blocks, Number(startBlock), () => this.committer.currentHeight);
     }
 
     async info(): Promise<LedgerInfo> {

@@ -8,9 +8,10 @@ const PAGE = 100;
 /**
  * Reads stored blocks from a number onwards, then each new one as it commits. A reader that
  * keeps up takes a new block as the committer hands it over; one that falls behind reads from
- * the store, so it never misses a block.
+ * the store, so it never misses a block. With the writer's `height` (blocks committed in this
+ * process), a reader that has every block waits for the next without asking the store.
  */
-export function readBlocks(store: LedgerStore, commits: EventEmitter, startBlock: number): CloseableAsyncIterable<Block> {
+export function readBlocks(store: LedgerStore, commits: EventEmitter, startBlock: number, height?: () => number): CloseableAsyncIterable<Block> {
     let closed = false;
     let wake: (() => void) | undefined;
     let next = startBlock;
@@ -49,6 +50,10 @@ export function readBlocks(store: LedgerStore, commits: EventEmitter, startBlock
                     continue;
                 }
                 handed.length = 0;
+                if (height && next >= height()) {
+                    await signal;
+                    continue;
+                }
                 const page = await store.blocks(next, PAGE);
                 for (const stored of page) {
                     if (closed) {
