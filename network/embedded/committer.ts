@@ -1,5 +1,4 @@
 import { EventEmitter } from 'node:events';
-import type { PoolClient } from 'pg';
 import type { WriterSession } from '../storage/writer-session';
 import type { Block, BlockTransaction, KeyWrite, RangeRead, ValidationCode, Version } from '../storage/blocks';
 import { makeBlock, splitStateId, stateId } from '../storage/blocks';
@@ -26,16 +25,33 @@ interface Pending {
 
 type Overlay = Map<string, Version | null>;
 
+/** A block validated and built, ready to be written. */
+interface Prepared {
+    readonly block: Block;
+    readonly bytes: Buffer;
+    readonly commits: BlockCommit['transactions'][number][];
+    readonly outcomes: CommitOutcome[];
+    /** Every key its valid transactions write, with the version it gets (null: deleted). */
+    readonly overlay: Overlay;
+    readonly transactionIds: ReadonlySet<string>;
+}
+
 /**
  * Orders endorsed transactions into blocks and commits them one block at a time. While a block
- * is being written, new transactions queue up and form the next block, so the block size follows
- * the load. Each block, its transactions' validation codes and every state change it makes are
+ * is being written, the transactions queued meanwhile are validated and built into the next block
+ * (over the state the block being written leaves), which is written as soon as the one before it
+ * is durable: the block size follows the load, and validating a block costs no time of the
+ * database's. Each block, its transactions' validation codes and every state change it makes are
  * written in one PostgreSQL statement: a block is either wholly durable or absent.
  */
 export class Committer {
     private readonly queue: Pending[] = [];
     private running = false;
     private closed = false;
+    /** The block being written, and whether it became durable. */
+    private writing?: { readonly prepared: Prepared; readonly durable: Promise<boolean> };
+    /** Wakes the ordering loop when a transaction arrives while a block is being written. */
+    private arrived?: () => void;
     readonly blocks = new EventEmitter();
 
     constructor(
@@ -62,6 +78,7 @@ export class Committer {
         }
         return new Promise((resolve, reject) => {
             this.queue.push({ endorsed, resolve, reject });
+            this.arrived?.();
             void this.drain();
         });
     }
@@ -69,6 +86,7 @@ export class Committer {
     /** Stops taking transactions and waits for the block being written. */
     async close(): Promise<void> {
         this.closed = true;
+        this.arrived?.();
         while (this.running) {
             await new Promise((resolve) => this.blocks.once('idle', resolve));
         }
@@ -83,21 +101,68 @@ export class Committer {
         }
         this.running = true;
         try {
-            while (this.queue.length > 0) {
+            while (this.queue.length > 0 || this.writing) {
+                if (this.queue.length === 0 || this.closed) {
+                    // Nothing to build: wait for the block being written, or for a transaction.
+                    const arrival = new Promise<void>((resolve) => { this.arrived = resolve; });
+                    await Promise.race([(this.writing as NonNullable<Committer['writing']>).durable, arrival]);
+                    this.arrived = undefined;
+                    if (this.closed && this.writing) {
+                        await this.writing.durable;
+                    }
+                    if (this.closed) {
+                        break;
+                    }
+                    continue;
+                }
                 const batch = this.queue.splice(0, this.maxBlockTransactions);
+                const before = this.writing;
+                let prepared: Prepared;
                 try {
-                    const outcomes = await this.commitBlock(batch.map((pending) => pending.endorsed));
-                    batch.forEach((pending, index) => pending.resolve(outcomes[index] as CommitOutcome));
+                    prepared = await this.prepare(batch.map((pending) => pending.endorsed), before?.prepared);
                 } catch (error) {
+                    // State could not be read to validate the batch: its transactions fail as a block write would.
+                    await before?.durable;
                     for (const pending of batch) {
                         pending.reject(error as Error);
                     }
-                    await this.resync();
+                    continue;
                 }
+                if (before && !(await before.durable)) {
+                    // The block it follows was not written: validate these again over the state as it is.
+                    if (this.writing === before) {
+                        this.writing = undefined;
+                    }
+                    this.queue.unshift(...batch);
+                    continue;
+                }
+                const durable = this.write(prepared, batch);
+                const writing = { prepared, durable };
+                this.writing = writing;
+                void durable.then(() => {
+                    if (this.writing === writing) {
+                        this.writing = undefined;
+                    }
+                });
             }
         } finally {
             this.running = false;
             this.blocks.emit('idle');
+        }
+    }
+
+    /** Writes a prepared block and settles its transactions; false if it could not be written. */
+    private async write(prepared: Prepared, batch: readonly Pending[]): Promise<boolean> {
+        try {
+            await this.commitBlock(prepared);
+            batch.forEach((pending, index) => pending.resolve(prepared.outcomes[index] as CommitOutcome));
+            return true;
+        } catch (error) {
+            for (const pending of batch) {
+                pending.reject(error as Error);
+            }
+            await this.resync();
+            return false;
         }
     }
 
@@ -122,20 +187,23 @@ export class Committer {
      * Writes a block; if the database connection is lost meanwhile, reconnects and either finds the
      * block already durable (the COMMIT landed but its answer was lost) or writes it again.
      */
-    private async commitBlock(batch: readonly EndorsedTransaction[]): Promise<CommitOutcome[]> {
+    private async commitBlock(prepared: Prepared): Promise<void> {
+        const { block, bytes, commits } = prepared;
         for (let attempt = 1; ; attempt++) {
-            let attempted: { block: Block; outcomes: CommitOutcome[] } | undefined;
             try {
-                return await this.writeBlock(batch, (block, outcomes) => { attempted = { block, outcomes }; });
+                // On the committer's own connection: the pool's may all be busy with simulations.
+                await this.store.commit(await this.session.client(), { block, bytes, transactions: commits });
+                this.advance(block);
+                return;
             } catch (error) {
                 if (attempt >= 5 || await this.session.healthy()) {
                     throw error; // a real failure, not a lost connection
                 }
                 await this.session.client();
-                const [stored] = await this.store.blocks(this.height, 1);
-                if (stored && attempted && stored.headerHash.toString('hex') === attempted.block.hash) {
-                    this.advance(attempted.block);
-                    return attempted.outcomes;
+                const [stored] = await this.store.blocks(block.header.number, 1);
+                if (stored && stored.headerHash.toString('hex') === block.hash) {
+                    this.advance(block);
+                    return;
                 }
             }
         }
@@ -149,18 +217,19 @@ export class Committer {
     }
 
     /**
-     * Validates a block's transactions against committed state and writes it. The committer is the
-     * ledger's one writer, so committed state cannot move between these reads and the write; the
-     * write is one statement, atomic on its own.
+     * Validates a batch's transactions and builds their block, to follow the tip or, when one is
+     * being written, that block: its writes count as committed state and its transaction ids as
+     * used. The committer is the ledger's one writer, so committed state cannot move otherwise
+     * between these reads and the block's write; the write is one statement, atomic on its own.
      */
-    private async writeBlock(batch: readonly EndorsedTransaction[], attempting: (block: Block, outcomes: CommitOutcome[]) => void): Promise<CommitOutcome[]> {
-        const number = this.height;
-        // On the committer's own connection: the pool's may all be busy with simulations.
-        const client = await this.session.client();
-        const duplicates = await this.store.transactionExists(batch.map((entry) => entry.transaction.transactionId), client);
-        const committed = await this.store.versions(batch.flatMap((entry) => entry.transaction.readWriteSet.reads), client);
-        const overlay: Overlay = new Map();
-        const seen = new Set<string>();
+    private async prepare(batch: readonly EndorsedTransaction[], after?: Prepared): Promise<Prepared> {
+        const number = after ? after.block.header.number + 1 : this.height;
+        const previousHash = after ? after.block.hash : this.previousHash;
+        const duplicates = await this.store.transactionExists(batch.map((entry) => entry.transaction.transactionId));
+        const committed = await this.store.versions(batch.flatMap((entry) => entry.transaction.readWriteSet.reads));
+        const base: Overlay = after?.overlay ?? new Map();
+        const overlay: Overlay = new Map(base);
+        const seen = new Set<string>(after?.transactionIds);
         const transactions: BlockTransaction[] = [];
         const commits: BlockCommit['transactions'][number][] = [];
         for (const [txIndex, entry] of batch.entries()) {
@@ -170,7 +239,7 @@ export class Committer {
                 code = 'DUPLICATE_TXID';
             } else if (!this.readsAreCurrent(transaction, committed, overlay)) {
                 code = 'MVCC_READ_CONFLICT';
-            } else if (!(await this.rangesAreCurrent(client, transaction.readWriteSet.rangeReads, overlay))) {
+            } else if (!(await this.rangesAreCurrent(transaction.readWriteSet.rangeReads, overlay))) {
                 code = 'PHANTOM_READ_CONFLICT';
             }
             seen.add(transaction.transactionId);
@@ -188,12 +257,18 @@ export class Committer {
                 privateWrites: valid ? entry.privateWrites : [],
             });
         }
-        const { block, bytes } = makeBlock(number, this.previousHash, { kind: 'transactions', transactions });
-        const outcomes = transactions.map((transaction) => ({ blockNumber: number, validationCode: transaction.validationCode }));
-        attempting(block, outcomes);
-        await this.store.commit(client, { block, bytes, transactions: commits });
-        this.advance(block);
-        return outcomes;
+        const { block, bytes } = makeBlock(number, previousHash, { kind: 'transactions', transactions });
+        // What the next block sees of this one: its writes, and only its own transaction ids
+        // (those of the blocks before it are in the database by the time the next is validated).
+        for (const id of base.keys()) {
+            if (overlay.get(id) === base.get(id)) {
+                overlay.delete(id);
+            }
+        }
+        return {
+            block, bytes, commits, overlay, transactionIds: new Set(batch.map((entry) => entry.transaction.transactionId)),
+            outcomes: transactions.map((transaction) => ({ blockNumber: number, validationCode: transaction.validationCode })),
+        };
     }
 
     private readsAreCurrent(transaction: EndorsedTransaction['transaction'], committed: Map<string, Version>, overlay: Overlay): boolean {
@@ -204,9 +279,9 @@ export class Committer {
     }
 
     /** Re-runs each range read against the state as it stands before this transaction. */
-    private async rangesAreCurrent(client: PoolClient, ranges: readonly RangeRead[], overlay: Overlay): Promise<boolean> {
+    private async rangesAreCurrent(ranges: readonly RangeRead[], overlay: Overlay): Promise<boolean> {
         for (const range of ranges) {
-            const rows = await this.store.range(range.namespace, range.startKey, range.endKey, rangeLimit(range), client);
+            const rows = await this.store.range(range.namespace, range.startKey, range.endKey, rangeLimit(range));
             const current = new Map<string, Version>(rows.map((row) => [row.key, row.version]));
             for (const [id, version] of overlay) {
                 const [namespace, key] = splitStateId(id);
