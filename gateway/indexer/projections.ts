@@ -1,5 +1,6 @@
 import { AGENCIES, type CaseMessage, type CaseRecord, type DocumentRecord, type Handoff, type VerificationRecord } from '@counterfoil/chaincode';
-import type { PoolClient } from 'pg';
+import type { Pool } from 'pg';
+import type { Statement } from '../../network/postgres/statement';
 import type { LedgerEvent } from '../../network/ledger';
 import { ALL_AGENCIES, audienceOf } from './audience';
 
@@ -83,103 +84,116 @@ export class ProjectionBatch {
         ]);
     }
 
-    /** Writes everything gathered, inside the caller's transaction. */
-    async write(client: PoolClient): Promise<void> {
+    /**
+     * Reads what the batch needs to know beforehand: the parties of the cases whose messages it
+     * holds, as each case stands once this batch is in (its own record of the case if it has one).
+     */
+    async prepare(pool: Pick<Pool, 'query'>): Promise<void> {
+        const messages = this.events.filter((entry) => entry.event.name === 'CaseMessageAdded');
+        if (messages.length === 0) {
+            return;
+        }
+        const batchParties = new Map<string, string[]>();
+        for (const entry of this.events) {
+            if (entry.event.name.startsWith('Case') && entry.event.name !== 'CaseMessageAdded') {
+                const record = entry.payload as CaseRecord;
+                batchParties.set(record.caseId, record.parties);
+            } else if (entry.event.name === 'CaseMessageAdded' && (entry.payload as { caseRecord?: CaseRecord }).caseRecord) {
+                const record = (entry.payload as { caseRecord: CaseRecord }).caseRecord;
+                batchParties.set(record.caseId, record.parties);
+            }
+        }
+        const unknown = [...new Set(messages.map((entry) => (entry.payload as CaseMessage).caseId))].filter((id) => !batchParties.has(id));
+        if (unknown.length > 0) {
+            const result = await pool.query<{ case_id: string; parties: string[] }>('SELECT case_id, parties FROM cases WHERE case_id = ANY ($1::text[])', [unknown]);
+            for (const row of result.rows) {
+                batchParties.set(row.case_id, row.parties);
+            }
+        }
+        for (const entry of messages) {
+            entry.audience = batchParties.get((entry.payload as CaseMessage).caseId) ?? [];
+        }
+    }
+
+    /** Adds everything gathered to one statement (after `prepare`): each table's rows in one part. */
+    write(statement: Statement): void {
         if (this.documents.size > 0) {
-            await client.query(
+            statement.part(
                 `INSERT INTO documents (type, number, version, issuer, holder, status, valid_from, valid_to, record, transaction_id, block_number, updated_at)
-                 SELECT * FROM unnest($1::text[], $2::text[], $3::integer[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::timestamptz[],
-                                      $9::jsonb[], $10::text[], $11::bigint[], $12::timestamptz[])
+                 SELECT * FROM ${statement.unnest(this.documents.columns(12), ['text', 'text', 'integer', 'text', 'text', 'text', 'timestamptz', 'timestamptz', 'jsonb', 'text', 'bigint', 'timestamptz'])}
                  ON CONFLICT (type, number) DO UPDATE SET version = EXCLUDED.version, status = EXCLUDED.status, valid_from = EXCLUDED.valid_from,
                     valid_to = EXCLUDED.valid_to, record = EXCLUDED.record, transaction_id = EXCLUDED.transaction_id,
                     block_number = EXCLUDED.block_number, updated_at = EXCLUDED.updated_at
-                 WHERE documents.block_number <= EXCLUDED.block_number`,
-                this.documents.columns(12));
+                 WHERE documents.block_number <= EXCLUDED.block_number`);
         }
         if (this.verifications.size > 0) {
-            await client.query(
+            statement.part(
                 `INSERT INTO verifications (declaration_number, permit_number, permit_type, holder, verdict, released, verified_at, record, transaction_id, block_number)
-                 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::boolean[], $7::timestamptz[], $8::jsonb[], $9::text[], $10::bigint[])
+                 SELECT * FROM ${statement.unnest(this.verifications.columns(10), ['text', 'text', 'text', 'text', 'text', 'boolean', 'timestamptz', 'jsonb', 'text', 'bigint'])}
                  ON CONFLICT (declaration_number, permit_number) DO UPDATE SET released = EXCLUDED.released, record = EXCLUDED.record,
                     transaction_id = EXCLUDED.transaction_id, block_number = EXCLUDED.block_number
-                 WHERE verifications.block_number <= EXCLUDED.block_number`,
-                this.verifications.columns(10));
+                 WHERE verifications.block_number <= EXCLUDED.block_number`);
         }
         if (this.handoffs.size > 0) {
-            await client.query(
+            statement.part(
                 `INSERT INTO handoffs (sender, message_id, recipient, subject, document_type, document_number, status, sent_at, receipt_deadline,
                     acknowledgement_deadline, record, transaction_id, block_number, updated_at)
-                 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::timestamptz[],
-                                      $10::timestamptz[], $11::jsonb[], $12::text[], $13::bigint[], $14::timestamptz[])
+                 SELECT * FROM ${statement.unnest(this.handoffs.columns(14), ['text', 'text', 'text', 'text', 'text', 'text', 'text', 'timestamptz', 'timestamptz', 'timestamptz', 'jsonb', 'text', 'bigint', 'timestamptz'])}
                  ON CONFLICT (sender, message_id) DO UPDATE SET status = EXCLUDED.status, receipt_deadline = EXCLUDED.receipt_deadline,
                     acknowledgement_deadline = EXCLUDED.acknowledgement_deadline, record = EXCLUDED.record, transaction_id = EXCLUDED.transaction_id,
                     block_number = EXCLUDED.block_number, updated_at = EXCLUDED.updated_at
-                 WHERE handoffs.block_number <= EXCLUDED.block_number`,
-                this.handoffs.columns(14));
-            await client.query(
+                 WHERE handoffs.block_number <= EXCLUDED.block_number`);
+            statement.part(
                 `INSERT INTO handoff_steps (sender, message_id, transaction_id, block_number, name, status, occurred_at)
-                 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::timestamptz[])
-                 ON CONFLICT (transaction_id) DO NOTHING`,
-                this.steps.columns(7));
+                 SELECT * FROM ${statement.unnest(this.steps.columns(7), ['text', 'text', 'text', 'bigint', 'text', 'text', 'timestamptz'])}
+                 ON CONFLICT (transaction_id) DO NOTHING`);
         }
         if (this.cases.size > 0) {
-            await client.query(
+            statement.part(
                 `INSERT INTO cases (case_id, status, reason, parties, opened_at, record, transaction_id, block_number, updated_at)
                  SELECT case_id, status, reason, ARRAY(SELECT jsonb_array_elements_text(parties)), opened_at, record, transaction_id, block_number, updated_at
-                   FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[], $5::timestamptz[], $6::jsonb[], $7::text[], $8::bigint[], $9::timestamptz[])
+                   FROM ${statement.unnest(this.cases.columns(9), ['text', 'text', 'text', 'jsonb', 'timestamptz', 'jsonb', 'text', 'bigint', 'timestamptz'])}
                      AS c (case_id, status, reason, parties, opened_at, record, transaction_id, block_number, updated_at)
                  ON CONFLICT (case_id) DO UPDATE SET status = EXCLUDED.status, record = EXCLUDED.record, transaction_id = EXCLUDED.transaction_id,
                     block_number = EXCLUDED.block_number, updated_at = EXCLUDED.updated_at
-                 WHERE cases.block_number <= EXCLUDED.block_number`,
-                this.cases.columns(9));
+                 WHERE cases.block_number <= EXCLUDED.block_number`);
         }
         if (this.caseMessages.size > 0) {
-            await client.query(
+            statement.part(
                 `INSERT INTO case_messages (case_id, sequence, record, transaction_id, block_number)
-                 SELECT * FROM unnest($1::text[], $2::integer[], $3::jsonb[], $4::text[], $5::bigint[])
-                 ON CONFLICT (case_id, sequence) DO NOTHING`,
-                this.caseMessages.columns(5));
+                 SELECT * FROM ${statement.unnest(this.caseMessages.columns(5), ['text', 'integer', 'jsonb', 'text', 'bigint'])}
+                 ON CONFLICT (case_id, sequence) DO NOTHING`);
         }
-        await this.writeEvents(client);
+        this.writeEvents(statement);
     }
 
     /**
      * The events in ledger order, each with the parties who may see it, and a webhook delivery for
      * each subscription that may see a newly inserted one.
      */
-    private async writeEvents(client: PoolClient): Promise<void> {
+    private writeEvents(statement: Statement): void {
         if (this.events.length === 0) {
             return;
         }
-        // A case message is seen by its case's parties, as the case stands once this batch is in.
-        const messages = this.events.filter((entry) => entry.event.name === 'CaseMessageAdded');
-        if (messages.length > 0) {
-            const ids = [...new Set(messages.map((entry) => (entry.payload as CaseMessage).caseId))];
-            const result = await client.query<{ case_id: string; parties: string[] }>('SELECT case_id, parties FROM cases WHERE case_id = ANY ($1::text[])', [ids]);
-            const parties = new Map(result.rows.map((row) => [row.case_id, row.parties]));
-            for (const entry of messages) {
-                entry.audience = parties.get((entry.payload as CaseMessage).caseId) ?? [];
-            }
-        }
         const { events } = this;
-        await client.query(
-            `WITH inserted AS (
-                INSERT INTO ledger_events (block_number, transaction_id, tx_index, name, occurred_at, payload, audience)
-                SELECT block_number, transaction_id, tx_index, name, occurred_at, payload, ARRAY(SELECT jsonb_array_elements_text(audience))
-                  FROM unnest($1::bigint[], $2::text[], $3::integer[], $4::text[], $5::timestamptz[], $6::jsonb[], $7::jsonb[]) WITH ORDINALITY
-                    AS e (block_number, transaction_id, tx_index, name, occurred_at, payload, audience, position)
-                 ORDER BY position
-                ON CONFLICT (transaction_id) DO NOTHING
-                RETURNING sequence, name, audience
-            )
-            INSERT INTO webhook_deliveries (webhook_id, event_sequence)
-            SELECT w.id, i.sequence FROM inserted i JOIN webhooks w
-                ON w.deleted_at IS NULL AND (i.name = ANY (w.events) OR '*' = ANY (w.events))
-               AND (w.sees_all OR w.party = ANY (i.audience) OR ($8::text = ANY (i.audience) AND w.party = ANY ($9::text[])))
-             ORDER BY i.sequence, w.id`,
-            [events.map((entry) => entry.event.blockNumber.toString()), events.map((entry) => entry.event.transactionId), events.map((entry) => entry.event.transactionIndex),
+        const inserted = statement.part(
+            `INSERT INTO ledger_events (block_number, transaction_id, tx_index, name, occurred_at, payload, audience)
+             SELECT block_number, transaction_id, tx_index, name, occurred_at, payload, ARRAY(SELECT jsonb_array_elements_text(audience))
+               FROM ${statement.unnest([
+                events.map((entry) => entry.event.blockNumber.toString()), events.map((entry) => entry.event.transactionId), events.map((entry) => entry.event.transactionIndex),
                 events.map((entry) => entry.event.name), events.map((entry) => entry.event.timestamp), events.map((entry) => JSON.stringify(entry.payload)),
-                events.map((entry) => JSON.stringify(entry.audience)), ALL_AGENCIES, AGENCIES]);
+                events.map((entry) => JSON.stringify(entry.audience)),
+            ], ['bigint', 'text', 'integer', 'text', 'timestamptz', 'jsonb', 'jsonb'])} WITH ORDINALITY
+                 AS e (block_number, transaction_id, tx_index, name, occurred_at, payload, audience, position)
+              ORDER BY position
+             ON CONFLICT (transaction_id) DO NOTHING
+             RETURNING sequence, name, audience`);
+        statement.part(
+            `INSERT INTO webhook_deliveries (webhook_id, event_sequence)
+             SELECT w.id, i.sequence FROM ${inserted} i JOIN webhooks w
+                 ON w.deleted_at IS NULL AND (i.name = ANY (w.events) OR '*' = ANY (w.events))
+                AND (w.sees_all OR w.party = ANY (i.audience) OR (${statement.value(ALL_AGENCIES, 'text')} = ANY (i.audience) AND w.party = ANY (${statement.value(AGENCIES, 'text[]')})))
+              ORDER BY i.sequence, w.id`);
     }
 
     private document(event: LedgerEvent, record: DocumentRecord): void {
