@@ -1,5 +1,6 @@
 /** The embedded ledger's benchmarks: workloads, baselines, and queries at scale. */
 import { Agent, request } from 'node:http';
+import autocannon from 'autocannon';
 import { join } from 'node:path';
 import type { Pool } from 'pg';
 import { usccCheckCharacter } from '@counterfoil/chaincode';
@@ -43,7 +44,14 @@ export interface QueryResult {
 export interface EmbeddedResults {
     readonly closedLoop: WorkloadResult[];
     readonly openLoop: OpenLoopResult[];
-    readonly baselines: { readonly rawPostgres: WorkloadResult; readonly gatewayOverDirect: { readonly direct: number; readonly gateway: number; readonly ratio: number } };
+    readonly baselines: {
+        readonly rawPostgres: WorkloadResult;
+        readonly gatewayOverDirect: {
+            readonly direct: number; readonly gateway: number; readonly ratio: number;
+            /** The gateway as autocannon drives it (absent from runs made before it was added). */
+            readonly autocannon?: AutocannonResult; readonly autocannonRatio?: number;
+        };
+    };
     readonly queries: QueryResult[];
 }
 
@@ -247,6 +255,8 @@ export async function embeddedBenchmarks(options: EmbeddedOptions): Promise<Embe
             }
         });
         agent.destroy();
+        // The same again with autocannon, a load client from outside the project.
+        const byAutocannon = await sendByAutocannon(`${(gateway as RunningGateway).url}/v1/handoffs`, token, clients, seconds, () => JSON.stringify(fixture.sendRequest(fixture.nextMessage())), log);
 
         // Raw PostgreSQL: per transaction, the rows a send writes (state, history, transaction), committed on its own.
         await pool.query('CREATE TABLE IF NOT EXISTS bench_state (key text PRIMARY KEY, value bytea NOT NULL, version bigint NOT NULL)');
@@ -308,13 +318,48 @@ export async function embeddedBenchmarks(options: EmbeddedOptions): Promise<Embe
             closedLoop: results, openLoop: openResults, queries,
             baselines: {
                 rawPostgres,
-                gatewayOverDirect: { direct: direct.transactionsPerSecond, gateway: overHttp.transactionsPerSecond, ratio: Math.round((overHttp.transactionsPerSecond / Math.max(direct.transactionsPerSecond, 1)) * 100) / 100 },
+                gatewayOverDirect: {
+                    direct: direct.transactionsPerSecond, gateway: overHttp.transactionsPerSecond, ratio: ratio(overHttp.transactionsPerSecond, direct.transactionsPerSecond),
+                    autocannon: byAutocannon, autocannonRatio: ratio(byAutocannon.transactionsPerSecond, direct.transactionsPerSecond),
+                },
             },
         };
     } finally {
         await gateway?.stop();
         await ledger.close();
     }
+}
+
+export interface AutocannonResult {
+    readonly connections: number;
+    readonly seconds: number;
+    /** Answers 201 or 200 a second. */
+    readonly transactionsPerSecond: number;
+    readonly latencyMs: { readonly p50: number; readonly p97_5: number; readonly p99: number; readonly max: number };
+    /** Answers other than 2xx, and connection errors. */
+    readonly errors: number;
+}
+
+const ratio = (part: number, whole: number): number => Math.round((part / Math.max(whole, 1)) * 100) / 100;
+
+/** POSTs a new body each time for `seconds` over `connections` kept-alive connections, with autocannon. */
+async function sendByAutocannon(url: string, token: string, connections: number, seconds: number, body: () => string, log: (line: string) => void): Promise<AutocannonResult> {
+    log(`  send a handoff, through the gateway (HTTP), driven by autocannon (${connections} connections, ${seconds} s) …`);
+    const result = await autocannon({
+        url, connections, duration: seconds,
+        requests: [{
+            method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+            setupRequest: (request) => ({ ...request, body: body() }),
+        }],
+    });
+    const ok = result['2xx'];
+    const entry = {
+        connections, seconds: result.duration, transactionsPerSecond: Math.round(ok / result.duration),
+        latencyMs: { p50: result.latency.p50, p97_5: result.latency.p97_5, p99: result.latency.p99, max: result.latency.max },
+        errors: result.non2xx + result.errors,
+    };
+    log(`    ${entry.transactionsPerSecond} tx/s, p50 ${entry.latencyMs.p50} ms, p99 ${entry.latencyMs.p99} ms, ${entry.errors} errors`);
+    return entry;
 }
 
 /** POSTs a JSON body with a bearer token; resolves with the status once the answer is read. */

@@ -84,8 +84,9 @@ function markdown(machine: Machine, settings: Record<string, unknown>, embedded:
                 ['raw PostgreSQL, a send\'s rows committed one transaction at a time (tx/s)', embedded.baselines.rawPostgres.transactionsPerSecond],
                 ['send a handoff, embedded ledger, direct (tx/s)', embedded.baselines.gatewayOverDirect.direct],
                 ['ledger ÷ raw PostgreSQL', Math.round((embedded.baselines.gatewayOverDirect.direct / Math.max(embedded.baselines.rawPostgres.transactionsPerSecond, 1)) * 100) / 100],
-                ['send a handoff through the gateway over HTTP (tx/s)', embedded.baselines.gatewayOverDirect.gateway],
+                ['send a handoff through the gateway over HTTP, the project\'s own client (tx/s)', embedded.baselines.gatewayOverDirect.gateway],
                 ['gateway ÷ direct', embedded.baselines.gatewayOverDirect.ratio],
+                ...autocannonRows(embedded.baselines.gatewayOverDirect),
             ]),
             '',
             '## Queries at scale (handoffs bulk-loaded into the query tables)', '',
@@ -108,6 +109,19 @@ function markdown(machine: Machine, settings: Record<string, unknown>, embedded:
         '',
     );
     return parts.join('\n');
+}
+
+/** The gateway's figures as autocannon measured them, when the run had it. */
+function autocannonRows(http: EmbeddedResults['baselines']['gatewayOverDirect']): (string | number)[][] {
+    const cannon = http.autocannon;
+    if (!cannon) {
+        return [];
+    }
+    const { p50, p97_5: p97, p99 } = cannon.latencyMs;
+    return [
+        [`send a handoff through the gateway over HTTP, autocannon with ${cannon.connections} connections (tx/s; p50 / p97.5 / p99 ${p50} / ${p97} / ${p99} ms; ${cannon.errors} errors)`, cannon.transactionsPerSecond],
+        ['gateway (autocannon) ÷ direct', http.autocannonRatio ?? '—'],
+    ];
 }
 
 /** Writes raw results with the machine's facts to bench/results/<date><suffix>.json; returns the file's path. */
