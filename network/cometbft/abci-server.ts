@@ -12,8 +12,8 @@ const MAX_FRAME_BYTES = 256 * 1024 * 1024;
  * message is a protobuf `Request` or `Response` preceded by its length as an unsigned varint;
  * one read may carry several frames, or part of one. CometBFT opens four connections
  * (consensus, mempool, query, snapshot) and expects the answers on each in the order of its
- * requests, so each connection has its own queue, handled one request at a time; the
- * connections themselves proceed independently.
+ * requests, so each connection has its own queue of answers; the connections themselves
+ * proceed independently.
  */
 export class AbciServer {
     private readonly sockets = new Set<Socket>();
@@ -51,34 +51,62 @@ export class AbciServer {
 function serve(socket: Socket, handler: AbciHandler, onError: (error: Error) => void): void {
     socket.setNoDelay(true);
     let buffered: Buffer = Buffer.alloc(0);
-    const queue: Request[] = [];
-    let busy = false;
+    /** Every request's answer, in the order of the requests. */
+    const answers: { readonly request: Request; readonly response: Promise<Response> }[] = [];
+    /** Settles once every request before the latest one that runs alone has been answered. */
+    let barrier: Promise<unknown> = Promise.resolve();
+    /** CheckTx requests started since then, which run side by side. */
+    let checking: Promise<unknown>[] = [];
+    let writing = false;
 
-    const drain = async (): Promise<void> => {
-        if (busy) {
+    const answer = async (request: Request): Promise<Response> => {
+        try {
+            return await handler(request);
+        } catch (error) {
+            // CometBFT stops on an exception: a node that cannot execute must not guess.
+            onError(error as Error);
+            return Response.fromPartial({ exception: { error: (error as Error).message } });
+        }
+    };
+
+    /**
+     * Checking a transaction for the mempool reads and changes nothing that another check
+     * depends on, so consecutive CheckTx requests run side by side (each waits on its signature
+     * and its database read, not on the others); every other request runs alone, after all
+     * before it. The answers go out in the order of the requests, as CometBFT expects.
+     */
+    const start = (request: Request): void => {
+        let response: Promise<Response>;
+        if (request.checkTx) {
+            response = barrier.then(() => answer(request));
+            checking.push(response);
+        } else {
+            const before = [barrier, ...checking];
+            response = Promise.all(before).then(() => answer(request));
+            barrier = response;
+            checking = [];
+        }
+        answers.push({ request, response });
+        void write();
+    };
+
+    const write = async (): Promise<void> => {
+        if (writing) {
             return;
         }
-        busy = true;
+        writing = true;
         try {
             const out: Uint8Array[] = [];
-            while (queue.length > 0) {
-                const request = queue.shift() as Request;
-                let response: Response;
-                try {
-                    response = await handler(request);
-                } catch (error) {
-                    // CometBFT stops on an exception: a node that cannot execute must not guess.
-                    onError(error as Error);
-                    response = Response.fromPartial({ exception: { error: (error as Error).message } });
-                }
-                out.push(frame(Response.encode(response).finish()));
+            while (answers.length > 0) {
+                const { request, response } = answers.shift() as (typeof answers)[number];
+                out.push(frame(Response.encode(await response).finish()));
                 // Answers go out together when CometBFT asks for a flush, or when nothing else waits.
-                if (request.flush || queue.length === 0) {
+                if (request.flush || answers.length === 0) {
                     socket.write(Buffer.concat(out.splice(0)));
                 }
             }
         } finally {
-            busy = false;
+            writing = false;
         }
     };
 
@@ -98,16 +126,17 @@ function serve(socket: Socket, handler: AbciHandler, onError: (error: Error) => 
             if (buffered.length < end) {
                 break;
             }
+            let request: Request;
             try {
-                queue.push(Request.decode(buffered.subarray(header.length, end)));
+                request = Request.decode(buffered.subarray(header.length, end));
             } catch (error) {
                 onError(new Error(`an ABCI frame could not be decoded: ${(error as Error).message}`));
                 socket.destroy();
                 return;
             }
             buffered = buffered.subarray(end);
+            start(request);
         }
-        void drain();
     });
     socket.on('error', (error) => onError(error));
 }
