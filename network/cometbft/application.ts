@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { type Request, type RequestCheckTx, type RequestFinalizeBlock, type RequestInitChain, Response, type ExecTxResult, ResponseProcessProposal_ProposalStatus, ResponseVerifyVoteExtension_VerifyStatus } from 'cosmjs-types/tendermint/abci/types';
+import { CheckTxType, type Request, type RequestCheckTx, type RequestFinalizeBlock, type RequestInitChain, Response, type ExecTxResult, ResponseProcessProposal_ProposalStatus, ResponseVerifyVoteExtension_VerifyStatus } from 'cosmjs-types/tendermint/abci/types';
 import { loadChaincode } from '../execution/chaincode-runtime';
 import type { ChaincodeRuntime } from '../execution/execute';
 import { migrate } from '../postgres';
@@ -187,9 +187,11 @@ export class CounterfoilApplication {
         if (typeof envelope === 'string') {
             return { code: TX_CODES.MALFORMED, log: envelope };
         }
-        // Also when CometBFT checks a waiting transaction again after a block (RECHECK): one that
-        // has waited past the tolerance leaves the mempool: a block would refuse it.
-        const refusal = rules.refusal(envelope, this.now());
+        // When CometBFT checks a waiting transaction again after a block (RECHECK), only what can
+        // have changed is checked again: one that has waited past the tolerance leaves the mempool
+        // (a block would refuse it), and one whose id a block has used since. Its signature,
+        // creator and shape were checked when it came in and are what they were.
+        const refusal = request.type === CheckTxType.RECHECK ? rules.staleness(envelope, this.now()) : rules.refusal(envelope, this.now());
         if (refusal) {
             return { code: TX_CODES[refusal.code], log: refusal.problem };
         }

@@ -75,6 +75,19 @@ export class ProposalRules {
         this.members = new Map(config.collections.map((collection) => [collection.name, collection.members]));
     }
 
+    /**
+     * The one rule whose answer changes while a transaction waits: its timestamp must lie within
+     * the tolerance of `time`.
+     */
+    staleness(envelope: Envelope, time: Date): Refusal | undefined {
+        const { timestamp } = envelope.proposal;
+        const tolerance = this.config.consensus.timestampToleranceMs;
+        if (Math.abs(Date.parse(timestamp) - time.getTime()) > tolerance) {
+            return { code: 'TIMESTAMP_OUT_OF_RANGE', problem: `the proposal's timestamp ${timestamp} is more than ${tolerance / 1000} s from ${time.toISOString()}` };
+        }
+        return undefined;
+    }
+
     /** Why the envelope may not be executed at `time`, or undefined. */
     refusal(envelope: Envelope, time: Date): Refusal | undefined {
         const { proposal } = envelope;
@@ -90,14 +103,11 @@ export class ProposalRules {
         if (largest > this.config.consensus.maxTransactionBytes) {
             return { code: 'BAD_PROPOSAL', problem: `a transient value of ${largest} bytes is over the network's limit of ${this.config.consensus.maxTransactionBytes}` };
         }
-        const proposed = Date.parse(proposal.timestamp);
-        const tolerance = this.config.consensus.timestampToleranceMs;
-        if (Math.abs(proposed - time.getTime()) > tolerance) {
-            return {
-                code: 'TIMESTAMP_OUT_OF_RANGE',
-                problem: `the proposal's timestamp ${proposal.timestamp} is more than ${tolerance / 1000} s from ${time.toISOString()}`,
-            };
+        const stale = this.staleness(envelope, time);
+        if (stale) {
+            return stale;
         }
+        const proposed = Date.parse(proposal.timestamp);
         const authority = this.roots.get(proposal.creator.mspId);
         if (!authority) {
             return { code: 'BAD_CREATOR_SIGNATURE', problem: `organisation ${proposal.creator.mspId} is not part of this network` };
