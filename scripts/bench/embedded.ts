@@ -188,7 +188,15 @@ export async function embeddedBenchmarks(options: EmbeddedOptions): Promise<Embe
         const fixture = await Fixture.create(ledger);
         gateway = await startGateway({ pool, ledger, tokenKeyFile: join(options.keyDir, 'token.pem'), proofKeyFile: join(options.keyDir, 'proof.pem'), port: 0, host: '127.0.0.1', rateLimitPerMinute: 1_000_000 });
         const results: WorkloadResult[] = [];
+        // The gateway's indexer runs throughout, as in the hub; a workload starts once it has
+        // caught up with what the one before it committed, so each indexes only its own.
+        const caughtUp = async (): Promise<void> => {
+            const tip = (await ledger.info()).height - 1n;
+            log(`  (the gateway's indexer catching up to block ${tip} …)`);
+            await (gateway as RunningGateway).services.indexer.caughtUp(tip, 3_600_000);
+        };
         const run = async (name: string, transactionsPerOperation: number, operation: (client: number, sequence: number) => Promise<void>, clientCount = clients): Promise<WorkloadResult> => {
+            await caughtUp();
             log(`  ${name} (closed loop, ${clientCount} clients, ${seconds} s) …`);
             const { result, usage } = await withUsage(() => closedLoop(clientCount, seconds, transactionsPerOperation, operation));
             const entry = { name, clients: clientCount, ...result, usage };
@@ -237,13 +245,7 @@ export async function embeddedBenchmarks(options: EmbeddedOptions): Promise<Embe
         });
 
         // The same send through the gateway's REST API, as an adapter in another process would. The
-        // gateway answers once the query tables show the write: its indexer first catches up.
-        const caughtUp = async (): Promise<void> => {
-            const tip = (await ledger.info()).height - 1n;
-            log(`  (the gateway's indexer catching up to block ${tip} …)`);
-            await (gateway as RunningGateway).services.indexer.caughtUp(tip, 3_600_000);
-        };
-        await caughtUp();
+        // gateway answers once the query tables show the write.
         const tokens = await TokenService.open(join(options.keyDir, 'token.pem'));
         const token = await tokens.issue({ subject: 'bench', org: 'CustomsMSP', role: 'operator' });
         // node:http with kept-alive connections: a lighter client than fetch, whose cost counts against the gateway here.
