@@ -209,7 +209,7 @@ export class CounterfoilApplication {
             throw new Error(`height ${height} follows height ${this.lastHeight}: the node's database is not where CometBFT's is`);
         }
         const time = new Date(Number(request.time.seconds) * 1000 + Math.floor(request.time.nanos / 1_000_000));
-        const outcome = await executeBlock({ rules, chaincode: this.chaincode, state: this.store, committed: (ids) => this.store.transactionExists(ids) }, {
+        const outcome = await executeBlock({ rules, chaincode: this.chaincode, state: this.store, committed: (ids) => this.store.transactionExists(ids), warm: true }, {
             height, time, txs: request.txs, previous: this.lastBlock,
         });
         const transactions = await keepPrivateWrites(this.pool, this.organisation, rules.members, outcome.commits);

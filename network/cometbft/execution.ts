@@ -41,6 +41,11 @@ export interface BlockExecutor {
     readonly state: StateView;
     /** Which of these transaction ids an earlier block already holds. */
     committed(transactionIds: readonly string[]): Promise<Set<string>>;
+    /**
+     * Whether to run each transaction once over the state before the block first, so that the keys
+     * they read come from a database together (state that answers at once has no use for it).
+     */
+    readonly warm?: boolean;
 }
 
 /**
@@ -57,7 +62,16 @@ export async function executeBlock(executor: BlockExecutor, input: BlockInput): 
     const view = new BlockStateView(executor.state, number);
     const decoded = input.txs.map((tx) => decodeEnvelope(tx));
     const ids = decoded.map((envelope) => typeof envelope === 'string' ? '' : ProposalRules.transactionId(envelope.proposal));
+    // While the ids are looked up: the signatures are checked side by side, and (`warm`) each
+    // transaction is run once over the state before the block, so that the keys they read come
+    // from the database together (see StateReads) and are cached for the run that counts, in order.
+    const signatures = rules.signatures(decoded);
+    const warming = Promise.all(decoded.map((envelope, position) => (typeof envelope === 'string' || !executor.warm ? undefined
+        : executeProposal(executor.chaincode, executor.state, { transactionId: ids[position] as string, proposal: envelope.proposal }, withheld(envelope), rules.collections, { refusePrivateReads: true })
+            .catch(() => undefined))));
     const committedBefore = await executor.committed(ids.filter((id) => id !== ''));
+    const signed = await signatures;
+    await warming;
     const seen = new Set<string>();
     const transactions: BlockTransaction[] = [];
     const commits: BlockCommit['transactions'][number][] = [];
@@ -70,7 +84,7 @@ export async function executeBlock(executor: BlockExecutor, input: BlockInput): 
         }
         const transactionId = ids[position] as string;
         const txIndex = transactions.length;
-        const outcome = await executeTransaction(executor, view, envelope, transactionId, input.time, committedBefore.has(transactionId) || seen.has(transactionId));
+        const outcome = await executeTransaction(executor, view, envelope, transactionId, input.time, committedBefore.has(transactionId) || seen.has(transactionId), signed[position]);
         seen.add(transactionId);
         const transaction: BlockTransaction = {
             transactionId, proposal: envelope.proposal, signature: envelope.signature, validationCode: outcome.code,
@@ -104,7 +118,7 @@ type TransactionOutcome = {
 
 /** One transaction of a block: the rules, then the chaincode over the state as the block has it so far. */
 async function executeTransaction(
-    executor: BlockExecutor, view: BlockStateView, envelope: Envelope, transactionId: string, time: Date, duplicate: boolean,
+    executor: BlockExecutor, view: BlockStateView, envelope: Envelope, transactionId: string, time: Date, duplicate: boolean, signed: boolean | undefined,
 ): Promise<TransactionOutcome> {
     const nothing = { reads: [], rangeReads: [], writes: [], metadataWrites: [] };
     const refused = (code: ValidationCode, problem: string): TransactionOutcome => ({
@@ -113,13 +127,12 @@ async function executeTransaction(
     if (duplicate) {
         return refused('DUPLICATE_TXID', `transaction ${transactionId} is already in the ledger`);
     }
-    const refusal = executor.rules.refusal(envelope, time);
+    const refusal = executor.rules.refusal(envelope, time, signed);
     if (refusal) {
         return refused(refusal.code, refusal.problem);
     }
     const { proposal } = envelope;
-    const transient = new Map(Object.entries(proposal.transientHashes).map(([name, sha256]) => [name, withheldValue(sha256, proposal.transientSizes?.[name] ?? 0)]));
-    const execution = await executeProposal(executor.chaincode, view, { transactionId, proposal }, transient, executor.rules.collections, { refusePrivateReads: true });
+    const execution = await executeProposal(executor.chaincode, view, { transactionId, proposal }, withheld(envelope), executor.rules.collections, { refusePrivateReads: true });
     if (execution.outcome === 'unavailable') {
         // Not a property of the transaction: the party must not decide on it. A node stops, and
         // CometBFT replays the block when it is back.
@@ -136,4 +149,10 @@ async function executeTransaction(
         event: simulation.event ? { name: simulation.event.name, payload: Buffer.from(simulation.event.payload).toString('base64') } : undefined,
         simulation,
     };
+}
+
+/** Each transient value as the withheld stand-in every party executes with: the hash and length the proposal signs. */
+function withheld(envelope: Envelope): Map<string, Uint8Array> {
+    const { proposal } = envelope;
+    return new Map(Object.entries(proposal.transientHashes).map(([name, sha256]) => [name, withheldValue(sha256, proposal.transientSizes?.[name] ?? 0)]));
 }

@@ -1,5 +1,5 @@
 import { canonicalJson } from '@counterfoil/chaincode';
-import { MembershipAuthority, signedBy } from '../membership/authorities';
+import { MembershipAuthority, signedBy, verifySignature } from '../membership/authorities';
 import { type ChannelConfig, type Proposal, proposalDigest, transactionIdOf, type ValidationCode } from '../storage/blocks';
 
 /**
@@ -88,8 +88,26 @@ export class ProposalRules {
         return undefined;
     }
 
-    /** Why the envelope may not be executed at `time`, or undefined. */
-    refusal(envelope: Envelope, time: Date): Refusal | undefined {
+    /**
+     * Whether each envelope's signature is its creator's, checked side by side on libuv's thread
+     * pool; undefined for one whose creator no root admits (`refusal` says why).
+     */
+    signatures(envelopes: readonly (Envelope | string)[]): Promise<(boolean | undefined)[]> {
+        return Promise.all(envelopes.map(async (envelope) => {
+            if (typeof envelope === 'string') {
+                return undefined;
+            }
+            const { proposal } = envelope;
+            const member = this.roots.get(proposal.creator.mspId)?.admit(proposal.creator.certificate, new Date(Date.parse(proposal.timestamp)));
+            return member === undefined || typeof member === 'string' ? undefined : verifySignature(member, proposalDigest(proposal), Buffer.from(envelope.signature, 'base64'));
+        }));
+    }
+
+    /**
+     * Why the envelope may not be executed at `time`, or undefined. `signed`: whether its signature
+     * was found to be its creator's (see `signatures`); checked here when not given.
+     */
+    refusal(envelope: Envelope, time: Date, signed?: boolean): Refusal | undefined {
         const { proposal } = envelope;
         if (proposal.channel !== this.config.channel || proposal.chaincode !== this.config.chaincode) {
             return { code: 'BAD_PROPOSAL', problem: `the proposal names channel ${proposal.channel} and chaincode ${proposal.chaincode}, not this network's` };
@@ -116,7 +134,7 @@ export class ProposalRules {
         if (typeof member === 'string') {
             return { code: 'BAD_CREATOR_SIGNATURE', problem: member };
         }
-        if (!signedBy(member, proposalDigest(proposal), Buffer.from(envelope.signature, 'base64'))) {
+        if (!(signed ?? signedBy(member, proposalDigest(proposal), Buffer.from(envelope.signature, 'base64')))) {
             return { code: 'BAD_CREATOR_SIGNATURE', problem: 'the creator\'s signature does not match the proposal' };
         }
         return undefined;
