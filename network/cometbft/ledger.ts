@@ -8,7 +8,7 @@ import {
     type Checkpoint, type CloseableAsyncIterable, CommitError, type Committed, endorseErrorFrom, type Enrolment, type LedgerBlock, LedgerError, type LedgerEvent,
     type ConsensusStatus, type LedgerHistory, type LedgerInfo, type LedgerIntegrity, type PartyLedger, type TransactionRequest,
 } from '../ledger';
-import type { Block, ChannelConfig, ConsensusConfig } from '../storage/blocks';
+import type { Block, BlockData, ChannelConfig, ConsensusConfig } from '../storage/blocks';
 import { CommitListener } from '../storage/commit-listener';
 import { blockSummaries, ledgerEvents, readBlocks } from '../storage/reader';
 import { LedgerStore, parseBlockData } from '../storage/store';
@@ -39,6 +39,9 @@ export type NetworkLedgerOptions = Readonly<{
      */
     privateData?: PrivateDataClient;
 }>;
+
+/** Committed blocks whose parsed data a ledger keeps for the transactions it waits for. */
+const RECENT_BLOCKS = 16;
 
 const CHECK_TX_ERRORS: Readonly<Record<number, { code: LedgerError['code']; field: string }>> = {
     [TX_CODES.MALFORMED]: { code: 'INVALID_ARGUMENT', field: 'transaction' },
@@ -228,8 +231,7 @@ export class NetworkLedger implements PartyLedger {
         if (!found) {
             return undefined;
         }
-        const [stored] = await this.store.blocks(found.blockNumber, 1);
-        const data = stored ? parseBlockData(stored.data) : undefined;
+        const data = await this.blockData(found.blockNumber);
         const transaction = data?.kind === 'transactions' ? data.transactions.find((candidate) => candidate.transactionId === transactionId) : undefined;
         if (!transaction) {
             throw new LedgerError({ code: 'INTERNAL', transactionId, message: `block ${found.blockNumber} does not hold transaction ${transactionId} its index names` });
@@ -242,6 +244,28 @@ export class NetworkLedger implements PartyLedger {
         }
         return { result: Buffer.from(transaction.response.payload, 'base64'), transactionId, blockNumber: BigInt(found.blockNumber) };
     }
+
+    /**
+     * A committed block's data, read and parsed once for all the transactions of it that callers
+     * wait for (the most recent blocks are kept: a committed block never changes).
+     */
+    private blockData(blockNumber: number): Promise<BlockData | undefined> {
+        let data = this.recentBlocks.get(blockNumber);
+        if (!data) {
+            data = this.store.blocks(blockNumber, 1).then(([stored]) => (stored ? parseBlockData(stored.data) : undefined));
+            data.catch(() => this.recentBlocks.delete(blockNumber));
+            this.recentBlocks.set(blockNumber, data);
+            for (const old of this.recentBlocks.keys()) {
+                if (this.recentBlocks.size <= RECENT_BLOCKS) {
+                    break;
+                }
+                this.recentBlocks.delete(old);
+            }
+        }
+        return data;
+    }
+
+    private readonly recentBlocks = new Map<number, Promise<BlockData | undefined>>();
 
     async evaluate(request: TransactionRequest): Promise<Uint8Array> {
         return (await this.endorse(request)).payload;
