@@ -15,7 +15,7 @@ import type { SigningIdentity } from '../../network/ledger';
 import { EmbeddedLedger } from '../../network/embedded';
 import { KeySealer } from '../../network/membership';
 import { migrate } from '../../network/postgres';
-import { closedLoop, type LoopResult, openLoop, percentiles, type Usage, withUsage } from './measure';
+import { closedLoop, type LoopResult, openLoop, percentiles, ratio, type Usage, withUsage } from './measure';
 
 const DAY = 86_400_000;
 const STEEL = '7208510000';
@@ -341,8 +341,6 @@ export interface AutocannonResult {
     /** Answers other than 2xx, and connection errors. */
     readonly errors: number;
 }
-
-const ratio = (part: number, whole: number): number => Math.round((part / Math.max(whole, 1)) * 100) / 100;
 
 /** POSTs a new body each time for `seconds` over `connections` kept-alive connections, with autocannon. */
 async function sendByAutocannon(url: string, token: string, connections: number, seconds: number, body: () => string, log: (line: string) => void): Promise<AutocannonResult> {

@@ -14,8 +14,9 @@
  *   CometBFT network on five validators (network up time, submit latency at fixed rates, committed
  *   transactions a second at saturation, each process's memory) against CometBFT's kvstore on the
  *   same topology; writes bench/results/<time>-network.json.
- * `npm run bench -- report bench/results/<time>.json [<time>-audit.json] [<time>-queries.json]`: BENCHMARKS.md
- *   again from a results file, with the figures of separate audit and queries runs if they are named.
+ * `npm run bench -- report bench/results/<time>.json [<time>-audit.json] [<time>-queries.json] [<time>-network.json]`:
+ *   BENCHMARKS.md again from a results file, with the figures of separate audit, queries and network
+ *   runs if they are named.
  *
  * On a PostgreSQL server of its own (embedded, in a temporary folder) unless DATABASE_URL names
  * one; its databases are dropped afterwards. Never part of `npm test`.
@@ -30,7 +31,8 @@ import { Pool } from 'pg';
 import { createDatabase, dropDatabase, freePort, type PostgresServer, startEmbeddedPostgres } from '../../network/postgres';
 import { type AuditBenchmark, auditBenchmark } from './audit';
 import { embeddedBenchmarks, type EmbeddedResults, queriesAtScale } from './embedded';
-import { networkBenchmark } from './network';
+import { ratio } from './measure';
+import { type NetworkBenchmark, networkBenchmark } from './network';
 
 const log = (line: string): void => {
     process.stderr.write(`${line}\n`);
@@ -55,7 +57,14 @@ interface Machine {
     readonly commit: string;
 }
 
-function markdown(machine: Machine, settings: Record<string, unknown>, embedded: EmbeddedResults | undefined, audit: AuditBenchmark): string {
+/** A network run's results as its file holds them. */
+interface NetworkRun {
+    readonly machine: Machine;
+    readonly settings: Record<string, unknown>;
+    readonly network: NetworkBenchmark;
+}
+
+function markdown(machine: Machine, settings: Record<string, unknown>, embedded: EmbeddedResults | undefined, audit: AuditBenchmark, network?: NetworkRun): string {
     const rows = (header: string[], lines: (string | number)[][]): string => [
         `| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...lines.map((line) => `| ${line.join(' | ')} |`),
     ].join('\n');
@@ -64,7 +73,7 @@ function markdown(machine: Machine, settings: Record<string, unknown>, embedded:
         '',
         `Written by \`npm run bench\` on ${machine.date} (commit ${machine.commit}): ${machine.cores} cores (${machine.cpu}), ${machine.memoryGb} GB, Node ${machine.node}, ${machine.postgres}. `
         + `Settings: ${Object.entries(settings).map(([key, value]) => `${key} ${String(value)}`).join(', ')}. The raw numbers are in \`bench/results/\`. `
-        + 'The embedded ledger only: the Fabric network cannot be built on this machine (see the README).',
+        + `${network ? 'The embedded ledger, and the CometBFT network of a separate run' : 'The embedded ledger'}; Hyperledger Fabric cannot be built on this machine (see the README).`,
         '',
     ];
     if (embedded) {
@@ -83,7 +92,7 @@ function markdown(machine: Machine, settings: Record<string, unknown>, embedded:
             rows(['comparison', 'figure'], [
                 ['raw PostgreSQL, a send\'s rows committed one transaction at a time (tx/s)', embedded.baselines.rawPostgres.transactionsPerSecond],
                 ['send a handoff, embedded ledger, direct (tx/s)', embedded.baselines.gatewayOverDirect.direct],
-                ['ledger ÷ raw PostgreSQL', Math.round((embedded.baselines.gatewayOverDirect.direct / Math.max(embedded.baselines.rawPostgres.transactionsPerSecond, 1)) * 100) / 100],
+                ['ledger ÷ raw PostgreSQL', ratio(embedded.baselines.gatewayOverDirect.direct, embedded.baselines.rawPostgres.transactionsPerSecond)],
                 ['send a handoff through the gateway over HTTP, the project\'s own client (tx/s)', embedded.baselines.gatewayOverDirect.gateway],
                 ['gateway ÷ direct', embedded.baselines.gatewayOverDirect.ratio],
                 ...autocannonRows(embedded.baselines.gatewayOverDirect),
@@ -91,6 +100,23 @@ function markdown(machine: Machine, settings: Record<string, unknown>, embedded:
             '',
             '## Queries at scale (handoffs bulk-loaded into the query tables)', '',
             rows(['query', 'handoffs', 'runs', 'p50 ms', 'p95 ms', 'max ms'], embedded.queries.map((entry) => [entry.name, entry.handoffs.toLocaleString('en'), entry.runs, entry.latencyMs.p50, entry.latencyMs.p95, entry.latencyMs.max])),
+            '',
+        );
+    }
+    if (network) {
+        const { network: figures } = network;
+        const { latency, saturation, kvstore } = figures;
+        parts.push(
+            `## The CometBFT network (a separate run, ${network.machine.date}, commit ${network.machine.commit})`, '',
+            `${figures.validators} validators, one per agency, each with its Counterfoil node, on this machine; timeout_commit ${figures.timeoutCommit}; \`network up\` to the first committed block in ${figures.upSeconds} s.`, '',
+            rows(['submit (simulate, broadcast, order, execute on every node, commit), open loop', 'achieved /s', 'reachable', 'p50 ms', 'p95 ms', 'p99 ms', 'errors'],
+                latency.map((entry) => [`${entry.offeredPerSecond} offered a second`, entry.operationsPerSecond, entry.reachable ? 'yes' : 'no', entry.latencyMs.p50, entry.latencyMs.p95, entry.latencyMs.p99, entry.errors])),
+            '',
+            rows(['saturation (closed loop), the same run', 'committed tx/s'], [
+                [`Counterfoil, ${saturation.clients} clients (p50 ${saturation.counterfoil.latencyMs.p50} ms)`, saturation.committedPerSecond],
+                [`CometBFT's kvstore on the same topology, ${kvstore.clients} clients broadcasting`, kvstore.committedPerSecond],
+                ['Counterfoil ÷ kvstore', ratio(saturation.committedPerSecond, kvstore.committedPerSecond)],
+            ]),
             '',
         );
     }
@@ -157,19 +183,24 @@ async function main(): Promise<void> {
         // when they are named after it (each said to be from its own run and commit).
         const { readFile } = await import('node:fs/promises');
         const saved = JSON.parse(await readFile(file ?? '', 'utf8')) as { machine: Machine; settings: Record<string, unknown>; embedded?: EmbeddedResults; audit: AuditBenchmark };
+        let network: NetworkRun | undefined;
         for (const other of positionals.slice(2)) {
-            const separate = JSON.parse(await readFile(other, 'utf8')) as { machine: Machine; settings: Record<string, unknown>; audit?: AuditBenchmark; queries?: EmbeddedResults['queries'] };
-            if (separate.audit) {
+            const separate = JSON.parse(await readFile(other, 'utf8')) as {
+                machine: Machine; settings: Record<string, unknown>; audit?: AuditBenchmark; queries?: EmbeddedResults['queries']; network?: NetworkBenchmark;
+            };
+            if (separate.network) {
+                network = { machine: separate.machine, settings: separate.settings, network: separate.network };
+            } else if (separate.audit) {
                 saved.audit = separate.audit;
                 saved.settings = { ...saved.settings, 'audit transactions': `${String(separate.settings['audit transactions'])} (a separate run, commit ${separate.machine.commit})` };
             } else if (separate.queries && saved.embedded) {
                 saved.embedded = { ...saved.embedded, queries: separate.queries };
                 saved.settings = { ...saved.settings, 'handoffs for the queries': `${String(separate.settings['handoffs for the queries'])} (a separate run, commit ${separate.machine.commit})` };
             } else {
-                throw new Error(`${other} holds neither an audit nor queries`);
+                throw new Error(`${other} holds no audit, queries or network`);
             }
         }
-        await writeFile('BENCHMARKS.md', markdown(saved.machine, saved.settings, saved.embedded, saved.audit));
+        await writeFile('BENCHMARKS.md', markdown(saved.machine, saved.settings, saved.embedded, saved.audit, network));
         return;
     }
     if (which !== 'all' && which !== 'audit' && which !== 'queries' && which !== 'network') {

@@ -20,6 +20,11 @@ export interface LoopResult {
     readonly errors: number;
 }
 
+/** `part` as a share of `whole`, to two decimals. */
+export function ratio(part: number, whole: number): number {
+    return Math.round((part / Math.max(whole, 1)) * 100) / 100;
+}
+
 /** Nearest-rank percentiles of a list of milliseconds. */
 export function percentiles(values: readonly number[]): Latencies {
     if (values.length === 0) {
