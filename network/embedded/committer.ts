@@ -102,17 +102,16 @@ export class Committer {
         this.running = true;
         try {
             while (this.queue.length > 0 || this.writing) {
-                if (this.queue.length === 0 || this.closed) {
+                if (this.closed) {
+                    // What is queued is refused by close(); the block being written is finished.
+                    await this.writing?.durable;
+                    break;
+                }
+                if (this.queue.length === 0) {
                     // Nothing to build: wait for the block being written, or for a transaction.
                     const arrival = new Promise<void>((resolve) => { this.arrived = resolve; });
                     await Promise.race([(this.writing as NonNullable<Committer['writing']>).durable, arrival]);
                     this.arrived = undefined;
-                    if (this.closed && this.writing) {
-                        await this.writing.durable;
-                    }
-                    if (this.closed) {
-                        break;
-                    }
                     continue;
                 }
                 const batch = this.queue.splice(0, this.maxBlockTransactions);
