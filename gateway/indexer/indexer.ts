@@ -1,10 +1,10 @@
 import type { Pool } from 'pg';
 import type { CloseableAsyncIterable, Ledger, LedgerBlock } from '../../network/ledger';
-import { ProjectionBatch } from './projections';
 import { Statement } from '../../network/postgres/statement';
+import { ProjectionBatch } from './projections';
 
 const CHECKPOINT = 'ledger';
-/** Blocks applied in one transaction at most, when the indexer has fallen behind. */
+/** Blocks applied in one statement at most, when the indexer has fallen behind. */
 const MOST_BLOCKS_AT_ONCE = 100;
 /** Blocks read ahead of the one being applied at most. */
 const MOST_BLOCKS_WAITING = 200;
@@ -40,7 +40,7 @@ export interface IndexerStatus {
 
 /**
  * Follows the ledger into PostgreSQL: blocks' rows, their events in the event log (with webhook
- * deliveries for their subscribers) and the checkpoint commit in one transaction, so a restart
+ * deliveries for their subscribers) and the checkpoint are written in one statement, so a restart
  * resumes exactly after the last block committed, and replaying one changes nothing.
  */
 export class Indexer {
@@ -162,7 +162,7 @@ export class Indexer {
     }
 
     /**
-     * Reads blocks as they come and applies whatever has arrived meanwhile in one transaction: one
+     * Reads blocks as they come and applies whatever has arrived meanwhile in one statement: one
      * block at a time while keeping up, many at once while catching up. Closes `blocks` when it
      * returns or throws.
      */
