@@ -90,7 +90,7 @@ export class ProposalRules {
 
     /**
      * Whether each envelope's signature is its creator's, checked side by side on libuv's thread
-     * pool; undefined for one whose creator no root admits (`refusal` says why).
+     * pool; undefined for one whose creator no root admits (`refusal` says why, checking then).
      */
     signatures(envelopes: readonly (Envelope | string)[]): Promise<(boolean | undefined)[]> {
         return Promise.all(envelopes.map(async (envelope) => {
@@ -98,7 +98,12 @@ export class ProposalRules {
                 return undefined;
             }
             const { proposal } = envelope;
-            const member = this.roots.get(proposal.creator.mspId)?.admit(proposal.creator.certificate, new Date(Date.parse(proposal.timestamp)));
+            let member;
+            try {
+                member = this.roots.get(proposal.creator.mspId)?.admit(proposal.creator.certificate, new Date(Date.parse(proposal.timestamp)));
+            } catch {
+                return undefined; // `refusal` meets the same trouble in its own order
+            }
             return member === undefined || typeof member === 'string' ? undefined : verifySignature(member, proposalDigest(proposal), Buffer.from(envelope.signature, 'base64'));
         }));
     }
