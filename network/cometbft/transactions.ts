@@ -1,5 +1,5 @@
 import { canonicalJson } from '@counterfoil/chaincode';
-import { MembershipAuthority, signedBy, verifySignature } from '../membership/authorities';
+import { type Member, MembershipAuthority, signedBy, verifySignature } from '../membership/authorities';
 import { type ChannelConfig, type Proposal, proposalDigest, transactionIdOf, type ValidationCode } from '../storage/blocks';
 
 /**
@@ -97,14 +97,13 @@ export class ProposalRules {
             if (typeof envelope === 'string') {
                 return undefined;
             }
-            const { proposal } = envelope;
             let member;
             try {
-                member = this.roots.get(proposal.creator.mspId)?.admit(proposal.creator.certificate, new Date(Date.parse(proposal.timestamp)));
+                member = this.creator(envelope.proposal);
             } catch {
                 return undefined; // `refusal` meets the same trouble in its own order
             }
-            return member === undefined || typeof member === 'string' ? undefined : verifySignature(member, proposalDigest(proposal), Buffer.from(envelope.signature, 'base64'));
+            return 'code' in member ? undefined : verifySignature(member, proposalDigest(envelope.proposal), Buffer.from(envelope.signature, 'base64'));
         }));
     }
 
@@ -130,19 +129,24 @@ export class ProposalRules {
         if (stale) {
             return stale;
         }
-        const proposed = Date.parse(proposal.timestamp);
-        const authority = this.roots.get(proposal.creator.mspId);
-        if (!authority) {
-            return { code: 'BAD_CREATOR_SIGNATURE', problem: `organisation ${proposal.creator.mspId} is not part of this network` };
-        }
-        const member = authority.admit(proposal.creator.certificate, new Date(proposed));
-        if (typeof member === 'string') {
-            return { code: 'BAD_CREATOR_SIGNATURE', problem: member };
+        const member = this.creator(proposal);
+        if ('code' in member) {
+            return member;
         }
         if (!(signed ?? signedBy(member, proposalDigest(proposal), Buffer.from(envelope.signature, 'base64')))) {
             return { code: 'BAD_CREATOR_SIGNATURE', problem: 'the creator\'s signature does not match the proposal' };
         }
         return undefined;
+    }
+
+    /** The proposal's creator as its organisation's root admits it at the proposal's time, or why not. */
+    private creator(proposal: Proposal): Member | Refusal {
+        const authority = this.roots.get(proposal.creator.mspId);
+        if (!authority) {
+            return { code: 'BAD_CREATOR_SIGNATURE', problem: `organisation ${proposal.creator.mspId} is not part of this network` };
+        }
+        const member = authority.admit(proposal.creator.certificate, new Date(Date.parse(proposal.timestamp)));
+        return typeof member === 'string' ? { code: 'BAD_CREATOR_SIGNATURE', problem: member } : member;
     }
 
     /** The id a proposal's transaction has: derived from its nonce and creator, never chosen. */
