@@ -246,7 +246,7 @@ export async function replayLedger(store: LedgerHistory, options: ReplayOptions 
                         roots.set(organisation.mspId, new X509Certificate(organisation.rootCertificate));
                     }
                 } else {
-                        for (const [txIndex, transaction] of data.transactions.entries()) {
+                    for (const [txIndex, transaction] of data.transactions.entries()) {
                         transactions++;
                         byCode[transaction.validationCode] = (byCode[transaction.validationCode] ?? 0) + 1;
                         lastTime = transaction.proposal.timestamp;
