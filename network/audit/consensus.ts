@@ -183,7 +183,7 @@ export async function verifyConsensus(source: ConsensusSource, options: Consensu
                 const [stored] = await options.store.blocks(block.header.number, 1);
                 if (!stored) {
                     found({ height, blockNumber: block.header.number, problem: `the node does not store block ${block.header.number}, which height ${height} executes to` });
-                } else if (stored.headerHash.toString('hex') !== block.hash || !stored.data.equals(outcome.made.bytes)) {
+                } else if (stored.headerHash.toString('hex') !== block.hash || !Buffer.from(stored.data).equals(outcome.made.bytes)) {
                     found({ height, blockNumber: block.header.number, problem: `the node's block ${block.header.number} differs from what the transactions at height ${height} execute to (stored hash ${stored.headerHash.toString('hex').slice(0, 16)}…, executed ${block.hash.slice(0, 16)}…)` });
                 }
             }

@@ -44,7 +44,7 @@ export class SignaturePool {
     }
 
     /** Each block's data hash and its transactions' verdicts, by block number, as they come. */
-    verify(blocks: readonly { readonly number: number; readonly data: Buffer }[]): Map<number, Promise<BlockVerdicts>> {
+    verify(blocks: readonly { readonly number: number; readonly data: Buffer | string }[]): Map<number, Promise<BlockVerdicts>> {
         const verdicts = new Map<number, Promise<BlockVerdicts>>();
         for (let start = 0; start < blocks.length; start += BATCH) {
             const batch = blocks.slice(start, start + BATCH);

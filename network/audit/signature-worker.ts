@@ -10,7 +10,8 @@ import { type Proposal, proposalDigest, sha256Hex, transactionIdOf } from '../st
  */
 interface Request {
     readonly id: number;
-    readonly blocks: readonly Uint8Array[];
+    /** Each block's data: its bytes, or the text they are in UTF-8. */
+    readonly blocks: readonly (Uint8Array | string)[];
 }
 
 /** A transaction's verdict: bits of what holds. */
@@ -35,11 +36,11 @@ function keyOf(certificate: string): KeyObject | null {
     return key;
 }
 
-function verdicts(data: Uint8Array): { dataHash: string; verdicts: Uint8Array } {
+function verdicts(data: Uint8Array | string): { dataHash: string; verdicts: Uint8Array } {
     const dataHash = sha256Hex(data);
     let parsed: { kind?: string; transactions?: { transactionId: string; proposal: Proposal; signature: string }[] };
     try {
-        parsed = JSON.parse(Buffer.from(data).toString('utf8')) as typeof parsed;
+        parsed = JSON.parse(typeof data === 'string' ? data : Buffer.from(data).toString('utf8')) as typeof parsed;
     } catch {
         return { dataHash, verdicts: new Uint8Array(0) };
     }

@@ -4,8 +4,11 @@ export interface StoredBlock {
     readonly previousHash: Buffer;
     readonly dataHash: Buffer;
     readonly headerHash: Buffer;
-    /** The block's data as stored: exactly the bytes `dataHash` covers. */
-    readonly data: Buffer;
+    /**
+     * The block's data as stored: exactly the bytes `dataHash` covers, as text when they are
+     * UTF-8 (its UTF-8 encoding is those bytes), else the bytes themselves.
+     */
+    readonly data: Buffer | string;
 }
 
 /** A key of the world state as the auditor compares it: base64 value and the version that wrote it. */

@@ -100,6 +100,17 @@ describe('auditor replay', function () {
         expect((await audit()).verdict, 'clean again once the byte is back').to.equal('CLEAN');
     });
 
+    it('finds a stored block whose bytes are no longer UTF-8 text, and names it', async () => {
+        const target = Math.floor((await height()) / 3);
+        const report = await tampered(async () => {
+            const saved = (await harness.database.pool.query<{ data: Buffer }>('SELECT data FROM ledger_blocks WHERE number = $1::bigint', [target])).rows[0]?.data;
+            await sql('UPDATE ledger_blocks SET data = overlay(data placing $2::bytea from 40 for 1) WHERE number = $1::bigint', [target, Buffer.from([0xff])]);
+            return async () => { await sql('UPDATE ledger_blocks SET data = $2::bytea WHERE number = $1::bigint', [target, saved]); };
+        });
+        expect(report.chain.problems.find((problem) => problem.blockNumber === target)?.problem).to.equal('the block data does not match its data hash');
+        expect(report.scope.reachedTip, 'the blocks after it are replayed').to.equal(true);
+    });
+
     it('finds a deleted block, and names it', async () => {
         const target = (await height()) - 3;
         const report = await tampered(async () => {
