@@ -4,7 +4,7 @@ import {
     type BlockTransaction, type ChannelConfig, headerHash, proposalDigest, sha256Hex, splitStateId, stateId, transactionIdOf, type ValidationCode, type Version,
 } from '../storage/blocks';
 import { compareKeys } from '../execution/composite-keys';
-import { ID_DERIVED, SIGNED, SignaturePool } from './signature-pool';
+import { type BlockVerdicts, ID_DERIVED, SIGNED, SignaturePool } from './signature-pool';
 import { EXECUTION_CODES, inRange, rangeIsCurrent, readsAreCurrent } from '../execution/validation';
 import type { LedgerHistory, StoredBlock } from '../ledger';
 import { parseBlockData } from '../storage/store';
@@ -201,18 +201,20 @@ export async function replayLedger(store: LedgerHistory, options: ReplayOptions 
         return 'VALID';
     };
 
-    // Signatures are checked by workers on the machine's cores, a page ahead; the next page is
-    // read while this one is replayed.
+    // Signatures are checked by workers on the machine's cores: the next page is read, and handed
+    // to them as soon as it arrives, while this one is replayed.
     const pool = checkSignatures && (options.parallel ?? true) ? new SignaturePool() : undefined;
-    const read = (from: number): Promise<StoredBlock[]> => (from <= last ? store.blocks(from, Math.min(PAGE, last - from + 1)) : Promise.resolve([]));
+    const read = async (from: number): Promise<{ page: StoredBlock[]; verdicts?: Map<number, Promise<BlockVerdicts>> }> => {
+        const page = from <= last ? await store.blocks(from, Math.min(PAGE, last - from + 1)) : [];
+        return { page, verdicts: pool?.verify(page) };
+    };
     let reading = read(0);
     try {
         for (let next = 0; next <= last && !stopped;) {
-            const page = await reading;
+            const { page, verdicts } = await reading;
             if (page.length === 0) {
                 break;
             }
-            const verdicts = pool?.verify(page);
             reading = read((page.at(-1) as StoredBlock).number + 1);
             for (const block of page) {
                 if (block.number > last) {
