@@ -79,11 +79,11 @@ function markdown(machine: Machine, settings: Record<string, unknown>, embedded:
     if (embedded) {
         parts.push(
             '## Workloads, closed loop (every client waits for its answer)', '',
-            rows(['workload', 'clients', 'committed tx/s', 'operations/s', 'p50 ms', 'p95 ms', 'p99 ms', 'errors', 'bench RSS MB / CPU %', 'PostgreSQL RSS MB / CPU %'],
+            rows(['workload', 'clients', 'committed tx/s', 'operations/s', 'p50 ms', 'p95 ms', 'p99 ms', 'errors', 'bench RSS MB / CPU %', 'PostgreSQL PSS MB / CPU %'],
                 embedded.closedLoop.map((entry) => [entry.name, entry.clients, entry.transactionsPerSecond, entry.operationsPerSecond, entry.latencyMs.p50, entry.latencyMs.p95, entry.latencyMs.p99, entry.errors,
-                    `${entry.usage.benchmarkRssMb} / ${entry.usage.benchmarkCpuPercent}`, `${entry.usage.postgresRssMb} / ${entry.usage.postgresCpuPercent >= 0 ? entry.usage.postgresCpuPercent : '—'}`])),
+                    `${entry.usage.benchmarkRssMb} / ${entry.usage.benchmarkCpuPercent}`, `${entry.usage.postgresRssMb} / ${entry.usage.postgresCpuPercent}`])),
             '', 'CPU is in percent of one core. The benchmark process holds the ledger (endorsement, chaincode, commit), the gateway with its indexer (running throughout, as in the hub; each workload starts once it has indexed what the one before committed) and the clients. '
-            + 'PostgreSQL\'s RSS is summed over its processes, so its shared buffers count once per process; its CPU is what its processes alive at the end used ("—" where connections closed during the run made that meaningless).', '',
+            + 'PostgreSQL\'s memory is the proportional set size summed over its processes (its shared buffers count once), and its CPU includes the connections that closed during the run.', '',
             '## Permit verification, open loop (arrivals at a fixed rate; latency from when each was due)', '',
             rows(['offered /s', 'achieved /s', 'reachable', 'p50 ms', 'p95 ms', 'p99 ms', 'indexer lag p50 ms', 'indexer lag p99 ms'],
                 embedded.openLoop.map((entry) => [entry.offeredPerSecond, entry.operationsPerSecond, entry.reachable ? 'yes' : 'no', entry.latencyMs.p50, entry.latencyMs.p95, entry.latencyMs.p99, entry.indexerLagMs.p50, entry.indexerLagMs.p99])),

@@ -1,5 +1,5 @@
 /** How the benchmarks measure: closed and open loops, percentiles, and what each process used. */
-import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 
 export interface Latencies {
     readonly p50: number;
@@ -111,44 +111,70 @@ export interface Usage {
     /** This process: resident memory (MB) and CPU (percent of one core) over the measured span. */
     readonly benchmarkRssMb: number;
     readonly benchmarkCpuPercent: number;
-    /** PostgreSQL's processes together. */
+    /** PostgreSQL's processes together: proportional memory (PSS, MB; results before 2026-12-02 hold RSS), and CPU (percent of one core). */
     readonly postgresRssMb: number;
     readonly postgresCpuPercent: number;
 }
 
-function postgresTicks(): { ticks: number; rssKb: number } {
-    try {
-        const lines = execFileSync('ps', ['-C', 'postgres', '-o', 'rss=,time='], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
-        let seconds = 0;
-        let rssKb = 0;
-        for (const line of lines) {
-            const [rss, time] = line.trim().split(/\s+/) as [string, string];
-            rssKb += Number(rss);
-            const parts = time.replace(/^(\d+)-/, (_, days: string) => `${Number(days) * 24}:`).split(':').map(Number);
-            seconds += parts.reduce((total, part) => total * 60 + part, 0);
+/** Clock ticks a second in /proc's CPU times (USER_HZ: 100 on Linux whatever the kernel's own rate). */
+const TICKS_PER_SECOND = 100;
+
+/**
+ * What PostgreSQL's processes used, from /proc: CPU seconds of those alive, plus those of the
+ * backends that ended meanwhile (counted in the postmaster's children's times once it reaped
+ * them), and their proportional memory (shared buffers counted once across processes, not once
+ * per process).
+ */
+function postgresUsage(): { seconds: number; pssKb: number } {
+    let ticks = 0;
+    let pssKb = 0;
+    for (const entry of readdirSync('/proc')) {
+        if (!/^\d+$/.test(entry)) {
+            continue;
         }
-        return { ticks: seconds, rssKb };
+        try {
+            const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+            const close = stat.lastIndexOf(')');
+            if (stat.slice(stat.indexOf('(') + 1, close) !== 'postgres') {
+                continue;
+            }
+            // After the name: state, ppid, …; utime, stime, cutime, cstime are fields 14 to 17.
+            const fields = stat.slice(close + 2).split(' ').map(Number);
+            const [utime, stime, cutime, cstime] = fields.slice(11, 15) as [number, number, number, number];
+            ticks += utime + stime + (isPostgres(fields[1] as number) ? 0 : cutime + cstime);
+            pssKb += Number(/^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${entry}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
+        } catch {
+            // a process that ended while it was read
+        }
+    }
+    return { seconds: ticks / TICKS_PER_SECOND, pssKb };
+}
+
+function isPostgres(pid: number): boolean {
+    try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        return stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) === 'postgres';
     } catch {
-        return { ticks: 0, rssKb: 0 };
+        return false;
     }
 }
 
 /** Runs `work` and says what this process and PostgreSQL used meanwhile. */
 export async function withUsage<T>(work: () => Promise<T>): Promise<{ result: T; usage: Usage }> {
     const cpu = process.cpuUsage();
-    const pgBefore = postgresTicks();
+    const pgBefore = postgresUsage();
     const started = now();
     const result = await work();
     const elapsed = (now() - started) / 1000;
     const used = process.cpuUsage(cpu);
-    const pgAfter = postgresTicks();
+    const pgAfter = postgresUsage();
     return {
         result,
         usage: {
             benchmarkRssMb: Math.round(process.memoryUsage().rss / 1048576),
             benchmarkCpuPercent: Math.round(((used.user + used.system) / 1e6 / elapsed) * 100),
-            postgresRssMb: Math.round(pgAfter.rssKb / 1024),
-            postgresCpuPercent: Math.round(((pgAfter.ticks - pgBefore.ticks) / elapsed) * 100),
+            postgresRssMb: Math.round(pgAfter.pssKb / 1024),
+            postgresCpuPercent: Math.round(((pgAfter.seconds - pgBefore.seconds) / elapsed) * 100),
         },
     };
 }
