@@ -111,7 +111,7 @@ export interface Usage {
     /** This process: resident memory (MB) and CPU (percent of one core) over the measured span. */
     readonly benchmarkRssMb: number;
     readonly benchmarkCpuPercent: number;
-    /** PostgreSQL's processes together: proportional memory (PSS, MB; results before 2026-12-02 hold RSS), and CPU (percent of one core). */
+    /** PostgreSQL's processes together: proportional memory (PSS, MB; older results hold RSS summed over processes), and CPU (percent of one core). */
     readonly postgresRssMb: number;
     readonly postgresCpuPercent: number;
 }
@@ -133,15 +133,13 @@ function postgresUsage(): { seconds: number; pssKb: number } {
             continue;
         }
         try {
-            const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-            const close = stat.lastIndexOf(')');
-            if (stat.slice(stat.indexOf('(') + 1, close) !== 'postgres') {
+            const found = processStat(entry);
+            if (found?.name !== 'postgres') {
                 continue;
             }
             // After the name: state, ppid, …; utime, stime, cutime, cstime are fields 14 to 17.
-            const fields = stat.slice(close + 2).split(' ').map(Number);
-            const [utime, stime, cutime, cstime] = fields.slice(11, 15) as [number, number, number, number];
-            ticks += utime + stime + (isPostgres(fields[1] as number) ? 0 : cutime + cstime);
+            const [utime, stime, cutime, cstime] = found.fields.slice(11, 15) as [number, number, number, number];
+            ticks += utime + stime + (processStat(String(found.fields[1]))?.name === 'postgres' ? 0 : cutime + cstime);
             pssKb += Number(/^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${entry}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
         } catch {
             // a process that ended while it was read
@@ -150,12 +148,14 @@ function postgresUsage(): { seconds: number; pssKb: number } {
     return { seconds: ticks / TICKS_PER_SECOND, pssKb };
 }
 
-function isPostgres(pid: number): boolean {
+/** A process's name and the numeric fields of /proc/<pid>/stat after it (from its state on); undefined once it has ended. */
+function processStat(pid: string): { name: string; fields: number[] } | undefined {
     try {
         const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        return stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) === 'postgres';
+        const close = stat.lastIndexOf(')');
+        return { name: stat.slice(stat.indexOf('(') + 1, close), fields: stat.slice(close + 2).split(' ').map(Number) };
     } catch {
-        return false;
+        return undefined;
     }
 }
 
