@@ -198,16 +198,18 @@ export class LedgerStore implements LedgerHistory {
      * bytes, so that the auditor sees exactly what is stored.
      */
     private async storedBlocks(condition: string, values: unknown[]): Promise<StoredBlock[]> {
+        const select = (data: string): Promise<{ rows: RawBlock[] }> => this.pool.query<RawBlock>(
+            `SELECT number, previous_hash, data_hash, header_hash, ${data} AS data FROM ledger_blocks ${condition}`, values);
+        let result;
         try {
-            const result = await this.pool.query<RawBlock>(`SELECT number, previous_hash, data_hash, header_hash, convert_from(data, 'UTF8') AS data FROM ledger_blocks ${condition}`, values);
-            return result.rows.map(fromRaw);
+            result = await select("convert_from(data, 'UTF8')");
         } catch (error) {
             if ((error as { code?: string }).code !== INVALID_BYTE_SEQUENCE) {
                 throw error;
             }
-            const result = await this.pool.query<RawBlock>(`SELECT number, previous_hash, data_hash, header_hash, data FROM ledger_blocks ${condition}`, values);
-            return result.rows.map(fromRaw);
+            result = await select('data');
         }
+        return result.rows.map(fromRaw);
     }
 
     async blockOfTransaction(transactionId: string): Promise<{ blockNumber: number; validationCode: string } | undefined> {
