@@ -11,6 +11,7 @@ import { type ConsolePersona, mountConsole } from './console/serve';
 import { Api } from './openapi/api';
 import { caseRoutes } from './routes/cases';
 import { documentRoutes } from './routes/documents';
+import { exportRoutes } from './routes/exports';
 import { handoffRoutes } from './routes/handoffs';
 import { systemRoutes } from './routes/system';
 import { traceRoutes } from './routes/trace';
@@ -46,7 +47,7 @@ export function createApp(options: AppOptions): { app: Express; api: Api; metric
     const info = { title: 'Counterfoil', version: '0.1.0', description: 'Inter-agency document verification and reconciliation hub for cross-border trade' };
     api.add(
         ...systemRoutes(services, metrics, () => api.document(info)),
-        ...documentRoutes(services), ...verificationRoutes(services), ...handoffRoutes(services), ...caseRoutes(services), ...traceRoutes(services), ...overviewRoutes(services),
+        ...documentRoutes(services), ...verificationRoutes(services), ...handoffRoutes(services), ...caseRoutes(services), ...traceRoutes(services), ...overviewRoutes(services), ...exportRoutes(services),
     );
     options.extraRoutes?.(api, metrics);
     const limiter = new RateLimiter(options.rateLimitPerMinute);

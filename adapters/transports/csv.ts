@@ -12,7 +12,7 @@ const FORBIDDEN_NAMES: ReadonlySet<string> = new Set(['__proto__', 'prototype', 
  * a number. Yields to the event loop as it goes.
  */
 export async function parseCsv(text: string): Promise<Record<string, unknown>[]> {
-    const [header, ...records] = (await rowsOf(text)).filter((line) => line.some((cell) => cell !== ''));
+    const [header, ...records] = (await csvRows(text)).filter((line) => line.some((cell) => cell !== ''));
     if (!header) {
         return [];
     }
@@ -48,7 +48,8 @@ export async function parseCsv(text: string): Promise<Record<string, unknown>[]>
     });
 }
 
-async function rowsOf(text: string): Promise<string[][]> {
+/** RFC 4180 CSV as rows of fields (quoted fields may hold separators, quotes and line breaks). */
+export async function csvRows(text: string): Promise<string[][]> {
     const rows: string[][] = [];
     let row: string[] = [];
     let field = '';

@@ -21,7 +21,8 @@ export type Reply = { readonly status: number; readonly body: unknown; readonly 
 export interface ResponseSpec {
     readonly description: string;
     readonly schema?: string | Schema;
-    readonly contentType?: string;
+    /** The media type of the body, or the types it may take (the request chooses, e.g. a format parameter). */
+    readonly contentType?: string | readonly string[];
 }
 
 export interface RouteSpec {
@@ -236,7 +237,9 @@ export class Api {
             const responses = Object.fromEntries(Object.entries({ ...(route.public ? {} : PROBLEM_RESPONSES), ...route.responses }).map(([status, spec]) => [status, {
                 description: spec.description,
                 ...(spec.schema || spec.contentType ? {
-                    content: { [spec.contentType ?? 'application/json']: { schema: typeof spec.schema === 'string' ? { $ref: `#/components/schemas/${spec.schema}` } : spec.schema ?? {} } },
+                    content: Object.fromEntries([spec.contentType ?? 'application/json'].flat().map((type) => [type, {
+                        schema: typeof spec.schema === 'string' ? { $ref: `#/components/schemas/${spec.schema}` } : spec.schema ?? {},
+                    }])),
                 } : {}),
             }]));
             (paths[route.path] ??= {})[route.method] = {

@@ -1,8 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { access, chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { access, chmod, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import * as ExcelJS from 'exceljs';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { freePort } from '../support/postgres';
 import { until } from '../support/until';
@@ -170,6 +171,35 @@ describe('the web console, in Chromium, against the hub with its simulated agenc
         expect((await download).suggestedFilename()).to.match(/^proof-.+\.pdf$/);
         expect(await page.getByRole('link', { name: 'Overview' }).count(), 'enterprises have no overview').to.equal(0);
         await keep(page, 'trace');
+        await page.close();
+    });
+
+    it('lets the exporter export its handoffs as CSV, and as an Excel workbook with Chinese headings', async () => {
+        const page = await signedInAs(/Exporter/);
+        const token = await page.evaluate('sessionStorage.getItem("counterfoil.token")') as string;
+        const { uscc } = JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString('utf8')) as { uscc: string };
+        await page.getByRole('link', { name: 'Export' }).click();
+        await page.getByRole('heading', { name: 'Export' }).waitFor();
+        await page.locator('select[name="dataset"]').selectOption('handoffs');
+        const csv = page.waitForEvent('download');
+        await page.getByRole('button', { name: 'Download' }).click();
+        expect((await csv).suggestedFilename()).to.match(/^counterfoil-handoffs-\d{4}-\d{2}-\d{2}-\d{4}-\d{2}-\d{2}\.csv$/);
+        const [headings, ...rows] = (await readFile(await (await csv).path(), 'utf8')).replace(/^\uFEFF/, '').trim().split('\r\n');
+        expect(headings).to.match(/^Sender,Message id,Recipient,Subject \(USCC\),/);
+        expect(rows.length, 'the simulated flow handed the exporter\'s data over').to.be.greaterThan(0);
+        expect(rows.filter((row) => !row.includes(uscc)), 'only the exporter\'s own handoffs').to.deep.equal([]);
+        await page.getByText(/^Downloaded: counterfoil-handoffs-/).waitFor();
+        await page.getByRole('button', { name: '中文' }).click();
+        await page.getByRole('heading', { name: '导出' }).waitFor();
+        await page.locator('select[name="format"]').selectOption('xlsx');
+        const xlsx = page.waitForEvent('download');
+        await page.getByRole('button', { name: '下载' }).click();
+        const workbook = new ExcelJS.Workbook();
+        await workbook.xlsx.readFile(await (await xlsx).path());
+        const sheet = workbook.getWorksheet('Handoffs');
+        expect((sheet?.getRow(1).values as unknown[]).slice(1, 4)).to.deep.equal(['发送机构', '报文编号', '接收机构']);
+        expect(sheet?.rowCount, 'headings and the exporter\'s handoffs').to.be.greaterThan(1);
+        await keep(page, 'export-zh');
         await page.close();
     });
 

@@ -50,6 +50,10 @@ const WORDS: Readonly<Record<string, readonly [string, string]>> = {
     report: ['Report', '报告'], downloadPdf: ['Download the PDF', '下载 PDF'], lastBlockHash: ['Last block hash', '最后区块哈希'],
     live: ['live', '实时'], nothing: ['Nothing here.', '暂无内容。'], failed: ['Failed', '失败'], language: ['中文', 'English'],
     chainBroken: ['The ledger\'s hash chain does not verify from block 0: the hub takes no writes until the stored blocks are restored.', '账本哈希链自创世区块起校验失败：在恢复存储的区块之前，枢纽不接受任何写入。'],
+    export: ['Export', '导出'], dataset: ['Data', '数据'], fromDay: ['From (day)', '起始日期'], toDay: ['To (day, included)', '截止日期（含）'],
+    format: ['Format', '格式'], download: ['Download', '下载'], downloaded: ['Downloaded', '已下载'],
+    exportNote: ['Enterprises export their own data, agencies what they may list, auditors everything. Text a spreadsheet would run as a formula starts with an apostrophe.',
+        '企业可导出本企业数据，部门可导出其有权查看的数据，审计人员可导出全部数据。可能被电子表格当作公式执行的文本以撇号开头。'],
     signedInAs: ['Signed in as', '当前身份'], notAllowed: ['Your role cannot see this page.', '当前身份无权查看此页面。'],
 };
 

@@ -330,3 +330,46 @@ export const auditPage: Page = async ({ api, words, signal }) => {
     h('button', { type: 'submit' }, words.t('replay')));
     return h('section', {}, h('h1', {}, words.t('audit')), form, status);
 };
+
+/** The day (YYYY-MM-DD) of a date in the reader's time zone. */
+function localDay(date: Date): string {
+    return `${date.getFullYear()}-${String(date.getMonth() + 1).padStart(2, '0')}-${String(date.getDate()).padStart(2, '0')}`;
+}
+
+/**
+ * Exports to CSV or Excel: a dataset over whole days in the reader's time zone, the last day
+ * included, with headings in the console's language.
+ */
+export const exportPage: Page = async ({ api, words }) => {
+    const result = h('div', { class: 'result', 'aria-live': 'polite' });
+    const today = new Date();
+    const monthAgo = new Date(today.getFullYear(), today.getMonth() - 1, today.getDate());
+    const form = h('form', {
+        onsubmit: async (event: Event) => {
+            event.preventDefault();
+            const data = new FormData(event.target as HTMLFormElement);
+            const dataset = String(data.get('dataset'));
+            const format = String(data.get('format'));
+            const fromDay = String(data.get('from'));
+            const toDay = String(data.get('to'));
+            const [year, month, day] = toDay.split('-').map(Number) as [number, number, number];
+            const from = new Date(`${fromDay}T00:00:00`).toISOString();
+            const to = new Date(year, month - 1, day + 1).toISOString();
+            result.replaceChildren();
+            try {
+                const name = `counterfoil-${dataset}-${fromDay}-${toDay}.${format}`;
+                await api.download(`/v1/exports/${dataset}?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}&format=${format}&lang=${words.language}`, name);
+                result.append(h('p', { class: 'ok' }, `${words.t('downloaded')}: ${name}`));
+            } catch (error) {
+                result.append(errorBox(error));
+            }
+        },
+    },
+    h('label', {}, words.t('dataset'), h('select', { name: 'dataset' },
+        ['handoffs', 'documents', 'verifications', 'cases'].map((name) => h('option', { value: name }, words.t(name))))),
+    h('label', {}, words.t('fromDay'), h('input', { name: 'from', type: 'date', required: true, value: localDay(monthAgo) })),
+    h('label', {}, words.t('toDay'), h('input', { name: 'to', type: 'date', required: true, value: localDay(today) })),
+    h('label', {}, words.t('format'), h('select', { name: 'format' }, h('option', { value: 'csv' }, 'CSV'), h('option', { value: 'xlsx' }, 'Excel (.xlsx)'))),
+    h('button', { type: 'submit' }, words.t('download')));
+    return h('section', {}, h('h1', {}, words.t('export')), h('p', { class: 'note' }, words.t('exportNote')), form, result);
+};
