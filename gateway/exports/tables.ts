@@ -10,7 +10,8 @@ export interface Column {
     readonly zh: string;
 }
 
-export type Language = 'en' | 'zh';
+export const LANGUAGES = ['en', 'zh'] as const;
+export type Language = (typeof LANGUAGES)[number];
 
 export const EXPORT_FORMATS = ['csv', 'xlsx'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];

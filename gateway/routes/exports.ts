@@ -1,6 +1,6 @@
 import { DATASET_NAMES, DATASETS, type DatasetName, scopeOf } from '../exports/datasets';
 import { ExportCursor, writeExport } from '../exports/export';
-import { CONTENT_TYPES, EXPORT_FORMATS, type ExportFormat, type Language, tableWriter } from '../exports/tables';
+import { CONTENT_TYPES, EXPORT_FORMATS, type ExportFormat, type Language, LANGUAGES, tableWriter } from '../exports/tables';
 import { Problem } from '../http/problem';
 import type { RouteSpec } from '../openapi/api';
 import type { Services } from '../services';
@@ -14,7 +14,7 @@ export function exportRoutes(services: Services): RouteSpec[] {
             from: { ...PARAMETERS.dateTime, required: true, description: 'the range\'s start (inclusive): issued, verified, sent or opened at or after' },
             to: { ...PARAMETERS.dateTime, required: true, description: 'the range\'s end (exclusive)' },
             format: { type: 'string', enum: [...EXPORT_FORMATS], description: 'csv (UTF-8, the default) or xlsx' },
-            lang: { type: 'string', enum: ['en', 'zh'], description: 'the language of the column headings (default en)' },
+            lang: { type: 'string', enum: [...LANGUAGES], description: 'the language of the column headings (default en)' },
         },
         summary: 'Export documents, verifications, handoffs with their timelines, or cases over a date range, as CSV or Excel (enterprises: their own; agencies: what they may list; auditors: everything)',
         responses: { 200: { description: 'The rows, streamed, oldest first; text that a spreadsheet would take for a formula starts with an apostrophe', schema: { type: 'string' }, contentType: Object.values(CONTENT_TYPES).map((type) => type.split(';')[0] as string) } },
