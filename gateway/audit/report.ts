@@ -3,7 +3,7 @@ import { type ConsensusReport, type ConsensusSource, verifyConsensus } from '../
 import { loadChaincode } from '../../network/execution/chaincode-runtime';
 import { type Finding, replayLedger, type ReplayProgress, stateDivergences, type StateDivergence, type StoredDivergence } from '../../network/audit';
 import type { LedgerHistory } from '../../network/ledger';
-import { parseBlockData, stateId } from '../../network/storage';
+import { parseBlockData, stateId, type Version } from '../../network/storage';
 import { renderPlain, type Section } from '../pdf/render';
 import { type EntityRef, historyOf, indexDivergences, type IndexDivergence, keyOfEntity, ReplayedState, tally, type Tally } from './entities';
 
@@ -47,10 +47,93 @@ export type AuditOptions = Readonly<{
     pageSize?: number;
     /** On a network: where its consensus chain is read (a node's CometBFT RPC), to verify every commit and execute every block again. */
     consensus?: ConsensusSource;
+    /** How long the comparison of the query tables waits for the indexer to reach the replayed tip (30 s). */
+    indexerWaitMs?: number;
 }>;
 
 /** At most this many divergences are located (block and transaction) one by one. */
 const LOCATE_LIMIT = 200;
+
+/** How long the comparison of the query tables waits for the indexer to reach the replayed tip. */
+const INDEXER_WAIT_MS = 30_000;
+
+/**
+ * Waits until the indexer's checkpoint reaches a block, or the time is up (then the comparison
+ * shows how far behind the tables are, as divergences). Without a checkpoint (no indexer has run
+ * on this database) there is nothing to wait for.
+ */
+async function indexedTo(pool: Pool, blockNumber: number, waitMs: number): Promise<void> {
+    const until = Date.now() + waitMs;
+    for (;;) {
+        const result = await pool.query<{ block_number: string }>("SELECT block_number FROM indexer_checkpoint WHERE name = 'ledger'").catch(() => undefined);
+        const checkpoint = result?.rows[0]?.block_number;
+        if (checkpoint === undefined || Number(checkpoint) >= blockNumber || Date.now() >= until) {
+            return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+}
+
+/**
+ * The writes of the valid transactions in the blocks stored after a tip. A key or a row whose
+ * difference from the replay one of them explains — the stored value and version are what such a
+ * block wrote, the key was deleted by one, the row names one of their transactions — moved on
+ * while the audit ran; anything else is still a divergence (a version pushed past the tip by
+ * hand is not excused: no stored block wrote it).
+ */
+class LaterBlocks {
+    private readonly writes = new Map<string, { version: Version; value?: string }[]>();
+    private readonly transactions = new Set<string>();
+
+    static async read(store: LedgerHistory, tip: number): Promise<LaterBlocks> {
+        const later = new LaterBlocks();
+        for (let from = tip + 1; ;) {
+            const page = await store.blocks(from, 200);
+            for (const block of page) {
+                let data;
+                try {
+                    data = parseBlockData(block.data);
+                } catch {
+                    continue;
+                }
+                if (data.kind !== 'transactions') {
+                    continue;
+                }
+                for (const [txIndex, transaction] of data.transactions.entries()) {
+                    if (transaction.validationCode !== 'VALID') {
+                        continue;
+                    }
+                    later.transactions.add(`${block.number}/${transaction.transactionId}`);
+                    for (const write of transaction.readWriteSet.writes) {
+                        const id = stateId(write.namespace, write.key);
+                        const list = later.writes.get(id) ?? [];
+                        list.push({ version: { blockNumber: block.number, txIndex }, ...(write.isDelete ? {} : { value: write.value ?? '' }) });
+                        later.writes.set(id, list);
+                    }
+                }
+            }
+            const last = page.at(-1);
+            if (!last) {
+                return later;
+            }
+            from = last.number + 1;
+        }
+    }
+
+    changedState(divergence: StoredDivergence): boolean {
+        const writes = this.writes.get(stateId(divergence.namespace, divergence.key)) ?? [];
+        if (divergence.problem === 'missing') {
+            return writes.some((write) => write.value === undefined);
+        }
+        const stored = divergence.storedVersion;
+        return stored !== undefined && writes.some((write) => write.value === divergence.storedValue
+            && write.version.blockNumber === stored.blockNumber && write.version.txIndex === stored.txIndex);
+    }
+
+    changedRow(divergence: IndexDivergence): boolean {
+        return divergence.problem !== 'missing' && this.transactions.has(`${divergence.blockNumber}/${divergence.transactionId}`);
+    }
+}
 
 /**
  * Replays the ledger from block 0 (to a block or a time, or to the tip), checks everything the
@@ -64,8 +147,20 @@ export async function auditLedger(store: LedgerHistory, pool: Pool, options: Aud
     // The replay goes as far as the consensus chain read (a copy of a block store may end earlier than the node).
     const replay = await replayLedger(store, { toBlock: options.toBlock ?? consensus?.lastBlock, asOf: options.asOf, onProgress: options.onProgress });
     const state = new ReplayedState(replay, replay.chaincode);
-    const worldState = replay.reachedTip ? await locate(store, await stateDivergences(replay.state, store.statePages(options.pageSize)), replay.state) : [];
-    const queryTables = replay.reachedTip ? await indexDivergences(pool, state, options.pageSize) : [];
+    let worldState: LocatedStateDivergence[] = [];
+    let queryTables: IndexDivergence[] = [];
+    if (replay.reachedTip) {
+        const stored = await stateDivergences(replay.state, store.statePages(options.pageSize));
+        // The tables are compared once the indexer has applied every block the replay covered.
+        await indexedTo(pool, replay.lastBlock, options.indexerWaitMs ?? INDEXER_WAIT_MS);
+        const rows = await indexDivergences(pool, state, options.pageSize);
+        // A live ledger commits while it is audited: what a block stored after the replayed tip
+        // changed is left to the next audit (read now, after both comparisons, so that it covers
+        // whatever they saw).
+        const later = stored.length + rows.length > 0 ? await LaterBlocks.read(store, replay.lastBlock) : undefined;
+        worldState = await locate(store, stored.filter((divergence) => !later?.changedState(divergence)), replay.state);
+        queryTables = rows.filter((divergence) => !later?.changedRow(divergence));
+    }
     const valid = replay.byCode.VALID ?? 0;
     const durationMs = Date.now() - started;
     const clean = replay.chain.length === 0 && replay.signatures.length === 0 && replay.validation.length === 0 && worldState.length === 0 && queryTables.length === 0
@@ -110,7 +205,7 @@ async function locate(
     store: LedgerHistory, divergences: readonly StoredDivergence[], replayed: ReadonlyMap<string, { version: { blockNumber: number; txIndex: number } }>,
 ): Promise<LocatedStateDivergence[]> {
     const located: LocatedStateDivergence[] = [];
-    for (const [index, { storedVersion, ...divergence }] of divergences.entries()) {
+    for (const [index, { storedVersion, storedValue: _storedValue, ...divergence }] of divergences.entries()) {
         const version = replayed.get(stateId(divergence.namespace, divergence.key))?.version ?? storedVersion;
         if (!version || index >= LOCATE_LIMIT) {
             located.push(divergence);

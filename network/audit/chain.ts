@@ -40,6 +40,8 @@ export async function verifyChain(store: LedgerHistory): Promise<ChainReport> {
 /** A state divergence with the stored version of its key, where the key is stored. */
 export interface StoredDivergence extends StateDivergence {
     readonly storedVersion?: Version;
+    /** The stored value (base64), where the key is stored. */
+    readonly storedValue?: string;
 }
 
 type StateEntries = AsyncIterable<Iterable<readonly [string, { value: string; version: Version }]>>;
@@ -50,9 +52,9 @@ type StateEntries = AsyncIterable<Iterable<readonly [string, { value: string; ve
  */
 export async function stateDivergences(replayed: ReadonlyMap<string, { value: string; version: Version }>, stored: StateEntries): Promise<StoredDivergence[]> {
     const divergences: StoredDivergence[] = [];
-    const describe = (id: string, problem: StateDivergence['problem'], storedVersion?: Version): StoredDivergence => {
+    const describe = (id: string, problem: StateDivergence['problem'], stored?: { value: string; version: Version }): StoredDivergence => {
         const [namespace, key] = splitStateId(id);
-        return { namespace, key, problem, ...(storedVersion ? { storedVersion } : {}) };
+        return { namespace, key, problem, ...(stored ? { storedVersion: stored.version, storedValue: stored.value } : {}) };
     };
     const seen = new Set<string>();
     for await (const page of stored) {
@@ -60,11 +62,11 @@ export async function stateDivergences(replayed: ReadonlyMap<string, { value: st
             seen.add(id);
             const expected = replayed.get(id);
             if (!expected) {
-                divergences.push(describe(id, 'unexpected', actual.version));
+                divergences.push(describe(id, 'unexpected', actual));
             } else if (actual.value !== expected.value) {
-                divergences.push(describe(id, 'value differs', actual.version));
+                divergences.push(describe(id, 'value differs', actual));
             } else if (!compareVersions(actual.version, expected.version)) {
-                divergences.push(describe(id, 'version differs', actual.version));
+                divergences.push(describe(id, 'version differs', actual));
             }
         }
     }

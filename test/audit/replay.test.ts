@@ -317,6 +317,45 @@ describe('auditor replay', function () {
         expect((refused as { stderr: string }).stderr).to.match(/--to must be a block number/);
     });
 
+    it('leaves to the next audit what blocks committed after the replayed tip changed, and still finds a version pushed past the tip by hand', async () => {
+        const tip = (await height()) - 1;
+        const [tipBlock] = await harness.ledger.history.blocks(tip, 1);
+        // The audit began at `tip` (its replay goes that far); these commit while it runs. A
+        // handoff forex never acknowledged is received now: keys present at the tip change or go
+        // (its status index), new ones appear, and its row in the query tables changes.
+        const waiting = (await harness.database.pool.query<{ sender: string; message_id: string; record: { payloadHash: string } }>(
+            "SELECT sender, message_id, record FROM handoffs WHERE status = 'SENT' AND recipient = 'ForexMSP' ORDER BY message_id LIMIT 1")).rows[0];
+        expect(waiting, 'a handoff forex has not received').to.not.equal(undefined);
+        const forex = await harness.token(PERSONAS.forex);
+        const receipt = await harness.request('POST', `/v1/handoffs/${waiting?.sender ?? ''}/${waiting?.message_id ?? ''}/receipt`, { token: forex, body: { payloadHash: waiting?.record.payloadHash } });
+        expect(receipt.status, receipt.text).to.equal(200);
+        await harness.gateway.services.indexer.caughtUp((await harness.ledger.info()).height - 1n);
+        expect(await height()).to.be.greaterThan(tip + 1);
+        const history = harness.ledger.history;
+        const asAtTip: typeof history = { lastBlock: async () => tipBlock, blocks: (from, limit) => history.blocks(from, limit), statePages: (size) => history.statePages(size) };
+
+        const report = await auditLedger(asAtTip, harness.database.pool);
+        expect(report.scope).to.deep.include({ toBlock: tip, reachedTip: true });
+        expect(report.worldState).to.deep.equal({ compared: true, divergences: [] });
+        expect(report.queryTables).to.deep.equal({ compared: true, divergences: [] });
+        expect(report.verdict).to.equal('CLEAN');
+
+        // A row changed by hand and marked as written by the block after the tip: that block did not write it.
+        const row = (await harness.database.pool.query<{ key: Buffer; value: Buffer; block_number: string; tx_index: number }>(
+            "SELECT key, value, block_number, tx_index FROM world_state WHERE namespace = 'counterfoil' AND block_number < $1::bigint AND position('document-head'::bytea in key) > 0 LIMIT 1", [tip])).rows[0];
+        expect(row).to.not.equal(undefined);
+        const forged = await (async () => {
+            await sql("UPDATE world_state SET value = $2::bytea, block_number = $3::bigint, tx_index = 0 WHERE namespace = 'counterfoil' AND key = $1::bytea", [row?.key, Buffer.from('{"version":99}'), tip + 1]);
+            try {
+                return await auditLedger(asAtTip, harness.database.pool);
+            } finally {
+                await sql("UPDATE world_state SET value = $2::bytea, block_number = $3::bigint, tx_index = $4::integer WHERE namespace = 'counterfoil' AND key = $1::bytea", [row?.key, row?.value, row?.block_number, row?.tx_index]);
+            }
+        })();
+        expect(forged.worldState.divergences.map((divergence) => [divergence.key, divergence.problem])).to.deep.equal([[row?.key.toString('utf8'), 'value differs']]);
+        expect(forged.verdict).to.equal('PROBLEMS');
+    });
+
     it('has exercised every audit route, each answer checked against the OpenAPI document', () => {
         const seen = new Set([...exercised].map((entry) => entry.split(' ').slice(0, 2).join(' ')));
         const routes = harness.gateway.api.all.filter((route) => route.tag === 'Audit').map((route) => `${route.method.toUpperCase()} ${route.path}`);

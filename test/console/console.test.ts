@@ -211,7 +211,15 @@ describe('the web console, in Chromium, against the hub with its simulated agenc
         // However long the replay takes on a busy machine, it ends in a verdict (or a failure,
         // which the next line reports): wait for that, not for a time.
         await page.locator('.result .verdict, .result .warn, .result .error').first().waitFor({ timeout: 600_000 });
-        expect(await page.locator('.result').innerText()).to.match(/^Report: CLEAN$/m);
+        const result = await page.locator('.result').innerText();
+        if (!/^Report: CLEAN$/m.test(result)) {
+            // Say what the audit found: the report of the newest replay, from the API.
+            const token = await page.evaluate('sessionStorage.getItem("counterfoil.token")') as string;
+            const headers = { Authorization: `Bearer ${token}` };
+            const [newest] = await (await fetch(`${url}/v1/audit/replays`, { headers })).json() as { id: string }[];
+            const { report } = await (await fetch(`${url}/v1/audit/replays/${newest?.id ?? ''}`, { headers })).json() as { report?: Record<string, unknown> };
+            expect.fail(`${result}\n${JSON.stringify({ chain: report?.chain, signatures: report?.signatures, validationCodes: report?.validationCodes, worldState: report?.worldState, queryTables: report?.queryTables, scope: report?.scope })}`);
+        }
         expect(await page.locator('progress').getAttribute('value')).to.equal('100');
         expect(await page.locator('dd code').innerText()).to.match(/^[0-9a-f]{64}$/);
         const download = page.waitForEvent('download');
