@@ -34,6 +34,9 @@ export interface GatewayConfig {
     readonly tokenMaxLifetimeSeconds: number;
     /** Tries in all of a transaction that lost a read conflict before ABORTED is answered. */
     readonly conflictAttempts: number;
+    /** The largest file an import takes, and the most rows it reads. */
+    readonly importMaxBytes: number;
+    readonly importMaxRows: number;
 }
 
 export interface NetworkConfig {
@@ -134,6 +137,8 @@ export function readGatewayConfig(environment: NodeJS.ProcessEnv): GatewayConfig
     const webhooksPerPrincipal = integer('COUNTERFOIL_WEBHOOKS_PER_PRINCIPAL', 20, 1, 10_000);
     const tokenMaxHours = integer('COUNTERFOIL_TOKEN_MAX_HOURS', 720, 1, 24 * 366);
     const conflictAttempts = integer('COUNTERFOIL_CONFLICT_ATTEMPTS', 12, 1, 100);
+    const importMaxBytes = integer('COUNTERFOIL_IMPORT_MAX_BYTES', 50 * 1024 * 1024, 1024, 1024 * 1024 * 1024);
+    const importMaxRows = integer('COUNTERFOIL_IMPORT_MAX_ROWS', 200_000, 1, 10_000_000);
     const webhookAllowedRanges = (environment.COUNTERFOIL_WEBHOOK_ALLOWED_RANGES ?? '').split(',').map((range) => range.trim()).filter((range) => range !== '');
     for (const range of webhookAllowedRanges.filter((candidate) => !parseRange(candidate))) {
         problems.push(`COUNTERFOIL_WEBHOOK_ALLOWED_RANGES must be comma-separated CIDR ranges (e.g. 10.20.0.0/16,fd12::/48); ${range} is not one`);
@@ -153,6 +158,6 @@ export function readGatewayConfig(environment: NodeJS.ProcessEnv): GatewayConfig
         keyEncryptionKeyFile: resolve(environment.COUNTERFOIL_KEY_ENCRYPTION_KEY_FILE ?? resolve(dataDir, 'key-encryption-key')),
         bodyLimitBytes, rateLimitPerMinute, logLevel, reconciliationSchedule: schedule === 'off' ? undefined : schedule.trim(),
         adaptersFile: environment.COUNTERFOIL_ADAPTERS_FILE ? resolve(environment.COUNTERFOIL_ADAPTERS_FILE) : undefined,
-        webhookAllowedRanges, webhooksPerPrincipal, tokenMaxLifetimeSeconds: tokenMaxHours * 3600, conflictAttempts,
+        webhookAllowedRanges, webhooksPerPrincipal, tokenMaxLifetimeSeconds: tokenMaxHours * 3600, conflictAttempts, importMaxBytes, importMaxRows,
     };
 }

@@ -13,6 +13,8 @@ import type { Api } from './openapi/api';
 import { StatementSigner } from './pdf/statement';
 import { proofRoutes } from './routes/proofs';
 import { AuditService, auditRoutes, auditSchema } from './audit/routes';
+import { type ImportLimits, ImportService, importSchema } from './imports/imports';
+import { importRoutes } from './routes/imports';
 import type { GatewayMetrics } from './metrics';
 import type { ConsolePersona } from './console/serve';
 import type { Services } from './services';
@@ -36,6 +38,8 @@ export type GatewayOptions = Readonly<{
     extraRoutes?: (api: Api, services: Services, metrics: GatewayMetrics) => void;
     /** Personas the console offers to sign in as (while simulated agencies run). */
     consolePersonas?: (tokens: TokenService) => Promise<ConsolePersona[]>;
+    /** The largest import file, and the most rows one reads (defaults: 50 MB, 200,000 rows). */
+    importLimits?: ImportLimits;
     /** Background workers started with the gateway and stopped before the ledger closes. */
     workers?: (services: Services) => { stop(): Promise<void> }[];
 }>;
@@ -53,6 +57,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     const logger = options.logger ?? pino({ level: 'silent' });
     await migrate(options.pool, 'gateway', GATEWAY_MIGRATIONS);
     await migrate(options.pool, 'audit', auditSchema);
+    await migrate(options.pool, 'imports', importSchema);
     const tokens = await TokenService.open(options.tokenKeyFile, Date.now, options.tokenMaxLifetimeSeconds);
     const signer = await StatementSigner.open(options.proofKeyFile);
     const identities = new EnrolledIdentityProvider(options.ledger.enrolment, options.pool);
@@ -65,6 +70,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     await indexer.start();
     const audits = new AuditService(options.ledger.history, options.pool, logger, options.ledger.consensusSource?.());
     await audits.recover();
+    const imports = new ImportService(services, logger, options.importLimits);
+    await imports.recover();
+    imports.start();
     const workers = options.workers?.(services) ?? [];
     const { app, api } = createApp({
         services, logger,
@@ -72,7 +80,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         rateLimitPerMinute: options.rateLimitPerMinute ?? 6000,
         consolePersonas: options.consolePersonas ? () => (options.consolePersonas as (tokens: TokenService) => Promise<ConsolePersona[]>)(tokens) : undefined,
         extraRoutes: (routes, metrics) => {
-            routes.add(...proofRoutes(services, signer), ...auditRoutes(audits, options.ledger.history));
+            routes.add(...proofRoutes(services, signer), ...auditRoutes(audits, options.ledger.history), ...importRoutes(imports));
             options.extraRoutes?.(routes, services, metrics);
         },
     });
@@ -103,7 +111,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
                 await closed;
                 clearInterval(sweep);
                 clearTimeout(deadline);
-                for (const worker of workers) {
+                for (const worker of [...workers, imports]) {
                     await worker.stop();
                 }
                 await indexer.stop();

@@ -1,3 +1,5 @@
+import { CsvTokenizer, SheetError } from '../../gateway/imports/sheets';
+
 /** Characters tokenised between two yields to the event loop: a large file never holds it for long. */
 const CHARACTERS_PER_TURN = 256 * 1024;
 
@@ -50,47 +52,20 @@ export async function parseCsv(text: string): Promise<Record<string, unknown>[]>
 
 /** RFC 4180 CSV as rows of fields (quoted fields may hold separators, quotes and line breaks). */
 export async function csvRows(text: string): Promise<string[][]> {
+    const tokenizer = new CsvTokenizer();
     const rows: string[][] = [];
-    let row: string[] = [];
-    let field = '';
-    let quoted = false;
-    for (let index = 0; index < text.length; index++) {
-        if (index % CHARACTERS_PER_TURN === CHARACTERS_PER_TURN - 1) {
+    for (let start = 0; start < text.length; start += CHARACTERS_PER_TURN) {
+        if (start > 0) {
             await new Promise((resolve) => setImmediate(resolve));
         }
-        const character = text[index] as string;
-        if (quoted) {
-            if (character === '"' && text[index + 1] === '"') {
-                field += '"';
-                index++;
-            } else if (character === '"') {
-                quoted = false;
-            } else {
-                field += character;
-            }
-        } else if (character === '"' && field === '') {
-            quoted = true;
-        } else if (character === ',') {
-            row.push(field);
-            field = '';
-        } else if (character === '\n' || character === '\r') {
-            if (character === '\r' && text[index + 1] === '\n') {
-                index++;
-            }
-            row.push(field);
+        for (const row of tokenizer.push(text.slice(start, start + CHARACTERS_PER_TURN))) {
             rows.push(row);
-            row = [];
-            field = '';
-        } else {
-            field += character;
         }
     }
-    if (quoted) {
-        throw new Error('a quoted CSV field is not closed');
-    }
-    if (field !== '' || row.length > 0) {
-        row.push(field);
-        rows.push(row);
+    try {
+        rows.push(...tokenizer.end());
+    } catch (error) {
+        throw error instanceof SheetError ? new Error(error.message) : error;
     }
     return rows;
 }

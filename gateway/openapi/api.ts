@@ -37,8 +37,11 @@ export interface RouteSpec {
     readonly query?: Readonly<Record<string, Schema & { description?: string; required?: boolean }>>;
     /** Name of the request body's schema in SCHEMAS. */
     readonly body?: string;
-    /** A non-JSON request body (e.g. an uploaded PDF), passed to the handler as bytes. */
-    readonly rawBody?: { readonly contentType: string; readonly description: string };
+    /**
+     * A non-JSON request body (e.g. an uploaded PDF), passed to the handler as bytes; or, when
+     * `stream`, left unread for the handler to read from the request (a large upload).
+     */
+    readonly rawBody?: { readonly contentType: string | readonly string[]; readonly description: string; readonly stream?: boolean };
     readonly responses: Readonly<Record<number, ResponseSpec>>;
     readonly handler: (context: RouteContext) => Promise<Reply>;
 }
@@ -138,7 +141,7 @@ export class Api {
                 }
                 const params = this.checkParams(route, request.params as Record<string, string>);
                 const query = this.checkQuery(route, request.query as Record<string, unknown>);
-                const body = route.body ? this.checkBody(route.body, request) : route.rawBody ? this.checkRawBody(route.rawBody.contentType, request) : undefined;
+                const body = route.body ? this.checkBody(route.body, request) : route.rawBody ? this.checkRawBody(route.rawBody, request) : undefined;
                 const reply = await route.handler({ principal, params, query, body, request, response });
                 if ('handled' in reply) {
                     return;
@@ -212,11 +215,12 @@ export class Api {
         return request.body as unknown;
     }
 
-    private checkRawBody(contentType: string, request: Request): Buffer {
-        if (!request.is(contentType) || !Buffer.isBuffer(request.body) || request.body.length === 0) {
-            throw new Problem('INVALID_ARGUMENT', `the request body must be ${contentType}`, 'body');
+    private checkRawBody(spec: NonNullable<RouteSpec['rawBody']>, request: Request): Buffer | undefined {
+        const types = [spec.contentType].flat();
+        if (!request.is(types) || (!spec.stream && (!Buffer.isBuffer(request.body) || request.body.length === 0))) {
+            throw new Problem('INVALID_ARGUMENT', `the request body must be ${types.join(' or ')}`, 'body');
         }
-        return request.body;
+        return spec.stream ? undefined : request.body as Buffer;
     }
 
     /** The methods a path has, for a 405 answer; empty when no route has the path. */
@@ -249,7 +253,12 @@ export class Api {
                 ...(route.public ? { security: [] } : {}),
                 ...(parameters.length > 0 ? { parameters } : {}),
                 ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${route.body}` } } } } } : {}),
-                ...(route.rawBody ? { requestBody: { required: true, description: route.rawBody.description, content: { [route.rawBody.contentType]: { schema: { type: 'string', format: 'binary' } } } } } : {}),
+                ...(route.rawBody ? {
+                    requestBody: {
+                        required: true, description: route.rawBody.description,
+                        content: Object.fromEntries([route.rawBody.contentType].flat().map((type) => [type, { schema: { type: 'string', format: 'binary' } }])),
+                    },
+                } : {}),
                 responses,
             };
         }

@@ -141,6 +141,18 @@ export const SCHEMAS: Record<string, Schema> = {
         secret: string({ minLength: 16, maxLength: 200 }),
     }, ['url', 'events']),
 
+    Import: object({
+        id: string({ format: 'uuid' }), fileName: string(), format: string({ enum: ['csv', 'xlsx'] }), fileBytes: integer(1, 1_000_000_000_000), fileSha256: sha256,
+        mode: string({ enum: ['check', 'submit'], description: 'check: nothing is written to the ledger; submit: the good rows are issued' }),
+        status: string({ enum: ['READING', 'CHECKING', 'SUBMITTING', 'DONE', 'FAILED', 'INTERRUPTED'] }),
+        organisation: agency, requestedBy: string(), timeZone: string({ pattern: '^[+-][0-9]{2}:[0-9]{2}$' }),
+        rows: integer(0, 1_000_000_000), documents: integer(0, 1_000_000_000), processed: integer(0, 1_000_000_000),
+        results: object(Object.fromEntries(['PENDING', 'INVALID', 'VALID', 'CREATED', 'UNCHANGED', 'CONFLICT'].map((result) => [result, integer(0, 1_000_000_000)])),
+            ['PENDING', 'INVALID', 'VALID', 'CREATED', 'UNCHANGED', 'CONFLICT']),
+        error: string(), createdAt: timestamp, finishedAt: timestamp,
+    }, ['id', 'format', 'fileBytes', 'fileSha256', 'mode', 'status', 'organisation', 'requestedBy', 'timeZone', 'rows', 'documents', 'processed', 'results', 'createdAt']),
+    ImportPage: page('Import'),
+
     AuditReplayRequest: object({
         toBlock: { type: 'integer', minimum: 0, maximum: 1_000_000_000_000 },
         asOf: string({ format: 'date-time', maxLength: 40 }),

@@ -1,6 +1,6 @@
 import { DATASET_NAMES, DATASETS, type DatasetName, scopeOf } from '../exports/datasets';
-import { ExportCursor, writeExport } from '../exports/export';
-import { CONTENT_TYPES, EXPORT_FORMATS, type ExportFormat, type Language, LANGUAGES, tableWriter } from '../exports/tables';
+import { ExportCursor, sendTable } from '../exports/export';
+import { CONTENT_TYPES, EXPORT_FORMATS, type ExportFormat, type Language, LANGUAGES } from '../exports/tables';
 import { Problem } from '../http/problem';
 import type { RouteSpec } from '../openapi/api';
 import type { Services } from '../services';
@@ -27,19 +27,9 @@ export function exportRoutes(services: Services): RouteSpec[] {
             const name = params.dataset as DatasetName;
             const format = (query.format ?? 'csv') as ExportFormat;
             const dataset = DATASETS[name];
-            const cursor = await ExportCursor.open(services.pool, dataset, scopeOf(principal, from, to));
+            const cursor = await ExportCursor.open(services.pool, { sql: dataset.sql, values: dataset.values(scopeOf(principal, from, to)), cells: dataset.cells });
             const day = (instant: string): string => new Date(instant).toISOString().slice(0, 10);
-            response.status(200);
-            response.setHeader('Content-Type', CONTENT_TYPES[format]);
-            response.setHeader('Content-Disposition', `attachment; filename="counterfoil-${name}-${day(from)}-${day(to)}.${format}"`);
-            response.setHeader('Cache-Control', 'no-store');
-            try {
-                await writeExport(cursor, tableWriter(format, response, dataset.sheet, dataset.columns, (query.lang ?? 'en') as Language), () => response.destroyed);
-            } catch {
-                // The headers are out: a download cut short must not look complete. Breaking the
-                // connection leaves the chunked body without its end, which every client reports.
-                response.destroy();
-            }
+            await sendTable(response, cursor, { format, fileName: `counterfoil-${name}-${day(from)}-${day(to)}`, sheet: dataset.sheet, columns: dataset.columns, language: (query.lang ?? 'en') as Language });
             return { handled: true };
         },
     }];

@@ -148,7 +148,8 @@ describe('exports to CSV and Excel', function () {
         const read = async (fetchRows: number): Promise<Cell[][]> => {
             const written: Cell[][] = [];
             const batches: number[] = [];
-            const cursor = await ExportCursor.open(harness.database.pool, DATASETS.handoffs, scopeOf(PERSONAS.auditor, started, isoIn(60_000)), fetchRows);
+            const handoffs = DATASETS.handoffs;
+            const cursor = await ExportCursor.open(harness.database.pool, { sql: handoffs.sql, values: handoffs.values(scopeOf(PERSONAS.auditor, started, isoIn(60_000))), cells: handoffs.cells }, fetchRows);
             const count = await writeExport(cursor, { rows: async (rows) => { batches.push(rows.length); written.push(...rows); }, end: async () => undefined });
             expect(count).to.equal(written.length);
             expect(Math.max(...batches)).to.be.at.most(fetchRows);
