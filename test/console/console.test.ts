@@ -203,6 +203,37 @@ describe('the web console, in Chromium, against the hub with its simulated agenc
         await page.close();
     });
 
+    it('lets the licensing officer check a file of licences, read the per-row results, and issue the good rows (in Chinese)', async () => {
+        const page = await signedInAs(/Licensing officer/);
+        await page.getByRole('link', { name: 'Import' }).click();
+        await page.getByRole('heading', { name: 'Import' }).waitFor();
+        const day = (offset: number): string => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+        const number = `LIC-CONSOLE-${Date.now()}`;
+        const file = [
+            'type,number,holder,validFrom,validTo,direction,useLimit,hsCode,quantity,unit',
+            `LICENCE,${number},91350100M000100Y43,${day(-1)},${day(200)},EXPORT,3,7208510000,100,TNE`,
+            `LICENCE,${number}-B,91350100M000100Y43,${day(-1)},${day(200)},EXPORT,3,72085100,100,TNE`,
+        ].join('\r\n');
+        await page.locator('input[name="file"]').setInputFiles({ name: 'licences.csv', mimeType: 'text/csv', buffer: Buffer.from(file) });
+        await page.getByRole('button', { name: 'Upload' }).click();
+        const row = page.locator('tbody tr', { hasText: 'licences.csv' }).first();
+        await row.getByText('valid 1 · invalid 1').waitFor({ timeout: 60_000 });
+        const results = page.waitForEvent('download');
+        await row.getByRole('button', { name: 'CSV' }).click();
+        const lines = (await readFile(await (await results).path(), 'utf8')).replace(/^\uFEFF/, '').trim().split('\r\n');
+        expect(lines[0]).to.equal('Row,Type,Number,Result,Column,Problem,Ledger transaction');
+        expect(lines[2]).to.match(/^3,LICENCE,.*-B,invalid,hsCode,must be a 10-digit HS code,$/);
+        await page.getByRole('button', { name: '中文' }).click();
+        await page.getByRole('heading', { name: '导入' }).waitFor();
+        const chinese = page.locator('tbody tr', { hasText: 'licences.csv' }).first();
+        await chinese.getByRole('button', { name: '签发无误的行' }).click();
+        // The check's row was DONE already: wait for the submission's results and its own end.
+        await page.locator('tbody tr').filter({ hasText: 'licences.csv' }).filter({ hasText: '已签发 1 · 有误 1' })
+            .filter({ has: page.getByRole('cell', { name: '完成', exact: true }) }).waitFor({ timeout: 60_000 });
+        await keep(page, 'import-zh');
+        await page.close();
+    });
+
     it('lets the auditor replay the ledger with live progress, see it clean, and download the report', async function () {
         this.timeout(900_000);
         const page = await signedInAs(/Auditor/);

@@ -6,6 +6,8 @@ import type { ImportView } from '../../gateway/imports/imports';
 import { csvRows } from '../../adapters/transports/csv';
 import { DAY, isoIn, STEEL, SOYBEANS, unique } from '../conformance/fixtures';
 import { until } from '../support/until';
+import pino from 'pino';
+import { startGateway } from '../../gateway/server';
 import { type Answer, exercised, GatewayHarness } from './harness';
 import { EXPORTER_USCC, OTHER_USCC, type Persona, PERSONAS } from './personas';
 
@@ -256,6 +258,55 @@ describe('imports of documents from CSV and Excel', function () {
         const answer = await upload('commerce', bytes, 'mode=check', XLSX);
         expect(answer.status, answer.text).to.equal(400);
         expect(answer.text).to.match(/unpacks \d+ times its packed size/);
+    });
+
+    it('goes on after a restart with the documents still PENDING, issuing each once, and marks a file left half-read INTERRUPTED', async () => {
+        const rows: (string | number)[][] = [HEADINGS];
+        for (let index = 0; index < 20; index++) {
+            rows.push(['LICENCE', `LIC-RESUME-${index}`, EXPORTER_USCC, from, to, 'EXPORT', 1, 'false', STEEL, 10, 'TNE', '', '']);
+        }
+        const first = await finished('commerce', (await upload('commerce', csvOf(rows), 'mode=submit')).body.id);
+        expect(first.results).to.include({ CREATED: 20 });
+        const pool = harness.database.pool;
+        // What a hub stopped mid-submission leaves: outcomes not yet stored, of documents the ledger
+        // already holds (the second ten) and of documents never sent (five more).
+        await pool.query("UPDATE imports SET status = 'SUBMITTING', finished_at = NULL WHERE id = $1", [first.id]);
+        await pool.query("UPDATE import_documents SET result = 'PENDING', transaction_id = NULL WHERE import_id = $1 AND seq >= 10", [first.id]);
+        await pool.query(
+            `INSERT INTO import_documents (import_id, seq, rows, document_key, type, number, request, content, result, problems)
+             SELECT import_id, seq + 20, jsonb_build_array((rows->>0)::int + 20), 'LICENCE/LIC-RESUME-' || (seq + 20), type, 'LIC-RESUME-' || (seq + 20),
+                    replace(request, number, 'LIC-RESUME-' || (seq + 20)), replace(content, number, 'LIC-RESUME-' || (seq + 20)), 'PENDING', '[]'
+               FROM import_documents WHERE import_id = $1 AND seq < 5`, [first.id]);
+        await pool.query(
+            `INSERT INTO imports (id, organisation, principal, format, file_bytes, file_sha256, headings, time_zone, mode, status)
+             VALUES ('00000000-0000-4000-8000-000000000001', 'CommerceMSP', $1, 'csv', 1, repeat('0', 64), '[]', '+08:00', 'submit', 'READING')`,
+            [JSON.stringify(PERSONAS.commerce)]);
+        await harness.gateway.stop();
+        const restarted = await startGateway({
+            pool, ledger: harness.ledger, logger: pino({ level: 'silent' }), port: 0, host: '127.0.0.1',
+            tokenKeyFile: `${harness.keyDir}/token.pem`, proofKeyFile: `${harness.keyDir}/proof.pem`,
+        });
+        try {
+            const read = async <T>(path: string): Promise<T> => (await (await fetch(`${restarted.url}${path}`, { headers: { Authorization: `Bearer ${tokens.get('commerce') as string}` } })).json()) as T;
+            const resumed = await until(async () => {
+                const current = await read<ImportView>(`/v1/imports/${first.id}`);
+                return current.status === 'DONE' && current;
+            }, 'the import to go on and finish');
+            expect(resumed.results).to.include({ CREATED: 15, UNCHANGED: 10, PENDING: 0 });
+            for (let index = 0; index < 25; index++) {
+                const record = await read<DocumentRecord>(`/v1/documents/LICENCE/LIC-RESUME-${index}`);
+                expect(record.version, `LIC-RESUME-${index} issued once`).to.equal(1);
+            }
+            const issuing = await pool.query<{ transaction_id: string; number: string }>("SELECT transaction_id, number FROM import_documents WHERE import_id = $1 AND seq BETWEEN 10 AND 19", [first.id]);
+            for (const row of issuing.rows) {
+                expect(row.transaction_id, `${row.number}: the transaction that issued it before the restart`).to.equal((await read<DocumentRecord>(`/v1/documents/LICENCE/${row.number}`)).transactionId);
+            }
+            const interrupted = await read<ImportView>('/v1/imports/00000000-0000-4000-8000-000000000001');
+            expect(interrupted).to.include({ status: 'INTERRUPTED' });
+            expect(interrupted.error).to.match(/upload it again/);
+        } finally {
+            await restarted.stop();
+        }
     });
 
     it('has exercised the import routes, each answer checked against the OpenAPI document', () => {

@@ -54,6 +54,15 @@ const WORDS: Readonly<Record<string, readonly [string, string]>> = {
     format: ['Format', '格式'], download: ['Download', '下载'], downloaded: ['Downloaded', '已下载'],
     exportNote: ['Enterprises export their own data, agencies what they may list, auditors everything. Text a spreadsheet would run as a formula starts with an apostrophe.',
         '企业可导出本企业数据，部门可导出其有权查看的数据，审计人员可导出全部数据。可能被电子表格当作公式执行的文本以撇号开头。'],
+    import: ['Import', '导入'], importFile: ['File (CSV or Excel .xlsx)', '文件（CSV 或 Excel .xlsx）'], mode: ['Mode', '方式'],
+    modeCheck: ['Check only (nothing is written)', '仅检查（不写入账本）'], modeSubmit: ['Check and issue the good rows', '检查并签发无误的行'],
+    charset: ['CSV character set', 'CSV 字符集'], upload: ['Upload', '上传'], template: ['Template', '模板'], file: ['File', '文件'], started: ['Started', '开始时间'],
+    rows: ['rows', '行'], ofDocuments: ['documents', '份单证'], results: ['Results', '结果'], resultsFile: ['Per-row results', '逐行结果'], submitGood: ['Issue the good rows', '签发无误的行'],
+    importNote: ['One row per goods line; a document\'s further rows may leave its own columns blank. Each document is issued once: a file imported again changes nothing.',
+        '每个商品行一行；同一单证的后续行可不填单证栏目。每份单证只签发一次：重复导入同一文件不会改变任何内容。'],
+    PENDING: ['pending', '待处理'], INVALID: ['invalid', '有误'], VALID: ['valid', '可导入'], CREATED: ['issued', '已签发'], UNCHANGED: ['unchanged', '未变'], CONFLICT: ['conflict', '冲突'],
+    READING: ['reading', '读取中'], CHECKING: ['checking', '检查中'], SUBMITTING: ['issuing', '签发中'], DONE: ['done', '完成'], FAILED: ['failed', '失败'], INTERRUPTED: ['interrupted', '已中断'],
+    check: ['check', '检查'], submit: ['issue', '签发'],
     signedInAs: ['Signed in as', '当前身份'], notAllowed: ['Your role cannot see this page.', '当前身份无权查看此页面。'],
 };
 
@@ -100,6 +109,16 @@ export class Api {
 
     async post<T>(path: string, body: unknown): Promise<T> {
         return this.send<T>('POST', path, body);
+    }
+
+    /** Sends a file as the request body, with its media type. */
+    async upload<T>(path: string, file: Blob, contentType: string): Promise<T> {
+        const response = await fetch(path, { method: 'POST', headers: { Authorization: `Bearer ${this.session.token}`, 'Content-Type': contentType }, body: file });
+        const answer = await response.json().catch(() => ({})) as unknown;
+        if (!response.ok) {
+            throw new ApiError(response.status, answer as ApiError['problem']);
+        }
+        return answer as T;
     }
 
     /** Downloads a file the API answers (a PDF) under `name`. */

@@ -1,5 +1,5 @@
 import { Api, errorBox, h, type Language, type Session, sessionOf, Words } from './core.js';
-import { auditPage, casesPage, exportPage, overviewPage, type Page, tracePage, unconfirmedPage, verifyPage } from './pages.js';
+import { auditPage, casesPage, exportPage, importPage, overviewPage, type Page, tracePage, unconfirmedPage, verifyPage } from './pages.js';
 
 /** Pages, and who may open each (by role; customs for permit verification). */
 const PAGES: readonly { readonly name: string; readonly page: Page; readonly allowed: (session: Session) => boolean; readonly live: boolean }[] = [
@@ -9,6 +9,7 @@ const PAGES: readonly { readonly name: string; readonly page: Page; readonly all
     { name: 'trace', page: tracePage, allowed: () => true, live: false },
     { name: 'verify', page: verifyPage, allowed: (session) => session.org === 'CustomsMSP' && (session.role === 'operator' || session.role === 'admin'), live: false },
     { name: 'audit', page: auditPage, allowed: (session) => session.role === 'auditor', live: false },
+    { name: 'import', page: importPage, allowed: (session) => !session.uscc, live: false },
     { name: 'export', page: exportPage, allowed: () => true, live: false },
 ];
 

@@ -373,3 +373,97 @@ export const exportPage: Page = async ({ api, words }) => {
     h('button', { type: 'submit' }, words.t('download')));
     return h('section', {}, h('h1', {}, words.t('export')), h('p', { class: 'note' }, words.t('exportNote')), form, result);
 };
+
+interface ImportView {
+    id: string; fileName?: string; format: string; mode: 'check' | 'submit'; status: string; rows: number; documents: number; processed: number;
+    results: Record<string, number>; error?: string; createdAt: string;
+}
+
+const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+const RUNNING = ['READING', 'CHECKING', 'SUBMITTING'];
+
+/**
+ * Imports of documents: upload a CSV or workbook to check or to issue, follow each import's
+ * progress, download its per-row results, and issue the good rows of a finished check.
+ */
+export const importPage: Page = async ({ api, session, words, go, signal }) => {
+    const result = h('div', { class: 'result', 'aria-live': 'polite' });
+    const list = h('div', { class: 'imports' });
+    const writer = session.role === 'operator' || session.role === 'admin';
+    const language = words.language;
+    const templateLink = (format: string): HTMLElement => h('button', {
+        type: 'button', onclick: () => void api.download(`/v1/imports/template?format=${format}&lang=${language}`, `counterfoil-import-template-${language}.${format}`).catch((error: unknown) => result.replaceChildren(errorBox(error))),
+    }, `${words.t('template')} (${format === 'csv' ? 'CSV' : 'Excel'})`);
+    const form = h('form', {
+        onsubmit: async (event: Event) => {
+            event.preventDefault();
+            const data = new FormData(event.target as HTMLFormElement);
+            const file = data.get('file') as File | null;
+            if (!file || file.size === 0) {
+                return;
+            }
+            const excel = /\.xlsx$/i.test(file.name);
+            const type = excel ? XLSX_TYPE : `text/csv; charset=${String(data.get('charset'))}`;
+            result.replaceChildren();
+            try {
+                await api.upload(`/v1/imports?mode=${String(data.get('mode'))}&name=${encodeURIComponent(file.name)}`, file, type);
+                go('#/import');
+            } catch (error) {
+                result.append(errorBox(error));
+            }
+        },
+    },
+    h('label', {}, words.t('importFile'), h('input', { name: 'file', type: 'file', accept: '.csv,.xlsx,text/csv', required: true })),
+    h('label', {}, words.t('mode'), h('select', { name: 'mode' }, h('option', { value: 'check' }, words.t('modeCheck')), h('option', { value: 'submit' }, words.t('modeSubmit')))),
+    h('label', {}, words.t('charset'), h('select', { name: 'charset' }, h('option', { value: 'utf-8' }, 'UTF-8'), h('option', { value: 'gb18030' }, 'GB 18030 (GBK)'))),
+    h('button', { type: 'submit' }, words.t('upload')), ' ', templateLink('csv'), ' ', templateLink('xlsx'));
+
+    let following = false;
+    // While an import runs, its progress is shown afresh every second, until the page is left.
+    const follow = async (): Promise<void> => {
+        if (following) {
+            return;
+        }
+        following = true;
+        while (!signal.aborted && await show().catch(() => false)) {
+            await new Promise((resolve) => setTimeout(resolve, 1000));
+        }
+        following = false;
+    };
+    const show = async (): Promise<boolean> => {
+        const page = await api.get<{ items: ImportView[] }>('/v1/imports?limit=20');
+        const counts = (item: ImportView): string => ['CREATED', 'UNCHANGED', 'VALID', 'INVALID', 'CONFLICT']
+            .filter((name) => (item.results[name] ?? 0) > 0).map((name) => `${words.t(name)} ${item.results[name] ?? 0}`).join(' · ');
+        const download = (item: ImportView, format: string): HTMLElement => h('button', {
+            type: 'button', onclick: () => void api.download(`/v1/imports/${item.id}/results?format=${format}&lang=${language}`, `counterfoil-import-${item.id}-results.${format}`).catch((error: unknown) => result.replaceChildren(errorBox(error))),
+        }, format === 'csv' ? 'CSV' : 'Excel');
+        list.replaceChildren(table(
+            [words.t('started'), words.t('file'), words.t('mode'), words.t('status'), words.t('progress'), words.t('results'), words.t('resultsFile')],
+            page.items.map((item) => [
+                new Date(item.createdAt).toLocaleString(language === 'zh' ? 'zh-CN' : 'en-GB'),
+                item.fileName ?? item.format, words.t(item.mode), words.t(item.status),
+                item.status === 'FAILED' || item.status === 'INTERRUPTED'
+                    ? h('span', { class: 'error' }, item.error ?? '')
+                    : h('span', {}, h('progress', { max: Math.max(item.documents, 1), value: item.processed }), ` ${item.processed} / ${item.documents} ${words.t('ofDocuments')} · ${item.rows} ${words.t('rows')}`),
+                counts(item),
+                h('span', {}, download(item, 'csv'), ' ', download(item, 'xlsx'),
+                    writer && item.mode === 'check' && item.status === 'DONE' && (item.results.VALID ?? 0) > 0
+                        ? h('button', {
+                            type: 'button', 'data-import': item.id,
+                            onclick: async () => {
+                                try {
+                                    await api.post(`/v1/imports/${item.id}/submission`, undefined);
+                                    await follow();
+                                } catch (error) {
+                                    result.replaceChildren(errorBox(error));
+                                }
+                            },
+                        }, words.t('submitGood'))
+                        : null),
+            ]), words.t('nothing')));
+        return page.items.some((item) => RUNNING.includes(item.status));
+    };
+    await show();
+    void follow();
+    return h('section', {}, h('h1', {}, words.t('import')), h('p', { class: 'note' }, words.t('importNote')), writer ? form : null, result, list);
+};
