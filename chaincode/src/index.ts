@@ -6,17 +6,18 @@ import { HandoffContract } from './handoffs/contract';
 import { CONFIRMATION, HANDOFF } from './handoffs/records';
 import { PolicyContract } from './policies/contract';
 import { DEADLINE_POLICY } from './policies/deadlines';
+import { THREAD_HEAD, THREAD_MESSAGE, ThreadContract } from './threads/contract';
 import { VERIFICATION, VerificationContract } from './verifications/contract';
 
 /** What `fabric-chaincode-node` loads: the contracts and the serializer they answer with. */
-export const contracts = [DocumentContract, VerificationContract, HandoffContract, CaseContract, PolicyContract];
+export const contracts = [DocumentContract, VerificationContract, HandoffContract, CaseContract, PolicyContract, ThreadContract];
 
 export const serializers = {
     transaction: 'canonicalJson',
     serializers: { canonicalJson: CanonicalJsonSerializer },
 };
 
-export { CaseContract, DocumentContract, HandoffContract, PolicyContract, VerificationContract };
+export { CaseContract, DocumentContract, HandoffContract, PolicyContract, ThreadContract, VerificationContract };
 export { canonicalBytes, canonicalJson, CanonicalJsonSerializer } from './common/canonical';
 export { checkTimestamp, EARLIEST_TIME, escapeUnstorable, Fields, type IntegerRule, LATEST_TIME, storableCopy, type StringRule, unstorableIn, unstorableText } from './common/fields';
 export { ChaincodeError, ERROR_CODES, type ErrorCode, parseChaincodeError, type ParsedChaincodeError } from './common/errors';
@@ -31,6 +32,8 @@ export { judge, allowance, REASON_CODES, type ReasonCode, type Reason, type Decl
 export type { Handoff, HandoffStatus } from './handoffs/records';
 export type { CaseRecord, CaseMessage, CaseReason, CaseStatus, CaseSubject } from './cases/contract';
 export type { DeadlinePolicy, Deadlines } from './policies/deadlines';
+export { type ThreadMessage, threadParties } from './threads/contract';
+export { ATTACHMENT_TYPES, type AttachmentDigest, type AttachmentType, MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS } from './threads/attachments';
 export { DEFAULT_DEADLINES } from './policies/deadlines';
 
 /**
@@ -40,7 +43,7 @@ export { DEFAULT_DEADLINES } from './policies/deadlines';
  */
 export const OBJECT_TYPES = {
     document: DOCUMENT, documentHead: DOCUMENT_HEAD, verification: VERIFICATION, handoff: HANDOFF, confirmation: CONFIRMATION,
-    case: CASE, caseMessage: CASE_MESSAGE, deadlinePolicy: DEADLINE_POLICY,
+    case: CASE, caseMessage: CASE_MESSAGE, deadlinePolicy: DEADLINE_POLICY, threadHead: THREAD_HEAD, threadMessage: THREAD_MESSAGE,
 } as const;
 export { combine as combineHandoff, type Confirmation, type Dispatch } from './handoffs/records';
 export { versionKeyPart } from './documents/records';

@@ -1,6 +1,6 @@
 import {
     balanceOf, canonicalJson, type CaseMessage, type CaseRecord, combineHandoff, type Confirmation, type Dispatch, type DocumentRecord, type Handoff,
-    OBJECT_TYPES, type VerificationRecord, versionKeyPart,
+    OBJECT_TYPES, type ThreadMessage, type VerificationRecord, versionKeyPart,
 } from '@counterfoil/chaincode';
 import type { Pool } from 'pg';
 import type { KeyChange, ReplayResult } from '../../network/audit';
@@ -175,7 +175,7 @@ export interface IndexDivergence {
 }
 
 /**
- * Compares the gateway's query tables (documents, verifications, handoffs, cases, case messages)
+ * Compares the gateway's query tables (documents, verifications, handoffs, cases, case and document messages)
  * with the records in the replayed state, row by row: each row's record must equal the ledger's,
  * and every record must have its row. (EXPIRED is never stored: it is read as the stored status.)
  */
@@ -226,6 +226,9 @@ export async function indexDivergences(pool: Pool, state: ReplayedState, pageSiz
     // A message's state key numbers it with six digits.
     await compare('case_messages', ['case_id', 'sequence'], ([caseId = '', sequence = '']) => state.value<CaseMessage>(OBJECT_TYPES.caseMessage, [caseId, sequence]),
         state.keys(OBJECT_TYPES.caseMessage), undefined, (row) => [String(row.case_id), String(row.sequence).padStart(6, '0')]);
+    await compare('document_messages', ['type', 'number', 'sequence'],
+        ([type = '', number = '', sequence = '']) => state.value<ThreadMessage>(OBJECT_TYPES.threadMessage, [type, number, sequence]),
+        state.keys(OBJECT_TYPES.threadMessage), undefined, (row) => [String(row.type), String(row.number), String(row.sequence).padStart(6, '0')]);
     return divergences;
 }
 

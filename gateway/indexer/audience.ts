@@ -20,6 +20,9 @@ export function audienceOf(name: string, payload: unknown): string[] {
         const handoff = payload as Handoff;
         return [handoff.sender, handoff.recipient, handoff.subject];
     }
+    if (name === 'ThreadMessageAdded') {
+        return [...(payload as { parties: string[] }).parties];
+    }
     if (name === 'CaseMessageAdded') {
         return []; // filled in from the case's parties by the indexer
     }

@@ -1,4 +1,4 @@
-import { AGENCIES, type CaseMessage, type CaseRecord, type DocumentRecord, type Handoff, type VerificationRecord } from '@counterfoil/chaincode';
+import { AGENCIES, type CaseMessage, type CaseRecord, type DocumentRecord, type Handoff, type ThreadMessage, type VerificationRecord } from '@counterfoil/chaincode';
 import type { Pool } from 'pg';
 import type { Statement } from '../../network/postgres/statement';
 import type { LedgerEvent } from '../../network/ledger';
@@ -38,6 +38,7 @@ export class ProjectionBatch {
     private readonly steps = new Rows();
     private readonly cases = new Rows();
     private readonly caseMessages = new Rows();
+    private readonly documentMessages = new Rows();
     private readonly events: { event: LedgerEvent; payload: unknown; audience: string[] }[] = [];
 
     get size(): number {
@@ -66,6 +67,11 @@ export class ProjectionBatch {
                 record.sentAt, record.receiptDeadline ?? null, record.acknowledgementDeadline ?? null, JSON.stringify(record), event.transactionId, block, event.timestamp,
             ]);
             this.steps.set([event.transactionId], [record.sender, record.messageId, event.transactionId, block, event.name, record.status, event.timestamp]);
+        } else if (event.name === 'ThreadMessageAdded') {
+            const message = payload as ThreadMessage;
+            this.documentMessages.set([message.type, message.number, message.sequence], [
+                message.type, message.number, message.sequence, JSON.stringify(message.parties), JSON.stringify(message), event.transactionId, block,
+            ]);
         } else if (event.name === 'CaseMessageAdded') {
             const { caseRecord, ...message } = payload as CaseMessage & { caseRecord?: CaseRecord };
             this.caseMessages.set([message.caseId, message.sequence], [message.caseId, message.sequence, JSON.stringify(message), event.transactionId, block]);
@@ -163,6 +169,14 @@ export class ProjectionBatch {
                 `INSERT INTO case_messages (case_id, sequence, record, transaction_id, block_number)
                  SELECT * FROM ${statement.unnest(this.caseMessages.columns(5), ['text', 'integer', 'jsonb', 'text', 'bigint'])}
                  ON CONFLICT (case_id, sequence) DO NOTHING`);
+        }
+        if (this.documentMessages.size > 0) {
+            statement.part(
+                `INSERT INTO document_messages (type, number, sequence, parties, record, transaction_id, block_number)
+                 SELECT type, number, sequence, ARRAY(SELECT jsonb_array_elements_text(parties)), record, transaction_id, block_number
+                   FROM ${statement.unnest(this.documentMessages.columns(7), ['text', 'text', 'integer', 'jsonb', 'jsonb', 'text', 'bigint'])}
+                     AS m (type, number, sequence, parties, record, transaction_id, block_number)
+                 ON CONFLICT (type, number, sequence) DO NOTHING`);
         }
         this.writeEvents(statement);
     }

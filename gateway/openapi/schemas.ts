@@ -1,5 +1,5 @@
 /** JSON Schemas (2020-12, as OpenAPI 3.1 uses them) of the API's requests and records. */
-import { AGENCIES, DOCUMENT_TYPES, ENTERPRISES_MSP, EVENT_NAMES, PERMIT_TYPES, REASON_CODES } from '@counterfoil/chaincode';
+import { AGENCIES, ATTACHMENT_TYPES, DOCUMENT_TYPES, ENTERPRISES_MSP, EVENT_NAMES, MAX_ATTACHMENT_BYTES, PERMIT_TYPES, REASON_CODES } from '@counterfoil/chaincode';
 
 type Schema = Record<string, unknown>;
 const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
@@ -29,6 +29,7 @@ const terms = {
     permit: object({ direction: string({ enum: ['IMPORT', 'EXPORT'] }), goods: { ...array(goodsLine, 50), minItems: 1 }, useLimit: integer(1, 12), bulk: { type: 'boolean' } }, ['direction', 'goods', 'useLimit']),
     content: string({ contentEncoding: 'base64', pattern: '^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$', minLength: 4, maxLength: 1_398_104, description: 'the confidential document, base64; stored in a private data collection, never in a block' }),
 };
+const attachmentDigest = object({ sha256, size: integer(1, MAX_ATTACHMENT_BYTES), mediaType: string({ enum: [...ATTACHMENT_TYPES] }) }, ['sha256', 'size', 'mediaType']);
 const page = (items: string): Schema => object({ items: array(ref(items)), nextCursor: nullable(string()) }, ['items', 'nextCursor']);
 
 export const SCHEMAS: Record<string, Schema> = {
@@ -100,7 +101,7 @@ export const SCHEMAS: Record<string, Schema> = {
         ] },
         reason: string({ enum: ['NOT_RECEIVED', 'CONTENT_MISMATCH', 'SIGNATURE_MISMATCH', 'DATA_ERROR', 'OTHER'] }), statementHash: sha256,
     }, ['caseId', 'subject', 'reason']),
-    CaseMessageRequest: object({ sequence: integer(1, 100_000), messageHash: sha256 }, ['sequence', 'messageHash']),
+    CaseMessageRequest: object({ sequence: integer(1, 100_000), messageHash: sha256, attachments: { ...array(attachmentDigest, 10), minItems: 1 } }, ['sequence', 'messageHash']),
     Resolution: object({ resolutionCode: code, noteHash: sha256 }, ['resolutionCode']),
     Withdrawal: object({ noteHash: sha256 }, []),
     Case: object({
@@ -109,7 +110,23 @@ export const SCHEMAS: Record<string, Schema> = {
         outcome: object({ code: string(), by: string(), at: timestamp, transactionId: string(), noteHash: sha256 }, ['code', 'by', 'at', 'transactionId']),
         updatedAt: timestamp, transactionId: string(),
     }, ['caseId', 'subject', 'reason', 'parties', 'openedBy', 'openedAt', 'status', 'messageCount', 'updatedAt', 'transactionId']),
-    CaseMessage: object({ caseId: identifier, sequence: { type: 'integer' }, author: string(), messageHash: sha256, at: timestamp, transactionId: string() }, ['caseId', 'sequence', 'author', 'messageHash', 'at', 'transactionId']),
+    CaseMessage: object({ caseId: identifier, sequence: { type: 'integer' }, author: string(), messageHash: sha256, attachments: array(attachmentDigest), at: timestamp, transactionId: string() }, ['caseId', 'sequence', 'author', 'messageHash', 'at', 'transactionId']),
+    AttachmentDigest: attachmentDigest,
+    ThreadPost: object({
+        text: string({ minLength: 1, maxLength: 10_000 }),
+        attachments: array(object({ sha256, name: string({ minLength: 1, maxLength: 255 }) }, ['sha256', 'name']), 10),
+    }, ['text']),
+    ThreadRead: object({ through: integer(0, 100_000) }, ['through']),
+    ThreadMessage: object({
+        sequence: integer(1, 100_000), author: string(), at: timestamp, transactionId: string(), messageHash: sha256, text: string(),
+        attachments: array(object({ ...attachmentDigest.properties as Record<string, Schema>, name: string() }, ['sha256', 'size', 'mediaType', 'name'])),
+        verified: { type: 'boolean', description: 'the text and attachments held are the ones whose digests the ledger holds' }, unread: { type: 'boolean' },
+    }, ['sequence', 'author', 'at', 'transactionId', 'messageHash', 'attachments', 'verified', 'unread']),
+    Thread: object({
+        thread: string(), parties: array(string()), messageCount: integer(0, 100_000), complete: { type: 'boolean', description: 'every message the ledger has is here, verified' },
+        readThrough: integer(0, 100_000), messages: array(ref('ThreadMessage')),
+    }, ['thread', 'parties', 'messageCount', 'complete', 'readThrough', 'messages']),
+    UnreadThread: object({ thread: string(), messageCount: integer(1, 100_000), readThrough: integer(0, 100_000) }, ['thread', 'messageCount', 'readThrough']),
     CasePage: page('Case'),
 
     DeadlinePolicy: object({

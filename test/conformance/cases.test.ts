@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { CaseMessage, CaseRecord, DocumentRecord, Handoff, Page } from '@counterfoil/chaincode';
+import type { CaseMessage, CaseRecord, DocumentRecord, Handoff, Page, ThreadMessage } from '@counterfoil/chaincode';
 import { expectRefusal, sha256 } from './client';
 import { contentOf, DAY, isoIn, permitRequest, unique } from './fixtures';
 import { onEveryBackend } from './world';
@@ -59,6 +59,33 @@ onEveryBackend('cases', (world) => {
         const thread = await world.exporter.evaluate<Page<CaseMessage>>('cases', 'Messages', { caseId: opened.caseId });
         expect(thread.records.map((entry) => entry.author)).to.deep.equal(['ForexMSP', 'CustomsMSP']);
         await expectRefusal(world.tax.evaluate('cases', 'Messages', { caseId: opened.caseId }), 'FORBIDDEN', 'caller');
+    });
+
+    it('puts a message\'s attachments on the ledger as digests, and takes the same message again as a retry', async () => {
+        const opened = await open(await send());
+        const attachments = [{ sha256: sha256('%PDF-1.7 scan'), size: 13, mediaType: 'application/pdf' }];
+        const request = { caseId: opened.caseId, sequence: 1, messageHash: sha256('见附件'), attachments };
+        const message = await world.exporter.submit<CaseMessage>('cases', 'AddMessage', request);
+        expect(message.attachments).to.deep.equal(attachments);
+        expect(await world.exporter.submit<CaseMessage>('cases', 'AddMessage', request)).to.deep.equal(message);
+        await world.unchanged(() => expectRefusal(world.exporter.submit('cases', 'AddMessage', { ...request, attachments: [] }), 'INVALID_ARGUMENT', 'attachments'));
+        await world.unchanged(() => expectRefusal(world.exporter.submit('cases', 'AddMessage', { ...request, sequence: 2, attachments: [{ ...attachments[0], mediaType: 'text/html' }] }), 'INVALID_ARGUMENT', 'attachments[0].mediaType'));
+        await world.unchanged(() => expectRefusal(world.exporter.submit('cases', 'AddMessage', { ...request, attachments: [{ ...attachments[0], size: 14 }] }), 'CONFLICT', 'sequence'));
+    });
+
+    it('gives a document a thread between its holder and the agencies of its collection, in sequence', async () => {
+        const thread = { type: 'EXPORT_DECLARATION', number: declaration.number };
+        const head = await world.tax.evaluate<{ parties: string[]; messageCount: number }>('threads', 'Head', thread);
+        expect(head.parties).to.deep.equal(['CustomsMSP', 'ForexMSP', 'TaxMSP', world.exporterUscc].sort());
+        const first = await world.exporter.submit<ThreadMessage>('threads', 'Post', { ...thread, sequence: head.messageCount + 1, messageHash: sha256('退税资料') });
+        expect(first).to.include({ author: world.exporterUscc, sequence: head.messageCount + 1 });
+        await world.unchanged(() => expectRefusal(world.commerce.submit('threads', 'Post', { ...thread, sequence: first.sequence + 1, messageHash: sha256('x') }), 'FORBIDDEN', 'caller'));
+        await world.unchanged(() => expectRefusal(world.otherEnterprise.evaluate('threads', 'Messages', thread), 'FORBIDDEN', 'caller'));
+        await world.unchanged(() => expectRefusal(world.tax.submit('threads', 'Post', { ...thread, sequence: first.sequence + 2, messageHash: sha256('y') }), 'CONFLICT', 'sequence'));
+        await world.tax.submit('threads', 'Post', { ...thread, sequence: first.sequence + 1, messageHash: sha256('已收到') });
+        const messages = await world.auditor.evaluate<Page<ThreadMessage>>('threads', 'Messages', thread);
+        expect(messages.records.slice(-2).map((entry) => entry.author)).to.deep.equal([world.exporterUscc, 'TaxMSP']);
+        expect((await world.forex.evaluate<{ messageCount: number }>('threads', 'Head', thread)).messageCount).to.equal(first.sequence + 1);
     });
 
     it('is resolved by an agency party with a resolution code, not by the enterprise, and then takes no more messages', async () => {

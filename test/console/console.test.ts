@@ -234,6 +234,38 @@ describe('the web console, in Chromium, against the hub with its simulated agenc
         await page.close();
     });
 
+    it('lets the exporter write about a declaration with a scan attached, and the tax desk read it, new, in Chinese', async () => {
+        const exporter = await signedInAs(/Exporter/);
+        const token = await exporter.evaluate('sessionStorage.getItem("counterfoil.token")') as string;
+        const declarations = await (await fetch(`${url}/v1/documents?type=EXPORT_DECLARATION&limit=1`, { headers: { Authorization: `Bearer ${token}` } })).json() as { items: { number: string }[] };
+        const number = declarations.items[0]?.number as string;
+        expect(number, 'the simulated flow declared an export for the exporter').to.match(/^[0-9]{18}$/);
+        await exporter.goto(`${url}/console/#/trace?declaration=${number}`);
+        await exporter.getByRole('heading', { name: 'Messages about this declaration' }).waitFor();
+        const text = `退税资料已补充，发票扫描件见附件。${Date.now()}`;
+        await exporter.locator('form.compose textarea[name="text"]').fill(text);
+        await exporter.locator('form.compose input[name="files"]').setInputFiles({ name: '发票.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.7\n% invoice scan\n%%EOF\n') });
+        await exporter.getByRole('button', { name: 'Send' }).click();
+        await exporter.locator('ol.thread li', { hasText: text }).waitFor();
+        expect(await exporter.locator('p.ok').first().innerText()).to.match(/^Every message on the ledger is here, unaltered/);
+        await exporter.close();
+
+        const tax = await signedInAs(/Tax refund desk/);
+        await tax.getByRole('button', { name: '中文' }).click();
+        await tax.goto(`${url}/console/#/trace?declaration=${number}`);
+        await tax.getByRole('heading', { name: '关于此报关单的消息' }).waitFor();
+        const message = tax.locator('ol.thread li', { hasText: text });
+        await message.waitFor();
+        expect(await message.getAttribute('class'), 'new to the tax desk').to.equal('unread');
+        expect(await message.innerText()).to.include('新');
+        const download = tax.waitForEvent('download');
+        await message.getByRole('button', { name: '发票.pdf' }).click();
+        expect((await download).suggestedFilename()).to.equal('发票.pdf');
+        expect((await readFile(await (await download).path())).toString('latin1')).to.match(/^%PDF-1\.7/);
+        await keep(tax, 'thread-zh');
+        await tax.close();
+    });
+
     it('lets the auditor replay the ledger with live progress, see it clean, and download the report', async function () {
         this.timeout(900_000);
         const page = await signedInAs(/Auditor/);

@@ -64,6 +64,9 @@ describe('every event the chaincode emits', function () {
         await as('forex', 'POST', '/v1/cases', { caseId: 'EVERY-CASE-1', subject, reason: 'DATA_ERROR' });
         await as('forex', 'POST', '/v1/cases/EVERY-CASE-1/messages', { sequence: 1, messageHash: sha256('the invoice is missing') });
         await as('exporter', 'POST', '/v1/cases/EVERY-CASE-1/messages', { sequence: 2, messageHash: sha256('sent again by post') });
+        await as('exporter', 'POST', '/v1/cases/EVERY-CASE-1/thread', { text: 'the invoice, once more' });
+        await as('exporter', 'POST', `/v1/documents/EXPORT_DECLARATION/${declared}/thread`, { text: '退税资料已补充' });
+        await as('tax', 'POST', `/v1/documents/EXPORT_DECLARATION/${declared}/thread`, { text: 'received' });
         // The first case stays open on its messages: no later event restates it.
         await as('customs', 'POST', '/v1/cases', { caseId: 'EVERY-CASE-2', subject, reason: 'OTHER' });
         await as('customs', 'POST', '/v1/cases/EVERY-CASE-2/resolution', { resolutionCode: 'CORRECTED_AND_RESENT' });
@@ -75,7 +78,7 @@ describe('every event the chaincode emits', function () {
         const logged = await harness.database.pool.query<{ name: string }>('SELECT DISTINCT name FROM ledger_events');
         expect(logged.rows.map((row) => row.name).sort(), 'every event name was caused and logged').to.deep.equal([...EVENT_NAMES].sort());
         const cases = await harness.request<{ items: { caseId: string; messageCount: number }[] }>('GET', '/v1/cases', { token: tokens.get('auditor') });
-        expect(cases.body.items.find((item) => item.caseId === 'EVERY-CASE-1')?.messageCount).to.equal(2);
+        expect(cases.body.items.find((item) => item.caseId === 'EVERY-CASE-1')?.messageCount).to.equal(3);
         const report = await auditLedger(harness.ledger.history, harness.database.pool);
         expect(report.queryTables, JSON.stringify(report.queryTables.divergences.slice(0, 3))).to.deep.equal({ compared: true, divergences: [] });
         expect(report.verdict).to.equal('CLEAN');

@@ -13,6 +13,7 @@ import {
 } from '../common/vocabulary';
 import { getDocument } from '../documents/records';
 import { getHandoff } from '../handoffs/records';
+import { type AttachmentDigest, placeMessage, readAttachments } from '../threads/attachments';
 
 export const CASE_REASONS = ['NOT_RECEIVED', 'CONTENT_MISMATCH', 'SIGNATURE_MISMATCH', 'DATA_ERROR', 'OTHER'] as const;
 export type CaseReason = (typeof CASE_REASONS)[number];
@@ -44,7 +45,9 @@ export interface CaseMessage {
     readonly caseId: string;
     readonly sequence: number;
     readonly author: string;
+    /** SHA-256 of the message as its parties keep it (text and attachments' names and digests). */
     readonly messageHash: string;
+    readonly attachments?: AttachmentDigest[];
     readonly at: string;
     readonly transactionId: string;
 }
@@ -151,7 +154,7 @@ export class CaseContract extends CounterfoilContract {
         return record;
     }
 
-    /** Adds a message to the thread: only its hash and author go on the ledger. */
+    /** Adds a message to the thread: its hash, its attachments' digests and its author go on the ledger; the text and files stay with the parties. */
     @Transaction()
     async AddMessage(ctx: Context, request: string): Promise<CaseMessage> {
         const caller = callerOf(ctx);
@@ -160,6 +163,7 @@ export class CaseContract extends CounterfoilContract {
         const caseId = fields.string('caseId', CASE_ID);
         const messageHash = fields.hash('messageHash');
         const sequence = fields.integer('sequence', { min: 1, max: 100_000 });
+        const attachments = readAttachments(fields);
         fields.done();
         const record = await getCase(ctx, caseId);
         const author = partyOf(caller);
@@ -167,21 +171,15 @@ export class CaseContract extends CounterfoilContract {
             throw forbidden('caller', `${author} is not a party to case ${caseId}`);
         }
         const key = ctx.stub.createCompositeKey(CASE_MESSAGE, [caseId, String(sequence).padStart(6, '0')]);
-        if (sequence <= record.messageCount) {
-            const existing = await readRecord<CaseMessage>(ctx, key);
-            if (existing && existing.author === author && existing.messageHash === messageHash) {
-                return existing;
-            }
-            throw conflict('sequence', `message ${sequence} of case ${caseId} already exists; the next is ${record.messageCount + 1}`);
-        }
-        if (sequence !== record.messageCount + 1) {
-            throw conflict('sequence', `the next message of case ${caseId} is ${record.messageCount + 1}`);
+        const retried = await placeMessage<CaseMessage>(ctx, key, sequence, record.messageCount, { author, messageHash, attachments }, `case ${caseId}`);
+        if (retried) {
+            return retried;
         }
         if (record.status !== 'OPEN') {
             throw failedPrecondition('caseId', `case ${caseId} is ${record.status}`);
         }
         const now = transactionTime(ctx);
-        const message: CaseMessage = { caseId, sequence, author, messageHash, at: now, transactionId: ctx.stub.getTxID() };
+        const message: CaseMessage = { caseId, sequence, author, messageHash, ...(attachments ? { attachments } : {}), at: now, transactionId: ctx.stub.getTxID() };
         await writeRecord(ctx, key, message);
         const updated: CaseRecord = { ...record, messageCount: sequence, updatedAt: now, transactionId: ctx.stub.getTxID() };
         await writeRecord(ctx, caseKey(ctx, caseId), updated);

@@ -27,6 +27,7 @@ export const EVENT_NAMES = [
     'CaseMessageAdded',
     'CaseResolved',
     'CaseWithdrawn',
+    'ThreadMessageAdded',
     'DeadlinePolicySet',
 ] as const;
 export type EventName = (typeof EVENT_NAMES)[number];

@@ -63,6 +63,11 @@ const WORDS: Readonly<Record<string, readonly [string, string]>> = {
     PENDING: ['pending', '待处理'], INVALID: ['invalid', '有误'], VALID: ['valid', '可导入'], CREATED: ['issued', '已签发'], UNCHANGED: ['unchanged', '未变'], CONFLICT: ['conflict', '冲突'],
     READING: ['reading', '读取中'], CHECKING: ['checking', '检查中'], SUBMITTING: ['issuing', '签发中'], DONE: ['done', '完成'], FAILED: ['failed', '失败'], INTERRUPTED: ['interrupted', '已中断'],
     check: ['check', '检查'], submit: ['issue', '签发'],
+    unread: ['Unread', '未读'], new: ['new', '新'], notVerified: ['does not match the ledger\'s digest', '与账本摘要不符'],
+    threadComplete: ['Every message on the ledger is here, unaltered', '账本上的每条消息均在此且未被改动'],
+    threadIncomplete: ['Messages the ledger has are missing or altered here', '账本上的消息在此缺失或被改动'],
+    writeMessage: ['Message', '消息'], attach: ['Attach files (PDF or images)', '附件（PDF 或图片）'], send: ['Send', '发送'],
+    declarationThread: ['Messages about this declaration', '关于此报关单的消息'],
     signedInAs: ['Signed in as', '当前身份'], notAllowed: ['Your role cannot see this page.', '当前身份无权查看此页面。'],
 };
 

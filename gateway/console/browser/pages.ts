@@ -159,20 +159,21 @@ export const unconfirmedPage: Page = async ({ api, session, words, go }) => {
 
 interface CaseRecord { caseId: string; status: string; reason: string; parties: string[]; openedBy: string; openedAt: string; subject: Record<string, string>; outcome?: { code: string; by: string; at: string } }
 
-export const casesPage: Page = async ({ api, words, parts, go }) => {
+export const casesPage: Page = async ({ api, session, words, parts, go }) => {
     const id = parts[0];
     if (!id) {
-        const page = await api.get<{ items: CaseRecord[] }>('/v1/cases?limit=100');
+        const [page, unread] = await Promise.all([api.get<{ items: CaseRecord[] }>('/v1/cases?limit=100'), api.get<UnreadThread[]>('/v1/threads/unread')]);
+        const unreadOf = (caseId: string): number => {
+            const entry = unread.find((candidate) => candidate.thread === `case/${caseId}`);
+            return entry ? entry.messageCount - entry.readThrough : 0;
+        };
         return h('section', {}, h('h1', {}, words.t('cases')),
-            table(['ID', words.t('status'), words.t('reason'), words.t('parties'), words.t('age')],
-                page.items.map((record) => [h('a', { href: `#/cases/${encodeURIComponent(record.caseId)}` }, record.caseId), record.status, record.reason, record.parties.join(', '), since(record.openedAt)]),
+            table(['ID', words.t('status'), words.t('reason'), words.t('parties'), words.t('age'), words.t('unread')],
+                page.items.map((record) => [h('a', { href: `#/cases/${encodeURIComponent(record.caseId)}` }, record.caseId), record.status, record.reason, record.parties.join(', '), since(record.openedAt),
+                    unreadOf(record.caseId) > 0 ? h('span', { class: 'badge' }, unreadOf(record.caseId)) : '']),
                 words.t('nothing')));
     }
-    const [record, messages] = await Promise.all([
-        api.get<CaseRecord>(`/v1/cases/${encodeURIComponent(id)}`),
-        api.get<{ sequence: number; author: string; messageHash: string; at: string }[] | { items: { sequence: number; author: string; messageHash: string; at: string }[] }>(`/v1/cases/${encodeURIComponent(id)}/messages`),
-    ]);
-    const thread = Array.isArray(messages) ? messages : messages.items;
+    const record = await api.get<CaseRecord>(`/v1/cases/${encodeURIComponent(id)}`);
     const section = h('section', {}, h('h1', {}, `${words.t('cases')} · ${record.caseId}`),
         h('dl', {},
             h('dt', {}, words.t('status')), h('dd', {}, record.status),
@@ -181,7 +182,7 @@ export const casesPage: Page = async ({ api, words, parts, go }) => {
             h('dt', {}, words.t('parties')), h('dd', {}, record.parties.join(', ')),
             h('dt', {}, words.t('outcome')), h('dd', {}, record.outcome ? `${record.outcome.code} (${record.outcome.by}, ${record.outcome.at})` : '—')),
         h('h2', {}, words.t('messages')),
-        table(['#', 'Author', 'SHA-256', ''], thread.map((message) => [message.sequence, message.author, h('code', {}, message.messageHash), message.at]), words.t('nothing')));
+        await threadSection({ api, session, words, go }, `/v1/cases/${encodeURIComponent(id)}/thread`, record.status === 'OPEN'));
     if (record.status === 'OPEN') {
         const form = h('form', {
             onsubmit: async (event: Event) => {
@@ -199,6 +200,72 @@ export const casesPage: Page = async ({ api, words, parts, go }) => {
     }
     return section;
 };
+
+interface UnreadThread { thread: string; messageCount: number; readThrough: number }
+interface ThreadAttachment { sha256: string; size: number; mediaType: string; name: string }
+interface ThreadMessage { sequence: number; author: string; at: string; messageHash: string; text?: string; attachments: ThreadAttachment[]; verified: boolean; unread: boolean }
+interface Thread { parties: string[]; messageCount: number; complete: boolean; messages: ThreadMessage[] }
+
+/**
+ * A thread (a case's, a document's): each message with its text and attachments, whether it
+ * matches the ledger's digests, what is new to the reader; a form to write with files attached.
+ * Shown, the thread is marked read.
+ */
+async function threadSection(context: Pick<PageContext, 'api' | 'session' | 'words' | 'go'>, path: string, writable: boolean): Promise<HTMLElement> {
+    const { api, session, words, go } = context;
+    const thread = await api.get<Thread>(path);
+    const problem = h('div', { 'aria-live': 'polite' });
+    const kb = (size: number): string => `${Math.max(1, Math.round(size / 1024))} KB`;
+    const list = h('ol', { class: 'thread' }, thread.messages.map((message) => h('li', { class: message.unread ? 'unread' : '', 'data-sequence': message.sequence },
+        h('div', { class: 'meta' }, h('strong', {}, agency(message.author)), ` · ${formatTime(message.at, words.language)} · #${message.sequence}`,
+            message.unread ? h('span', { class: 'badge' }, words.t('new')) : null,
+            message.verified ? null : h('span', { class: 'error' }, ` ${words.t('notVerified')}`)),
+        h('p', { class: 'text' }, message.text ?? '—'),
+        message.attachments.length > 0 ? h('ul', { class: 'attachments' }, message.attachments.map((attachment) => h('li', {},
+            h('button', {
+                type: 'button', class: 'link',
+                onclick: () => void api.download(`${path}/${message.sequence}/attachments/${attachment.sha256}`, attachment.name).catch((error: unknown) => problem.replaceChildren(errorBox(error))),
+            }, attachment.name), ` (${attachment.mediaType}, ${kb(attachment.size)})`))) : null)));
+    const status = h('p', { class: thread.complete ? 'ok' : 'error' }, thread.complete
+        ? `${words.t('threadComplete')} (${thread.messageCount})`
+        : `${words.t('threadIncomplete')} (${thread.messages.length} / ${thread.messageCount})`);
+    const section = h('div', {}, status, thread.messages.length === 0 ? h('p', { class: 'empty' }, words.t('nothing')) : list, problem);
+    if (thread.messageCount > 0 && session.role !== 'auditor' && session.role !== 'reconciler') {
+        await api.post(`${path}/read`, { through: thread.messageCount }).catch(() => undefined);
+    }
+    if (writable && session.role !== 'auditor' && session.role !== 'reconciler') {
+        const form = h('form', {
+            class: 'compose',
+            onsubmit: async (event: Event) => {
+                event.preventDefault();
+                const data = new FormData(event.target as HTMLFormElement);
+                try {
+                    const attachments = [];
+                    for (const file of data.getAll('files') as File[]) {
+                        if (file.size > 0) {
+                            const stored = await api.upload<{ sha256: string }>('/v1/attachments', file, 'application/octet-stream');
+                            attachments.push({ sha256: stored.sha256, name: file.name });
+                        }
+                    }
+                    await api.post(path, { text: String(data.get('text') ?? ''), ...(attachments.length > 0 ? { attachments } : {}) });
+                    go(location.hash);
+                } catch (error) {
+                    problem.replaceChildren(errorBox(error));
+                }
+            },
+        },
+        h('label', {}, words.t('writeMessage'), h('textarea', { name: 'text', rows: 3, cols: 70, required: true, maxlength: 10000 })),
+        h('label', {}, words.t('attach'), h('input', { name: 'files', type: 'file', multiple: true, accept: '.pdf,.png,.jpg,.jpeg,.tif,.tiff,.gif,.webp' })),
+        h('button', { type: 'submit' }, words.t('send')));
+        section.append(form);
+    }
+    return section;
+}
+
+/** A date and time as the reader's language writes it. */
+function formatTime(iso: string, language: string): string {
+    return new Date(iso).toLocaleString(language === 'zh' ? 'zh-CN' : 'en-GB');
+}
 
 interface TraceStep { at: string; step: string; status: string; sender: string; recipient: string; messageId: string; transactionId: string; blockNumber: number; receiptDeadline: string; overdue: boolean }
 
@@ -235,6 +302,10 @@ export const tracePage: Page = async ({ api, session, words, go }) => {
                     h('strong', {}, step.step), ` ${new Date(step.at).toLocaleString()} · ${step.messageId} · `,
                     step.status === 'SENT' ? `${words.t('deadline')} ${new Date(step.receiptDeadline).toLocaleString()}${step.overdue ? ` · ${words.t('overdue')}` : ''}` : '',
                     h('button', { class: 'link', onclick: () => void api.download(`/v1/handoffs/${step.sender}/${encodeURIComponent(step.messageId)}/proof.pdf`, `proof-${step.messageId}.pdf`) }, words.t('proof'))))))));
+        if (declaration) {
+            section.append(h('h2', {}, words.t('declarationThread')),
+                await threadSection({ api, session, words, go }, `/v1/documents/EXPORT_DECLARATION/${declaration}/thread`, true).catch((error: unknown) => errorBox(error)));
+        }
     } catch (error) {
         section.append(errorBox(error));
     }
