@@ -99,7 +99,8 @@ export function webhookRoutes(services: Services, settings: WebhookSettings = DE
             method: 'get', path: '/v1/webhooks/{id}/deliveries', tag: 'Push', params: id, summary: 'The delivery log of one subscription, newest first',
             responses: { 200: { description: 'Deliveries', schema: { type: 'array', items: { type: 'object' } } } },
             handler: async ({ principal, params }) => {
-                const owned = await services.pool.query('SELECT 1 FROM webhooks WHERE id = $1::text AND owner = $2::text', [params.id, ownerOf(principal)]);
+                // A deleted subscription is gone, its log with it (its deliveries were cancelled).
+                const owned = await services.pool.query('SELECT 1 FROM webhooks WHERE id = $1::text AND owner = $2::text AND deleted_at IS NULL', [params.id, ownerOf(principal)]);
                 if (owned.rowCount === 0) {
                     throw new Problem('NOT_FOUND', `no subscription ${params.id} of yours`, 'id');
                 }

@@ -171,8 +171,10 @@ describe('the gateway pushes every state change', function () {
         expect(mine.body.map((hook) => hook.id)).to.deep.equal([created.body.id]);
         expect((await harness.request('DELETE', `/v1/webhooks/${created.body.id}`, { token: tokens.get('tax') })).status).to.equal(404);
         expect((await harness.request('GET', `/v1/webhooks/${created.body.id}/deliveries`, { token: tokens.get('tax') })).status).to.equal(404);
+        expect((await harness.request('GET', `/v1/webhooks/${created.body.id}/deliveries`, { token: tokens.get('exporter') })).status).to.equal(200);
         expect((await harness.request('DELETE', `/v1/webhooks/${created.body.id}`, { token: tokens.get('exporter') })).status).to.equal(204);
         expect((await harness.request<unknown[]>('GET', '/v1/webhooks', { token: tokens.get('exporter') })).body).to.deep.equal([]);
+        expect((await harness.request('GET', `/v1/webhooks/${created.body.id}/deliveries`, { token: tokens.get('exporter') })).status, 'a deleted subscription\'s log is gone with it').to.equal(404);
     });
 
     it('has exercised every push route, each answer checked against the OpenAPI document', () => {
