@@ -34,6 +34,12 @@ export interface GatewayConfig {
     readonly tokenMaxLifetimeSeconds: number;
     /** Tries in all of a transaction that lost a read conflict before ABORTED is answered. */
     readonly conflictAttempts: number;
+    /** The SMTP server e-mail notifications go through (none sent without it), the From header, the digest window. */
+    readonly smtpUrl?: string;
+    readonly emailFrom: string;
+    readonly emailDigestSeconds: number;
+    /** Where readers reach the hub (links in mails); by default its own listening address. */
+    readonly publicUrl?: string;
     /** The largest file an import takes, and the most rows it reads. */
     readonly importMaxBytes: number;
     readonly importMaxRows: number;
@@ -137,6 +143,10 @@ export function readGatewayConfig(environment: NodeJS.ProcessEnv): GatewayConfig
     const webhooksPerPrincipal = integer('COUNTERFOIL_WEBHOOKS_PER_PRINCIPAL', 20, 1, 10_000);
     const tokenMaxHours = integer('COUNTERFOIL_TOKEN_MAX_HOURS', 720, 1, 24 * 366);
     const conflictAttempts = integer('COUNTERFOIL_CONFLICT_ATTEMPTS', 12, 1, 100);
+    const smtpUrl = url('SMTP_URL', /^smtps?:\/\/[^\s]+$/, 'an smtp:// or smtps:// URL (smtp://user:password@host:587)');
+    const publicUrl = url('COUNTERFOIL_PUBLIC_URL', /^https?:\/\/[^/\s]+\/?$/, 'the http:// or https:// address readers reach the hub at (e.g. https://counterfoil.example.gov.cn)');
+    const emailDigestSeconds = integer('COUNTERFOIL_EMAIL_DIGEST_SECONDS', 60, 0, 86_400);
+    const emailFrom = environment.COUNTERFOIL_EMAIL_FROM?.trim() || 'Counterfoil <counterfoil@localhost>';
     const importMaxBytes = integer('COUNTERFOIL_IMPORT_MAX_BYTES', 50 * 1024 * 1024, 1024, 1024 * 1024 * 1024);
     const importMaxRows = integer('COUNTERFOIL_IMPORT_MAX_ROWS', 200_000, 1, 10_000_000);
     const webhookAllowedRanges = (environment.COUNTERFOIL_WEBHOOK_ALLOWED_RANGES ?? '').split(',').map((range) => range.trim()).filter((range) => range !== '');
@@ -158,6 +168,6 @@ export function readGatewayConfig(environment: NodeJS.ProcessEnv): GatewayConfig
         keyEncryptionKeyFile: resolve(environment.COUNTERFOIL_KEY_ENCRYPTION_KEY_FILE ?? resolve(dataDir, 'key-encryption-key')),
         bodyLimitBytes, rateLimitPerMinute, logLevel, reconciliationSchedule: schedule === 'off' ? undefined : schedule.trim(),
         adaptersFile: environment.COUNTERFOIL_ADAPTERS_FILE ? resolve(environment.COUNTERFOIL_ADAPTERS_FILE) : undefined,
-        webhookAllowedRanges, webhooksPerPrincipal, tokenMaxLifetimeSeconds: tokenMaxHours * 3600, conflictAttempts, importMaxBytes, importMaxRows,
+        webhookAllowedRanges, webhooksPerPrincipal, tokenMaxLifetimeSeconds: tokenMaxHours * 3600, conflictAttempts, importMaxBytes, importMaxRows, smtpUrl, emailFrom, emailDigestSeconds, publicUrl,
     };
 }

@@ -15,6 +15,7 @@ import { proofRoutes } from './routes/proofs';
 import { AuditService, auditRoutes, auditSchema } from './audit/routes';
 import { type ImportLimits, ImportService, importSchema } from './imports/imports';
 import { importRoutes } from './routes/imports';
+import { EmailNotifier, type EmailOptions, emailRoutes, emailSchema } from './notify/email';
 import type { GatewayMetrics } from './metrics';
 import type { ConsolePersona } from './console/serve';
 import type { Services } from './services';
@@ -38,6 +39,8 @@ export type GatewayOptions = Readonly<{
     extraRoutes?: (api: Api, services: Services, metrics: GatewayMetrics) => void;
     /** Personas the console offers to sign in as (while simulated agencies run). */
     consolePersonas?: (tokens: TokenService) => Promise<ConsolePersona[]>;
+    /** E-mail notifications: the SMTP server, the console's public address, the digest window (none sent without an SMTP URL). */
+    email?: EmailOptions;
     /** The largest import file, and the most rows one reads (defaults: 50 MB, 200,000 rows). */
     importLimits?: ImportLimits;
     /** Background workers started with the gateway and stopped before the ledger closes. */
@@ -58,6 +61,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     await migrate(options.pool, 'gateway', GATEWAY_MIGRATIONS);
     await migrate(options.pool, 'audit', auditSchema);
     await migrate(options.pool, 'imports', importSchema);
+    await migrate(options.pool, 'notifications', emailSchema);
     const tokens = await TokenService.open(options.tokenKeyFile, Date.now, options.tokenMaxLifetimeSeconds);
     const signer = await StatementSigner.open(options.proofKeyFile);
     const identities = new EnrolledIdentityProvider(options.ledger.enrolment, options.pool);
@@ -70,6 +74,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     await indexer.start();
     const audits = new AuditService(options.ledger.history, options.pool, logger, options.ledger.consensusSource?.());
     await audits.recover();
+    const email = new EmailNotifier(options.pool, logger, options.email ?? {});
+    const stopNudging = indexer.onIndexed(() => email.nudge());
     const imports = new ImportService(services, logger, options.importLimits);
     await imports.recover();
     imports.start();
@@ -80,7 +86,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         rateLimitPerMinute: options.rateLimitPerMinute ?? 6000,
         consolePersonas: options.consolePersonas ? () => (options.consolePersonas as (tokens: TokenService) => Promise<ConsolePersona[]>)(tokens) : undefined,
         extraRoutes: (routes, metrics) => {
-            routes.add(...proofRoutes(services, signer), ...auditRoutes(audits, options.ledger.history), ...importRoutes(imports));
+            routes.add(...proofRoutes(services, signer), ...auditRoutes(audits, options.ledger.history), ...importRoutes(imports), ...emailRoutes(options.pool, email));
             options.extraRoutes?.(routes, services, metrics);
         },
     });
@@ -96,6 +102,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     });
     const address = server.address() as AddressInfo;
     const url = `http://${options.host}:${address.port}`;
+    email.start(url);
     let stopping: Promise<void> | undefined;
     return {
         url, services, api,
@@ -111,7 +118,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
                 await closed;
                 clearInterval(sweep);
                 clearTimeout(deadline);
-                for (const worker of [...workers, imports]) {
+                stopNudging();
+                for (const worker of [...workers, imports, email]) {
                     await worker.stop();
                 }
                 await indexer.stop();

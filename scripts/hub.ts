@@ -130,6 +130,7 @@ export async function runHub(options: Readonly<{ welcome: boolean; simulators?: 
     const gateway = await startGateway({
         pool, ledger, logger, tokenKeyFile: config.tokenKeyFile, tokenMaxLifetimeSeconds: config.tokenMaxLifetimeSeconds, conflictAttempts: config.conflictAttempts, proofKeyFile: config.proofKeyFile, port: config.port, host: config.host,
         importLimits: { maxBytes: config.importMaxBytes, maxRows: config.importMaxRows },
+        email: { smtpUrl: config.smtpUrl, from: config.emailFrom, digestMs: config.emailDigestSeconds * 1000, publicUrl: config.publicUrl },
         bodyLimitBytes: config.bodyLimitBytes, rateLimitPerMinute: config.rateLimitPerMinute,
         consolePersonas: simulated ? (tokens) => demoPersonas(tokens, simulated, organisations) : undefined,
         extraRoutes: (api, running, metrics) => {

@@ -170,6 +170,17 @@ export const SCHEMAS: Record<string, Schema> = {
     }, ['id', 'format', 'fileBytes', 'fileSha256', 'mode', 'status', 'organisation', 'requestedBy', 'timeZone', 'rows', 'documents', 'processed', 'results', 'createdAt']),
     ImportPage: page('Import'),
 
+    EmailSubscription: object({
+        address: string({ minLength: 3, maxLength: 254, description: 'where the mails go' }),
+        language: string({ enum: ['en', 'zh'] }),
+        topics: { ...array(string({ enum: ['CASE_OPENED', 'CASE_RESOLVED', 'MESSAGE_RECEIVED', 'HANDOFF_REJECTED', 'HANDOFF_OVERDUE', 'PERMIT_EXHAUSTED', 'DOCUMENT_REVOKED'] }), 7), minItems: 1, uniqueItems: true },
+    }, ['address', 'language', 'topics']),
+    EmailSubscriptionView: object({ address: string(), language: string({ enum: ['en', 'zh'] }), topics: array(string()), updatedAt: timestamp }, ['address', 'language', 'topics', 'updatedAt']),
+    EmailDelivery: object({
+        id: { type: 'integer' }, subject: string(), notifications: { type: 'integer' }, status: string({ enum: ['PENDING', 'SENT', 'DEAD'] }), attempts: { type: 'integer' },
+        nextAttemptAt: timestamp, lastError: nullable(string()), createdAt: timestamp, sentAt: nullable(timestamp),
+    }, ['id', 'subject', 'notifications', 'status', 'attempts', 'nextAttemptAt', 'lastError', 'createdAt', 'sentAt']),
+
     AuditReplayRequest: object({
         toBlock: { type: 'integer', minimum: 0, maximum: 1_000_000_000_000 },
         asOf: string({ format: 'date-time', maxLength: 40 }),

@@ -6,6 +6,7 @@ import { expect } from 'chai';
 import * as ExcelJS from 'exceljs';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { freePort } from '../support/postgres';
+import { Inbox } from '../support/smtp';
 import { until } from '../support/until';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -23,6 +24,8 @@ describe('the web console, in Chromium, against the hub with its simulated agenc
     let url: string;
     let browser: Browser;
     const output: string[] = [];
+    /** The hub's mail goes to a real SMTP server of the test's. */
+    const inbox = new Inbox();
 
     /** Waits for a condition, with the processes' output in the failure. */
     async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
@@ -62,8 +65,12 @@ describe('the web console, in Chromium, against the hub with its simulated agenc
         await chmod(folder, 0o755);
         const port = await freePort();
         url = `http://127.0.0.1:${port}`;
+        const smtpUrl = await inbox.start();
         hub = spawn(process.execPath, [join(__dirname, '..', '..', 'scripts', 'start.js')], {
-            env: { ...process.env, DATABASE_URL: '', PORT: String(port), COUNTERFOIL_POSTGRES_PORT: String(await freePort()), COUNTERFOIL_DATA_DIR: folder, LOG_LEVEL: 'warn' },
+            env: {
+                ...process.env, DATABASE_URL: '', PORT: String(port), COUNTERFOIL_POSTGRES_PORT: String(await freePort()), COUNTERFOIL_DATA_DIR: folder, LOG_LEVEL: 'warn',
+                SMTP_URL: smtpUrl, COUNTERFOIL_EMAIL_DIGEST_SECONDS: '1',
+            },
             stdio: ['ignore', 'pipe', 'pipe'],
         });
         hub.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
@@ -91,6 +98,7 @@ describe('the web console, in Chromium, against the hub with its simulated agenc
             hub.kill('SIGKILL');
         }
         await rm(folder, { recursive: true, force: true });
+        await inbox.stop();
     });
 
     it('prints where the console is and who one may sign in as', () => {
@@ -264,6 +272,40 @@ describe('the web console, in Chromium, against the hub with its simulated agenc
         expect((await readFile(await (await download).path())).toString('latin1')).to.match(/^%PDF-1\.7/);
         await keep(tax, 'thread-zh');
         await tax.close();
+    });
+
+    it('lets the exporter ask for e-mail in Chinese, and mails arrive with links back to the console', async () => {
+        const page = await signedInAs(/Exporter/);
+        await page.getByRole('button', { name: '中文' }).click();
+        await page.getByRole('link', { name: '通知' }).click();
+        await page.getByRole('heading', { name: '通知' }).waitFor();
+        const address = 'zhang.wei@exporter.example.cn';
+        await page.locator('input[name="address"]').fill(address);
+        await page.locator('select[name="language"]').selectOption('zh');
+        for (const topic of await page.locator('input[name="topics"]').all()) {
+            await topic.check();
+        }
+        await page.getByRole('button', { name: '保存' }).click();
+        await page.locator('input[name="address"][value="zhang.wei@exporter.example.cn"]').waitFor();
+        // Customs writes to the exporter about one of its declarations.
+        const token = await page.evaluate('sessionStorage.getItem("counterfoil.token")') as string;
+        const declarations = await (await fetch(`${url}/v1/documents?type=EXPORT_DECLARATION&limit=1`, { headers: { Authorization: `Bearer ${token}` } })).json() as { items: { number: string }[] };
+        const number = declarations.items[0]?.number as string;
+        const personas = await (await fetch(`${url}/console/personas.json`)).json() as { label: string; token: string }[];
+        const customs = personas.find((persona) => persona.label.startsWith('Customs officer'))?.token as string;
+        const written = await fetch(`${url}/v1/documents/EXPORT_DECLARATION/${number}/thread`, {
+            method: 'POST', headers: { Authorization: `Bearer ${customs}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ text: '请补充装箱单。' }),
+        });
+        expect(written.status).to.equal(201);
+        await waitFor(async () => inbox.to(address).some((mail) => mail.text?.includes(number) === true), 'the mail to the exporter', 120_000);
+        const mail = inbox.to(address).find((candidate) => candidate.text?.includes(number));
+        expect(mail?.subject).to.match(/^【存根】/);
+        expect(mail?.text).to.include(`海关发来新消息`);
+        expect(mail?.text).to.include(`${url}/console/#/trace?declaration=${number}`);
+        await page.reload();
+        await page.locator('table tbody tr', { hasText: '已发送' }).first().waitFor();
+        await keep(page, 'notifications-zh');
+        await page.close();
     });
 
     it('lets the auditor replay the ledger with live progress, see it clean, and download the report', async function () {

@@ -9,6 +9,7 @@ import { TokenService } from '../../gateway/auth/tokens';
 import { createValidator } from '../../gateway/openapi/api';
 import { pushRoutes, pushWorkers, WebhookAddressPolicy } from '../../gateway/push';
 import type { ImportLimits } from '../../gateway/imports/imports';
+import type { EmailOptions } from '../../gateway/notify/email';
 import type { Services } from '../../gateway/services';
 import { RECONCILER, Reconciler, reconciliationRoutes } from '../../adapters/reconciliation';
 import { type AdapterConfig, AdapterHost } from '../../adapters';
@@ -55,6 +56,7 @@ export class GatewayHarness {
         /** The principal reconciliation acts as (default: the hub's, customs'). */
         reconciler?: Principal;
         importLimits?: ImportLimits;
+        email?: EmailOptions;
     }> = {}): Promise<GatewayHarness> {
         const database = await freshDatabase('gateway');
         const ledger = options.ledger ?? await EmbeddedLedger.open({ pool: database.pool, keys: await testKeys() });
@@ -72,7 +74,7 @@ export class GatewayHarness {
         });
         const gateway = await startGateway({
             pool: database.pool, ledger, tokenKeyFile, proofKeyFile: join(options.proofKeyFrom?.keyDir ?? keyDir, 'proof.pem'), port: 0, host: '127.0.0.1', logger: pino({ level: process.env.COUNTERFOIL_TEST_LOG_LEVEL ?? 'silent' }),
-            rateLimitPerMinute: options.rateLimitPerMinute, bodyLimitBytes: options.bodyLimitBytes, importLimits: options.importLimits,
+            rateLimitPerMinute: options.rateLimitPerMinute, bodyLimitBytes: options.bodyLimitBytes, importLimits: options.importLimits, email: options.email,
             extraRoutes: (api, running, metrics) => {
                 services = running;
                 pushRoutes(api, running, webhooks);

@@ -68,6 +68,15 @@ const WORDS: Readonly<Record<string, readonly [string, string]>> = {
     threadIncomplete: ['Messages the ledger has are missing or altered here', '账本上的消息在此缺失或被改动'],
     writeMessage: ['Message', '消息'], attach: ['Attach files (PDF or images)', '附件（PDF 或图片）'], send: ['Send', '发送'],
     declarationThread: ['Messages about this declaration', '关于此报关单的消息'],
+    notifications: ['Notifications', '通知'], emailAddress: ['E-mail address', '电子邮箱'], mailLanguage: ['Language of the mails', '邮件语言'],
+    topics: ['Tell me by e-mail when', '以下情况发邮件通知我'], save: ['Save', '保存'], unsubscribe: ['Stop all e-mail', '停止所有邮件'],
+    mailsSent: ['Mails', '邮件记录'], attempts: ['Attempts', '尝试次数'], mailSubject: ['Subject', '主题'], when: ['When', '时间'],
+    notificationsNote: ['Several notifications close together come as one mail. Mails are retried when the mail server does not take them.', '短时间内的多条通知合并为一封邮件发送；邮件服务器未接收时会自动重试。'],
+    CASE_OPENED: ['a case is opened that concerns me', '有涉及我方的案件立案'], CASE_RESOLVED: ['a case of mine is resolved', '我方案件结案'],
+    MESSAGE_RECEIVED: ['a message arrives in one of my threads', '我方消息线程收到新消息'], HANDOFF_REJECTED: ['a transfer concerning me is rejected', '涉及我方的传递被拒收'],
+    HANDOFF_OVERDUE: ['a transfer concerning me passes its deadline', '涉及我方的传递超过期限'], PERMIT_EXHAUSTED: ['a permit is used up', '许可证件已用尽'],
+    DOCUMENT_REVOKED: ['a document is revoked', '单证被撤销'],
+    mailPENDING: ['waiting', '待发送'], mailSENT: ['sent', '已发送'], mailDEAD: ['given up', '已放弃'],
     signedInAs: ['Signed in as', '当前身份'], notAllowed: ['Your role cannot see this page.', '当前身份无权查看此页面。'],
 };
 
@@ -114,6 +123,14 @@ export class Api {
 
     async post<T>(path: string, body: unknown): Promise<T> {
         return this.send<T>('POST', path, body);
+    }
+
+    async put<T>(path: string, body: unknown): Promise<T> {
+        return this.send<T>('PUT', path, body);
+    }
+
+    async delete(path: string): Promise<void> {
+        await this.send('DELETE', path);
     }
 
     /** Sends a file as the request body, with its media type. */

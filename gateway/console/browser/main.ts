@@ -1,5 +1,5 @@
 import { Api, errorBox, h, type Language, type Session, sessionOf, Words } from './core.js';
-import { auditPage, casesPage, exportPage, importPage, overviewPage, type Page, tracePage, unconfirmedPage, verifyPage } from './pages.js';
+import { auditPage, casesPage, exportPage, importPage, notificationsPage, overviewPage, type Page, tracePage, unconfirmedPage, verifyPage } from './pages.js';
 
 /** Pages, and who may open each (by role; customs for permit verification). */
 const PAGES: readonly { readonly name: string; readonly page: Page; readonly allowed: (session: Session) => boolean; readonly live: boolean }[] = [
@@ -11,6 +11,7 @@ const PAGES: readonly { readonly name: string; readonly page: Page; readonly all
     { name: 'audit', page: auditPage, allowed: (session) => session.role === 'auditor', live: false },
     { name: 'import', page: importPage, allowed: (session) => !session.uscc, live: false },
     { name: 'export', page: exportPage, allowed: () => true, live: false },
+    { name: 'notifications', page: notificationsPage, allowed: () => true, live: false },
 ];
 
 const root = document.getElementById('app') as HTMLElement;

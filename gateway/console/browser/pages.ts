@@ -538,3 +538,50 @@ export const importPage: Page = async ({ api, session, words, go, signal }) => {
     void follow();
     return h('section', {}, h('h1', {}, words.t('import')), h('p', { class: 'note' }, words.t('importNote')), writer ? form : null, result, list);
 };
+
+interface EmailSubscription { address: string; language: string; topics: string[] }
+interface EmailDelivery { id: number; subject: string; notifications: number; status: string; attempts: number; lastError: string | null; createdAt: string; sentAt: string | null }
+
+const TOPICS = ['CASE_OPENED', 'CASE_RESOLVED', 'MESSAGE_RECEIVED', 'HANDOFF_REJECTED', 'HANDOFF_OVERDUE', 'PERMIT_EXHAUSTED', 'DOCUMENT_REVOKED'];
+
+/** E-mail notifications: the reader's address, language and topics, and the mails sent to it. */
+export const notificationsPage: Page = async ({ api, words, go }) => {
+    const answer = await api.get<EmailSubscription | Record<string, never>>('/v1/notifications/email');
+    const current = 'address' in answer ? answer as EmailSubscription : undefined;
+    const deliveries = current ? await api.get<EmailDelivery[]>('/v1/notifications/email/deliveries') : [];
+    const result = h('div', { class: 'result', 'aria-live': 'polite' });
+    const form = h('form', {
+        onsubmit: async (event: Event) => {
+            event.preventDefault();
+            const data = new FormData(event.target as HTMLFormElement);
+            try {
+                await api.put('/v1/notifications/email', { address: String(data.get('address')), language: String(data.get('language')), topics: data.getAll('topics').map(String) });
+                go(location.hash);
+            } catch (error) {
+                result.replaceChildren(errorBox(error));
+            }
+        },
+    },
+    h('label', {}, words.t('emailAddress'), h('input', { name: 'address', type: 'email', required: true, size: 40, value: current?.address ?? '' })),
+    h('label', {}, words.t('mailLanguage'), h('select', { name: 'language' },
+        h('option', { value: 'zh', selected: (current?.language ?? words.language) === 'zh' }, '中文'), h('option', { value: 'en', selected: (current?.language ?? words.language) === 'en' }, 'English'))),
+    h('fieldset', {}, h('legend', {}, words.t('topics')), TOPICS.map((topic) => h('label', { class: 'check' },
+        h('input', { type: 'checkbox', name: 'topics', value: topic, checked: current ? current.topics.includes(topic) : topic !== 'DOCUMENT_REVOKED' }), ` ${words.t(topic)}`))),
+    h('button', { type: 'submit' }, words.t('save')),
+    current ? h('button', {
+        type: 'button',
+        onclick: async () => {
+            try {
+                await api.delete('/v1/notifications/email');
+                go(location.hash);
+            } catch (error) {
+                result.replaceChildren(errorBox(error));
+            }
+        },
+    }, words.t('unsubscribe')) : null);
+    return h('section', {}, h('h1', {}, words.t('notifications')), h('p', { class: 'note' }, words.t('notificationsNote')), form, result,
+        h('h2', {}, words.t('mailsSent')),
+        table([words.t('when'), words.t('mailSubject'), words.t('status'), words.t('attempts'), words.t('errors')], deliveries.map((delivery) => [
+            new Date(delivery.createdAt).toLocaleString(words.language === 'zh' ? 'zh-CN' : 'en-GB'), delivery.subject, words.t(`mail${delivery.status}`), delivery.attempts, delivery.lastError ?? '',
+        ]), words.t('nothing')));
+};
