@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AGENCIES } from '@counterfoil/chaincode';
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import { EndorseError, type SigningIdentity, submitRetryingConflicts } from '../../network/ledger';
-import type { Migration } from '../../network/postgres';
+import { inTransaction, type Migration } from '../../network/postgres';
 import { type Principal, seesEverything } from '../auth/principal';
 import type { Cell, Language } from '../exports/tables';
 import type { RowQuery } from '../exports/export';
@@ -347,7 +347,7 @@ export class ImportService {
                 AS u(seq, rows, key, type, number, request, content, result, problems)
             ON CONFLICT (import_id, document_key) DO NOTHING RETURNING seq`;
         const numbered = documents.map((document, index) => ({ ...document, seq: firstSeq + index, key: keyOf(document) }));
-        await this.inTransaction(async (client) => {
+        await inTransaction(this.pool, async (client) => {
             const inserted = new Set((await client.query<{ seq: number }>(insert, columns(numbered))).rows.map((row) => row.seq));
             const repeated = numbered.filter((document) => !inserted.has(document.seq));
             if (repeated.length > 0) {
@@ -368,20 +368,6 @@ export class ImportService {
         });
     }
 
-    /** Runs `work` in one transaction on one connection, rolled back if it throws. */
-    private async inTransaction(work: (client: PoolClient) => Promise<void>): Promise<void> {
-        const client = await this.pool.connect();
-        try {
-            await client.query('BEGIN');
-            await work(client);
-            await client.query('COMMIT');
-        } catch (error) {
-            await client.query('ROLLBACK').catch(() => undefined);
-            throw error;
-        } finally {
-            client.release();
-        }
-    }
 
     private async find(principal: Principal, id: string): Promise<ImportRow> {
         const { rows: [row] } = await this.pool.query<ImportRow>('SELECT * FROM imports WHERE id = $1::text', [id]);
@@ -432,7 +418,7 @@ export class ImportService {
         if (row.mode !== 'check' || row.status !== 'DONE') {
             throw new Problem('FAILED_PRECONDITION', `import ${id} is ${row.mode === 'submit' ? 'a submission already' : `still ${row.status}`}: only a finished check can be submitted`, 'id');
         }
-        await this.inTransaction(async (client) => {
+        await inTransaction(this.pool, async (client) => {
             const { rowCount } = await client.query(
                 "UPDATE imports SET mode = 'submit', status = 'SUBMITTING', principal = $2::jsonb, finished_at = NULL WHERE id = $1::text AND mode = 'check' AND status = 'DONE'",
                 [id, JSON.stringify(principal)]);

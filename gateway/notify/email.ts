@@ -2,7 +2,7 @@ import { AGENCIES, type CaseMessage, type CaseRecord, type DocumentRecord, type 
 import { createTransport, type Transporter } from 'nodemailer';
 import type { Pool, PoolClient } from 'pg';
 import type { Logger } from 'pino';
-import type { Migration } from '../../network/postgres';
+import { inTransaction, type Migration } from '../../network/postgres';
 import { type Principal, partyOf, seesEverything } from '../auth/principal';
 import type { Language } from '../exports/tables';
 import { Problem } from '../http/problem';
@@ -213,20 +213,6 @@ export class EmailNotifier {
         await this.send();
     }
 
-    private async inTransaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
-        const client = await this.pool.connect();
-        try {
-            await client.query('BEGIN');
-            const result = await work(client);
-            await client.query('COMMIT');
-            return result;
-        } catch (error) {
-            await client.query('ROLLBACK').catch(() => undefined);
-            throw error;
-        } finally {
-            client.release();
-        }
-    }
 
     private async notify(client: PoolClient, owner: string, source: string, details: Details): Promise<void> {
         await client.query(
@@ -236,7 +222,7 @@ export class EmailNotifier {
 
     /** Reads the next events after the checkpoint into notifications; answers whether there may be more. */
     private async collectEvents(subscriptions: readonly Subscription[]): Promise<boolean> {
-        return this.inTransaction(async (client) => {
+        return inTransaction(this.pool, async (client) => {
             const { rows: [checkpoint] } = await client.query<{ event_sequence: string }>('SELECT event_sequence FROM email_checkpoint WHERE id = 1 FOR UPDATE');
             const { rows: events } = await client.query<LoggedEvent>(
                 'SELECT sequence, name, payload, audience FROM ledger_events WHERE sequence > $1::bigint ORDER BY sequence LIMIT 500', [checkpoint?.event_sequence ?? '0']);
@@ -262,7 +248,7 @@ export class EmailNotifier {
     /** Handoffs whose receipt or decision deadline passed since the last look (by the notifier's clock). */
     private async collectDeadlines(subscriptions: readonly Subscription[]): Promise<void> {
         const wanting = subscriptions.filter((subscription) => subscription.topics.includes('HANDOFF_OVERDUE'));
-        await this.inTransaction(async (client) => {
+        await inTransaction(this.pool, async (client) => {
             const { rows: [checkpoint] } = await client.query<{ deadlines_to: Date | null }>('SELECT deadlines_to FROM email_checkpoint WHERE id = 1 FOR UPDATE');
             const to = this.now();
             const from = checkpoint?.deadlines_to ?? new Date(to.getTime() - 24 * 3600 * 1000);
@@ -292,7 +278,7 @@ export class EmailNotifier {
         const { rows: owners } = await this.pool.query<{ owner: string }>(
             'SELECT owner FROM email_notifications WHERE delivery_id IS NULL GROUP BY owner HAVING min(created_at) <= $1::timestamptz', [due]);
         for (const { owner } of owners) {
-            await this.inTransaction(async (client) => {
+            await inTransaction(this.pool, async (client) => {
                 const { rows: [subscription] } = await client.query<Subscription>('SELECT * FROM email_subscriptions WHERE owner = $1::text FOR UPDATE', [owner]);
                 const { rows: waiting } = await client.query<{ id: string; details: Details }>(
                     'SELECT id, details FROM email_notifications WHERE owner = $1::text AND delivery_id IS NULL ORDER BY id FOR UPDATE', [owner]);

@@ -2,3 +2,4 @@ export { createDatabase, dropDatabase, embeddedPostgresRunning, embeddedServerUr
 export { migrate, type Migration } from './migrate';
 export { keysetPages } from './pages';
 export { Statement } from './statement';
+export { inTransaction } from './transaction';

@@ -1,6 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import { LedgerError, type LedgerHistory, type StoredBlock } from '../ledger';
 import { keysetPages } from '../postgres/pages';
+import { inTransaction } from '../postgres/transaction';
 import { Statement } from '../postgres/statement';
 import { StateCache } from './state-cache';
 import { StateReads } from './state-reads';
@@ -375,19 +376,8 @@ export class LedgerStore implements LedgerHistory {
         await statement.run(client, `SELECT pg_notify('${BLOCKS_CHANNEL}', ${statement.value(String(number), 'text')})`);
     }
 
-    async inTransaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
-        const client = await this.pool.connect();
-        try {
-            await client.query('BEGIN');
-            const result = await work(client);
-            await client.query('COMMIT');
-            return result;
-        } catch (error) {
-            await client.query('ROLLBACK').catch(() => undefined);
-            throw error;
-        } finally {
-            client.release();
-        }
+    inTransaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+        return inTransaction(this.pool, work);
     }
 
     /** Every row of the ledger's public world state, for comparing against a replay. */
