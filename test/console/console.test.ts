@@ -114,6 +114,26 @@ describe('the web console, in Chromium, against the hub with its simulated agenc
         await expect(await pairs.locator('tbody tr').count()).to.be.greaterThan(1);
         expect(await pairs.innerText()).to.match(/Commerce\s+Customs\s+\d+/);
         expect(await page.getByRole('img', { name: /Handoffs sent per minute/ }).count()).to.equal(1);
+        // Each lag sits under its recipient's heading: the value's text and the heading's text overlap across.
+        const misplaced = await page.evaluate(`(() => {
+            const box = (element) => { const range = document.createRange(); range.selectNodeContents(element); return range.getBoundingClientRect(); };
+            const table = document.querySelector('table.matrix');
+            const headings = [...table.querySelectorAll('thead th')];
+            const found = [];
+            let values = 0;
+            for (const row of table.querySelectorAll('tbody tr')) {
+                for (const cell of row.children) {
+                    if (cell.tagName !== 'TD' || cell.textContent === '') continue;
+                    values++;
+                    const value = box(cell);
+                    const heading = box(headings[cell.cellIndex]);
+                    if (value.right < heading.left || value.left > heading.right) found.push(row.firstChild.textContent + ' → ' + headings[cell.cellIndex].textContent + ': ' + cell.textContent);
+                }
+            }
+            return { values, found };
+        })()`) as { values: number; found: string[] };
+        expect(misplaced.values, 'the matrix holds lags').to.be.greaterThan(0);
+        expect(misplaced.found, 'values under another column\'s heading').to.deep.equal([]);
         const adapters = page.locator('table').last();
         for (const name of ['sim-commerce', 'sim-customs', 'sim-forex', 'sim-inspection', 'sim-tax']) {
             expect(await adapters.innerText()).to.include(name);
