@@ -71,6 +71,8 @@ const WORDS: Readonly<Record<string, readonly [string, string]>> = {
     notifications: ['Notifications', '通知'], emailAddress: ['E-mail address', '电子邮箱'], mailLanguage: ['Language of the mails', '邮件语言'],
     topics: ['Tell me by e-mail when', '以下情况发邮件通知我'], save: ['Save', '保存'], unsubscribe: ['Stop all e-mail', '停止所有邮件'],
     mailsSent: ['Mails', '邮件记录'], attempts: ['Attempts', '尝试次数'], mailSubject: ['Subject', '主题'], when: ['When', '时间'],
+    blocks: ['Blocks', '区块'], signatures: ['Signatures', '签名'], checkedFailed: ['checked / failed', '已校验 / 失败'], validInvalid: ['valid / invalid', '有效 / 无效'],
+    documentType: ['Type', '单证类型'], number: ['Number', '编号'], issuer: ['Issuer', '签发机构'],
     notificationsNote: ['Several notifications close together come as one mail. Mails are retried when the mail server does not take them.', '短时间内的多条通知合并为一封邮件发送；邮件服务器未接收时会自动重试。'],
     CASE_OPENED: ['a case is opened that concerns me', '有涉及我方的案件立案'], CASE_RESOLVED: ['a case of mine is resolved', '我方案件结案'],
     MESSAGE_RECEIVED: ['a message arrives in one of my threads', '我方消息线程收到新消息'], HANDOFF_REJECTED: ['a transfer concerning me is rejected', '涉及我方的传递被拒收'],
@@ -80,12 +82,63 @@ const WORDS: Readonly<Record<string, readonly [string, string]>> = {
     signedInAs: ['Signed in as', '当前身份'], notAllowed: ['Your role cannot see this page.', '当前身份无权查看此页面。'],
 };
 
+/** The ledger's codes as each language says them: agencies, statuses, reasons, roles, document types, steps. */
+const CODES: Readonly<Record<string, Readonly<Record<string, readonly [string, string]>>>> = {
+    agency: {
+        CustomsMSP: ['Customs', '海关'], CommerceMSP: ['Commerce', '商务'], TaxMSP: ['Tax', '税务'], ForexMSP: ['Forex', '外汇'], InspectionMSP: ['Inspection', '检验检疫'],
+        EnterprisesMSP: ['Enterprises', '企业'],
+    },
+    status: {
+        SENT: ['sent', '已发送'], RECEIVED: ['received', '已接收'], ACCEPTED: ['accepted', '已受理'], REJECTED: ['rejected', '已拒收'], MISMATCH: ['content mismatch', '内容不符'],
+        CANCELLED: ['cancelled', '已撤回'], NOT_ON_LEDGER: ['not on the ledger', '未上链'], ACTIVE: ['active', '有效'], AMENDED: ['amended', '已变更'], REVOKED: ['revoked', '已撤销'],
+        EXHAUSTED: ['used up', '已用尽'], EXPIRED: ['expired', '已过期'], OPEN: ['open', '处理中'], RESOLVED: ['resolved', '已结案'], WITHDRAWN: ['withdrawn', '已撤回'],
+        RUNNING: ['running', '进行中'], DONE: ['done', '完成'], FAILED: ['failed', '失败'], INTERRUPTED: ['interrupted', '已中断'],
+    },
+    step: {
+        HandoffSent: ['sent', '发送'], HandoffReceived: ['received', '接收'], HandoffMismatch: ['content mismatch', '内容不符'], HandoffAccepted: ['accepted', '受理'],
+        HandoffRejected: ['rejected', '拒收'], HandoffRetransmitted: ['retransmitted', '重新发送'], HandoffCancelled: ['cancelled', '撤回'],
+        SENT: ['sent', '发送'], RECEIVED: ['received', '接收'], ACCEPTED: ['accepted', '受理'], REJECTED: ['rejected', '拒收'], MISMATCH: ['content mismatch', '内容不符'],
+        RETRANSMITTED: ['retransmitted', '重新发送'], CANCELLED: ['cancelled', '撤回'],
+    },
+    class: {
+        NOT_DELIVERED: ['not delivered', '未送达'], NOT_ACKNOWLEDGED: ['not acknowledged', '未处理'], CONTENT_MISMATCH: ['content mismatch', '内容不符'], REJECTED: ['rejected', '已拒收'],
+        NEVER_RECORDED: ['never recorded', '未上链'], RECIPIENT_ONLY: ['recipient only', '仅接收方有记录'],
+    },
+    reason: {
+        NOT_RECEIVED: ['not received', '未收到'], CONTENT_MISMATCH: ['content mismatch', '内容不符'], SIGNATURE_MISMATCH: ['signature mismatch', '签名不符'],
+        DATA_ERROR: ['data error', '数据错误'], OTHER: ['other', '其他'],
+    },
+    role: { operator: ['operator', '经办人'], admin: ['administrator', '管理员'], auditor: ['auditor', '审计员'], reconciler: ['reconciliation', '对账'], enterprise: ['enterprise', '企业'] },
+    type: { LICENCE: ['licence', '许可证'], ORIGIN_CERT: ['certificate of origin', '原产地证书'], INSPECTION_CERT: ['inspection certificate', '检验检疫证书'], EXPORT_DECLARATION: ['export declaration', '出口报关单'] },
+    verdict: { VALID: ['valid', '核验通过'], INVALID: ['refused', '核验不通过'], CLEAN: ['clean', '无异常'], PROBLEMS: ['problems found', '发现问题'] },
+};
+
 export class Words {
     constructor(public language: Language) {}
 
     t(key: string): string {
         const entry = WORDS[key];
         return entry ? entry[this.language === 'en' ? 0 : 1] : key;
+    }
+
+    /** A code of the ledger's (`status`, `ACCEPTED`) in the reader's language, or the code itself when it has no name. */
+    code(kind: string, value: string): string {
+        const entry = CODES[kind]?.[value];
+        // English shows the ledger's own codes (OPEN, ACCEPTED), as the API and the exports do; agencies go by their names.
+        if (!entry || (this.language === 'en' && kind !== 'agency')) {
+            return value;
+        }
+        return entry[this.language === 'en' ? 0 : 1];
+    }
+
+    /** A party: an agency by its name, an enterprise by its USCC. */
+    party(id: string): string {
+        return this.code('agency', id);
+    }
+
+    /** A date and time as the reader's language writes it (day first in English, year first in Chinese). */
+    time(iso: string): string {
+        return new Date(iso).toLocaleString(this.language === 'zh' ? 'zh-CN' : 'en-GB');
     }
 }
 
@@ -210,17 +263,18 @@ export function errorBox(error: unknown): HTMLElement {
     return h('p', { class: 'error', role: 'alert' }, problem);
 }
 
-function span(seconds: number): string {
-    return seconds < 120 ? `${seconds} s` : seconds < 7200 ? `${Math.round(seconds / 60)} min` : `${Math.round(seconds / 3600)} h`;
+function span(seconds: number, language: Language): string {
+    const [s, min, hours] = language === 'zh' ? [' 秒', ' 分钟', ' 小时'] : [' s', ' min', ' h'];
+    return seconds < 120 ? `${seconds}${s}` : seconds < 7200 ? `${Math.round(seconds / 60)}${min}` : `${Math.round(seconds / 3600)}${hours}`;
 }
 
-/** How long ago: `42 s`, `3 min`, `2 h`. */
-export function since(iso: string): string {
-    return span(Math.max(0, Math.round((Date.now() - new Date(iso).getTime()) / 1000)));
+/** How long ago: `42 s`, `3 min`, `2 h` (`42 秒` in Chinese). */
+export function since(iso: string, language: Language = 'en'): string {
+    return span(Math.max(0, Math.round((Date.now() - new Date(iso).getTime()) / 1000)), language);
 }
 
-/** How long until: `in 42 s` (or how long ago, for a time past). */
-export function until(iso: string): string {
+/** How long until: `+42 s` (or how long ago, `−3 min`, for a time past). */
+export function until(iso: string, language: Language = 'en'): string {
     const seconds = Math.round((new Date(iso).getTime() - Date.now()) / 1000);
-    return seconds >= 0 ? `+${span(seconds)}` : `−${span(-seconds)}`;
+    return seconds >= 0 ? `+${span(seconds, language)}` : `−${span(-seconds, language)}`;
 }

@@ -70,7 +70,7 @@ function header(): HTMLElement {
         h('a', { class: 'brand', href: '#/overview' }, words.t('title')),
         session ? h('nav', { 'aria-label': 'pages' }, PAGES.filter((entry) => entry.allowed(session as Session)).map((entry) =>
             h('a', { href: `#/${entry.name}`, 'aria-current': route === entry.name ? 'page' : undefined }, words.t(entry.name)))) : null,
-        h('span', { class: 'who' }, session ? `${words.t('signedInAs')} ${session.sub} · ${session.uscc ?? session.org} · ${session.role}` : '',
+        h('span', { class: 'who' }, session ? `${words.t('signedInAs')} ${session.sub} · ${session.uscc ?? words.party(session.org)} · ${words.code('role', session.role)}` : '',
             h('span', { class: 'live', title: 'server-sent events' }, session ? `● ${words.t('live')}` : '')),
         h('button', {
             type: 'button', lang: words.language === 'en' ? 'zh' : 'en',

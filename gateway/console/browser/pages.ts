@@ -20,7 +20,6 @@ interface Consensus { engine: 'embedded' | 'cometbft'; height: number; chainId?:
 interface Health { name: string; organisation: string; lastSuccessAt: string | null; lagSeconds: number | null; errors: number; consecutiveFailures: number; quarantined: number; parked: number; lastError: string | null }
 interface Discrepancy { class: string; sender: string; messageId: string; recipient: string; subject: string | null; status: string; sentAt: string; deadline: string; overdue: boolean; retransmissions: number; reason?: string }
 
-const agency = (mspId: string): string => mspId.replace(/MSP$/, '');
 
 function stat(label: string, value: string | number, tone = ''): HTMLElement {
     return h('div', { class: `stat ${tone}` }, h('span', { class: 'value' }, value), h('span', { class: 'label' }, label));
@@ -57,8 +56,8 @@ export const overviewPage: Page = async ({ api, words }) => {
     const agencies = [...new Set(overview.pairs.flatMap((pair) => [pair.sender, pair.recipient]))].sort();
     const pairOf = (sender: string, recipient: string): Pair | undefined => overview.pairs.find((pair) => pair.sender === sender && pair.recipient === recipient);
     const matrix = h('table', { class: 'matrix' },
-        h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, `${words.t('sender')} \\ ${words.t('recipient')}`), agencies.map((recipient) => h('th', { scope: 'col' }, agency(recipient))))),
-        h('tbody', {}, agencies.map((sender) => h('tr', {}, h('th', { scope: 'row' }, agency(sender)), agencies.map((recipient) => {
+        h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, `${words.t('sender')} \\ ${words.t('recipient')}`), agencies.map((recipient) => h('th', { scope: 'col' }, words.party(recipient))))),
+        h('tbody', {}, agencies.map((sender) => h('tr', {}, h('th', { scope: 'row' }, words.party(sender)), agencies.map((recipient) => {
             const pair = pairOf(sender, recipient);
             return h('td', { class: pair && pair.overdue > 0 ? 'warn' : '' }, pair ? `${pair.receiptSecondsMedian ?? '—'} / ${pair.receiptSecondsMax ?? '—'}` : '');
         })))));
@@ -69,8 +68,8 @@ export const overviewPage: Page = async ({ api, words }) => {
             stat(words.t('overdue'), overview.totals.overdue, overview.totals.overdue > 0 ? 'warn' : ''), stat(words.t('openCases'), overview.openCases)),
         h('h2', {}, words.t('handoffs')),
         table([words.t('sender'), words.t('recipient'), words.t('handoffs'), words.t('status'), words.t('confirmationRate'), words.t('overdue')],
-            overview.pairs.map((pair) => [agency(pair.sender), agency(pair.recipient), pair.handoffs,
-                Object.entries(pair.byStatus).map(([status, count]) => `${status} ${count}`).join(' · '), `${Math.round(pair.confirmationRate * 1000) / 10} %`, pair.overdue]),
+            overview.pairs.map((pair) => [words.party(pair.sender), words.party(pair.recipient), pair.handoffs,
+                Object.entries(pair.byStatus).map(([status, count]) => `${words.code('status', status)} ${count}`).join(' · '), `${Math.round(pair.confirmationRate * 1000) / 10} %`, pair.overdue]),
             words.t('nothing')),
         h('h2', {}, words.t('lag')), matrix,
         chart(overview.perMinute, words.t('perMinute')),
@@ -83,7 +82,7 @@ export const overviewPage: Page = async ({ api, words }) => {
                 words.t('nothing')),
         h('h2', {}, words.t('adapters')),
         table([words.t('adapter'), words.t('lastSuccess'), words.t('errors'), words.t('quarantined'), words.t('parked')],
-            adapters.map((adapter) => [adapter.name, adapter.lastSuccessAt ? since(adapter.lastSuccessAt) : '—',
+            adapters.map((adapter) => [adapter.name, adapter.lastSuccessAt ? since(adapter.lastSuccessAt, words.language) : '—',
                 adapter.consecutiveFailures > 0 ? h('span', { class: 'warn', title: adapter.lastError ?? '' }, `${adapter.errors} (${adapter.consecutiveFailures})`) : adapter.errors,
                 adapter.quarantined, adapter.parked]),
             words.t('nothing')));
@@ -98,8 +97,9 @@ export const unconfirmedPage: Page = async ({ api, session, words, go }) => {
     if (!session.uscc && session.role !== 'auditor' && session.role !== 'reconciler' && !query.get('sender') && !query.get('recipient')) {
         query.set('recipient', session.org);
     }
-    const select = (name: string, options: readonly string[]): HTMLElement => h('label', {}, words.t(name),
-        h('select', { name }, h('option', { value: '' }, words.t('any')), options.map((option) => h('option', { value: option, selected: query.get(name) === option }, option))));
+    const select = (name: string, options: readonly string[], label: (option: string) => string): HTMLElement => h('label', {}, words.t(name),
+        h('select', { name }, h('option', { value: '' }, words.t('any')), options.map((option) => h('option', { value: option, selected: query.get(name) === option }, label(option)))));
+    const party = (option: string): string => words.party(option);
     const form = h('form', {
         class: 'filters',
         onsubmit: (event: Event) => {
@@ -109,10 +109,10 @@ export const unconfirmedPage: Page = async ({ api, session, words, go }) => {
             go(`#/unconfirmed?${next.toString()}`);
         },
     },
-    select('sender', AGENCIES), select('recipient', AGENCIES), select('class', CLASSES),
+    select('sender', AGENCIES, party), select('recipient', AGENCIES, party), select('class', CLASSES, (option) => words.code('class', option)),
     h('label', {}, words.t('subject'), h('input', { name: 'subject', value: query.get('subject') ?? '', size: 20, pattern: '[0-9A-Z]{18}' })),
     h('label', {}, words.t('olderThan'), h('select', { name: 'minAgeSeconds' }, h('option', { value: '' }, words.t('any')),
-        [[60, '1 min'], [600, '10 min'], [3600, '1 h'], [86_400, '1 d']].map(([seconds, label]) => h('option', { value: seconds as number, selected: query.get('minAgeSeconds') === String(seconds) }, label as string)))),
+        [60, 600, 3600, 86_400].map((seconds) => h('option', { value: seconds, selected: query.get('minAgeSeconds') === String(seconds) }, since(new Date(Date.now() - seconds * 1000).toISOString(), words.language))))),
     h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'overdue', value: 'true', checked: query.get('overdue') === 'true' }), words.t('overdueOnly')),
     h('button', { type: 'submit' }, words.t('filter')));
     const section = h('section', {}, h('h1', {}, words.t('unconfirmed')), form);
@@ -148,8 +148,8 @@ export const unconfirmedPage: Page = async ({ api, session, words, go }) => {
             return box;
         };
         section.append(table([words.t('class'), words.t('sender'), words.t('recipient'), words.t('message'), words.t('subject'), words.t('age'), words.t('deadline'), ''],
-            page.items.map((item) => [h('span', { class: `badge ${item.overdue ? 'warn' : ''}`, title: item.reason ?? '' }, item.class), agency(item.sender), agency(item.recipient),
-                item.messageId, item.subject ?? '—', since(item.sentAt), item.overdue ? h('strong', { class: 'warn' }, words.t('overdue')) : until(item.deadline), actions(item)]),
+            page.items.map((item) => [h('span', { class: `badge ${item.overdue ? 'warn' : ''}`, title: item.reason ?? '' }, words.code('class', item.class)), words.party(item.sender), words.party(item.recipient),
+                item.messageId, item.subject ?? '—', since(item.sentAt, words.language), item.overdue ? h('strong', { class: 'warn' }, words.t('overdue')) : until(item.deadline, words.language), actions(item)]),
             words.t('nothing')));
     } catch (error) {
         section.append(errorBox(error));
@@ -169,18 +169,18 @@ export const casesPage: Page = async ({ api, session, words, parts, go }) => {
         };
         return h('section', {}, h('h1', {}, words.t('cases')),
             table(['ID', words.t('status'), words.t('reason'), words.t('parties'), words.t('age'), words.t('unread')],
-                page.items.map((record) => [h('a', { href: `#/cases/${encodeURIComponent(record.caseId)}` }, record.caseId), record.status, record.reason, record.parties.join(', '), since(record.openedAt),
+                page.items.map((record) => [h('a', { href: `#/cases/${encodeURIComponent(record.caseId)}` }, record.caseId), words.code('status', record.status), words.code('reason', record.reason), record.parties.map((party) => words.party(party)).join(', '), since(record.openedAt, words.language),
                     unreadOf(record.caseId) > 0 ? h('span', { class: 'badge' }, unreadOf(record.caseId)) : '']),
                 words.t('nothing')));
     }
     const record = await api.get<CaseRecord>(`/v1/cases/${encodeURIComponent(id)}`);
     const section = h('section', {}, h('h1', {}, `${words.t('cases')} · ${record.caseId}`),
         h('dl', {},
-            h('dt', {}, words.t('status')), h('dd', {}, record.status),
-            h('dt', {}, words.t('reason')), h('dd', {}, record.reason),
+            h('dt', {}, words.t('status')), h('dd', {}, words.code('status', record.status)),
+            h('dt', {}, words.t('reason')), h('dd', {}, words.code('reason', record.reason)),
             h('dt', {}, words.t('caseSubject')), h('dd', {}, Object.values(record.subject).join(' · ')),
-            h('dt', {}, words.t('parties')), h('dd', {}, record.parties.join(', ')),
-            h('dt', {}, words.t('outcome')), h('dd', {}, record.outcome ? `${record.outcome.code} (${record.outcome.by}, ${record.outcome.at})` : '—')),
+            h('dt', {}, words.t('parties')), h('dd', {}, record.parties.map((party) => words.party(party)).join(', ')),
+            h('dt', {}, words.t('outcome')), h('dd', {}, record.outcome ? `${record.outcome.code} (${words.party(record.outcome.by)}, ${words.time(record.outcome.at)})` : '—')),
         h('h2', {}, words.t('messages')),
         await threadSection({ api, session, words, go }, `/v1/cases/${encodeURIComponent(id)}/thread`, record.status === 'OPEN'));
     if (record.status === 'OPEN') {
@@ -217,7 +217,7 @@ async function threadSection(context: Pick<PageContext, 'api' | 'session' | 'wor
     const problem = h('div', { 'aria-live': 'polite' });
     const kb = (size: number): string => `${Math.max(1, Math.round(size / 1024))} KB`;
     const list = h('ol', { class: 'thread' }, thread.messages.map((message) => h('li', { class: message.unread ? 'unread' : '', 'data-sequence': message.sequence },
-        h('div', { class: 'meta' }, h('strong', {}, agency(message.author)), ` · ${formatTime(message.at, words.language)} · #${message.sequence}`,
+        h('div', { class: 'meta' }, h('strong', {}, words.party(message.author)), ` · ${words.time(message.at)} · #${message.sequence}`,
             message.unread ? h('span', { class: 'badge' }, words.t('new')) : null,
             message.verified ? null : h('span', { class: 'error' }, ` ${words.t('notVerified')}`)),
         h('p', { class: 'text' }, message.text ?? '—'),
@@ -262,10 +262,6 @@ async function threadSection(context: Pick<PageContext, 'api' | 'session' | 'wor
     return section;
 }
 
-/** A date and time as the reader's language writes it. */
-function formatTime(iso: string, language: string): string {
-    return new Date(iso).toLocaleString(language === 'zh' ? 'zh-CN' : 'en-GB');
-}
 
 interface TraceStep { at: string; step: string; status: string; sender: string; recipient: string; messageId: string; transactionId: string; blockNumber: number; receiptDeadline: string; overdue: boolean }
 
@@ -295,12 +291,13 @@ export const tracePage: Page = async ({ api, session, words, go }) => {
         const trace = await api.get<{ documents: { type: string; number: string; status: string; issuer: string }[]; verifications: { declarationNumber: string; permit: { number: string }; verdict: string }[]; agencies: { agency: string; timeline: TraceStep[] }[] }>(path);
         section.append(
             h('h2', {}, words.t('documents')),
-            table(['Type', 'No.', words.t('status'), 'Issuer'], trace.documents.map((document) => [document.type, document.number, document.status, agency(document.issuer)]), words.t('nothing')),
+            table([words.t('documentType'), words.t('number'), words.t('status'), words.t('issuer')],
+                trace.documents.map((document) => [words.code('type', document.type), document.number, words.code('status', document.status), words.party(document.issuer)]), words.t('nothing')),
             h('h2', {}, words.t('timeline')),
-            ...trace.agencies.map((entry) => h('div', { class: 'timeline' }, h('h3', {}, agency(entry.agency)),
+            ...trace.agencies.map((entry) => h('div', { class: 'timeline' }, h('h3', {}, words.party(entry.agency)),
                 h('ol', {}, entry.timeline.map((step) => h('li', { class: step.overdue && step.status === 'SENT' ? 'warn' : '' },
-                    h('strong', {}, step.step), ` ${new Date(step.at).toLocaleString()} · ${step.messageId} · `,
-                    step.status === 'SENT' ? `${words.t('deadline')} ${new Date(step.receiptDeadline).toLocaleString()}${step.overdue ? ` · ${words.t('overdue')}` : ''}` : '',
+                    h('strong', {}, words.code('step', step.step)), ` ${words.time(step.at)} · ${step.messageId} · `,
+                    step.status === 'SENT' ? `${words.t('deadline')} ${words.time(step.receiptDeadline)}${step.overdue ? ` · ${words.t('overdue')}` : ''}` : '',
                     h('button', { class: 'link', onclick: () => void api.download(`/v1/handoffs/${step.sender}/${encodeURIComponent(step.messageId)}/proof.pdf`, `proof-${step.messageId}.pdf`) }, words.t('proof'))))))));
         if (declaration) {
             section.append(h('h2', {}, words.t('declarationThread')),
@@ -336,7 +333,7 @@ export const verifyPage: Page = async ({ api, words }) => {
                     goods: hsCodes.map((hsCode, index) => ({ hsCode, quantity: Number(quantities[index]), unit: units[index] })),
                 });
                 result.append(
-                    h('p', { class: `verdict ${verification.verdict === 'VALID' ? 'ok' : 'warn'}` }, `${words.t('verdict')}: ${verification.verdict}`),
+                    h('p', { class: `verdict ${verification.verdict === 'VALID' ? 'ok' : 'warn'}` }, `${words.t('verdict')}: ${words.code('verdict', verification.verdict)}`),
                     h('ul', { class: 'reasons' }, verification.reasons.map((reason) => h('li', {}, `${reason.code}: ${reason.detail}`))),
                     table([words.t('hsCode'), words.t('licensed'), words.t('drawn'), words.t('remaining')],
                         verification.balance.map((entry) => [entry.hsCode, `${entry.licensed} ${entry.unit}`, entry.drawn, entry.remaining]), words.t('nothing')),
@@ -384,14 +381,14 @@ export const auditPage: Page = async ({ api, words, signal }) => {
                 const report = replay.report;
                 meter.value = 100;
                 status.append(report ? h('div', {},
-                    h('p', { class: `verdict ${report.verdict === 'CLEAN' ? 'ok' : 'warn'}` }, `${words.t('report')}: ${report.verdict}`),
+                    h('p', { class: `verdict ${report.verdict === 'CLEAN' ? 'ok' : 'warn'}` }, `${words.t('report')}: ${words.code('verdict', report.verdict)}`),
                     h('dl', {},
-                        h('dt', {}, 'Blocks'), h('dd', {}, report.blocks),
-                        h('dt', {}, words.t('handoffs')), h('dd', {}, `${report.transactions.total} (${report.transactions.valid} valid, ${report.transactions.invalid} invalid)`),
-                        h('dt', {}, 'Signatures'), h('dd', {}, `${report.signatures.checked} / ${report.signatures.failed} failed`),
+                        h('dt', {}, words.t('blocks')), h('dd', {}, report.blocks),
+                        h('dt', {}, words.t('handoffs')), h('dd', {}, `${report.transactions.total} (${words.t('validInvalid')}: ${report.transactions.valid} / ${report.transactions.invalid})`),
+                        h('dt', {}, words.t('signatures')), h('dd', {}, `${words.t('checkedFailed')}: ${report.signatures.checked} / ${report.signatures.failed}`),
                         h('dt', {}, words.t('lastBlockHash')), h('dd', {}, h('code', {}, report.lastBlockHash))),
                     h('button', { type: 'button', onclick: () => void api.download(`/v1/audit/replays/${started.id}/report.pdf`, `audit-${started.id}.pdf`) }, words.t('downloadPdf')))
-                    : h('p', { class: 'warn' }, `${words.t('failed')}: ${replay.status}`));
+                    : h('p', { class: 'warn' }, `${words.t('failed')}: ${words.code('status', replay.status)}`));
             } catch (error) {
                 status.append(errorBox(error));
             }
@@ -511,7 +508,7 @@ export const importPage: Page = async ({ api, session, words, go, signal }) => {
         list.replaceChildren(table(
             [words.t('started'), words.t('file'), words.t('mode'), words.t('status'), words.t('progress'), words.t('results'), words.t('resultsFile')],
             page.items.map((item) => [
-                new Date(item.createdAt).toLocaleString(language === 'zh' ? 'zh-CN' : 'en-GB'),
+                words.time(item.createdAt),
                 item.fileName ?? item.format, words.t(item.mode), words.t(item.status),
                 item.status === 'FAILED' || item.status === 'INTERRUPTED'
                     ? h('span', { class: 'error' }, item.error ?? '')
@@ -582,6 +579,6 @@ export const notificationsPage: Page = async ({ api, words, go }) => {
     return h('section', {}, h('h1', {}, words.t('notifications')), h('p', { class: 'note' }, words.t('notificationsNote')), form, result,
         h('h2', {}, words.t('mailsSent')),
         table([words.t('when'), words.t('mailSubject'), words.t('status'), words.t('attempts'), words.t('errors')], deliveries.map((delivery) => [
-            new Date(delivery.createdAt).toLocaleString(words.language === 'zh' ? 'zh-CN' : 'en-GB'), delivery.subject, words.t(`mail${delivery.status}`), delivery.attempts, delivery.lastError ?? '',
+            words.time(delivery.createdAt), delivery.subject, words.t(`mail${delivery.status}`), delivery.attempts, delivery.lastError ?? '',
         ]), words.t('nothing')));
 };
