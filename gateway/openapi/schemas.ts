@@ -181,6 +181,12 @@ export const SCHEMAS: Record<string, Schema> = {
         nextAttemptAt: timestamp, lastError: nullable(string()), createdAt: timestamp, sentAt: nullable(timestamp),
     }, ['id', 'subject', 'notifications', 'status', 'attempts', 'nextAttemptAt', 'lastError', 'createdAt', 'sentAt']),
 
+    Declaration: object({
+        number: declarationNumber, status: string(), issuedAt: timestamp,
+        handoffs: array(object({ agency, messageId: string(), status: string(), sentAt: timestamp, overdue: { type: 'boolean' } }, ['agency', 'messageId', 'status', 'sentAt', 'overdue'])),
+    }, ['number', 'status', 'issuedAt', 'handoffs']),
+    DeclarationPage: page('Declaration'),
+
     AuditReplayRequest: object({
         toBlock: { type: 'integer', minimum: 0, maximum: 1_000_000_000_000 },
         asOf: string({ format: 'date-time', maxLength: 40 }),

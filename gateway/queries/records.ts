@@ -53,3 +53,41 @@ export async function listCases(pool: Pool, filter: Readonly<{ party?: string; s
         nextCursor: result.rows.length > filter.limit && last ? encodeCursor([last.opened_at.toISOString(), last.case_id]) : null,
     };
 }
+
+/** A declaration as an enterprise's list shows it: the document, and each handoff of its data with where it stands. */
+export interface DeclarationSummary {
+    readonly number: string;
+    readonly status: string;
+    readonly issuedAt: string;
+    readonly handoffs: readonly { readonly agency: string; readonly messageId: string; readonly status: string; readonly sentAt: string; readonly overdue: boolean }[];
+}
+
+/**
+ * An enterprise's export declarations, newest number first, a page at a time, each with every
+ * handoff of its data: the list that replaces one page of every timeline.
+ */
+export async function declarationsOf(pool: Pool, filter: Readonly<{ holder: string; cursor?: string; limit: number; asOf?: Date }>): Promise<{ items: DeclarationSummary[]; nextCursor: string | null }> {
+    const after = decodeCursor(filter.cursor, ['text']);
+    const result = await pool.query<{ number: string; record: DocumentRecord; handoffs: DeclarationSummary['handoffs'] }>(
+        `WITH page AS (
+            SELECT number, record FROM documents
+             WHERE holder = $1::text AND type = 'EXPORT_DECLARATION' AND ($2::text IS NULL OR number < $2::text)
+             ORDER BY number DESC LIMIT $3::integer)
+         SELECT p.number, p.record,
+                COALESCE(jsonb_agg(jsonb_build_object('agency', h.recipient, 'messageId', h.message_id, 'status', h.status, 'sentAt', h.sent_at,
+                    'overdue', (h.status IN ('SENT', 'MISMATCH') AND h.receipt_deadline < $4::timestamptz) OR (h.status = 'RECEIVED' AND h.acknowledgement_deadline < $4::timestamptz))
+                    ORDER BY h.recipient, h.sent_at) FILTER (WHERE h.message_id IS NOT NULL), '[]') AS handoffs
+           FROM page p LEFT JOIN handoffs h ON h.document_type = 'EXPORT_DECLARATION' AND h.document_number = p.number AND h.subject = $1::text
+          GROUP BY p.number, p.record ORDER BY p.number DESC`,
+        [filter.holder, after?.[0] ?? null, filter.limit + 1, filter.asOf ?? new Date()],
+    );
+    const rows = result.rows.slice(0, filter.limit);
+    const last = rows.at(-1);
+    return {
+        items: rows.map((row) => ({
+            number: row.number, status: withExpiry(row.record).status, issuedAt: row.record.issuedAt,
+            handoffs: row.handoffs.map((handoff) => ({ ...handoff, sentAt: new Date(handoff.sentAt).toISOString() })),
+        })),
+        nextCursor: result.rows.length > filter.limit && last ? encodeCursor([last.number]) : null,
+    };
+}

@@ -4,7 +4,8 @@ import { Problem } from '../http/problem';
 import type { Principal } from '../auth/principal';
 import { seesEverything } from '../auth/principal';
 import { handoffSteps, type HandoffView, listHandoffs } from '../queries/handoffs';
-import { listDocuments, verificationsOf } from '../queries/records';
+import { declarationsOf, listDocuments, verificationsOf } from '../queries/records';
+import { pageLimit } from '../queries/cursor';
 import type { Services } from '../services';
 import { PARAMETERS } from './parameters';
 
@@ -60,6 +61,19 @@ async function trace(services: Services, principal: Principal, query: { declarat
     };
 }
 
+/** An enterprise's whole trace is for the enterprise itself, auditors and reconciliation. */
+function requireOwnTrace(principal: Principal, uscc: string): void {
+    if (!isUscc(uscc)) {
+        throw new Problem('INVALID_ARGUMENT', 'uscc check character does not match (GB 32100)', 'uscc');
+    }
+    if (principal.uscc && principal.uscc !== uscc) {
+        throw new Problem('FORBIDDEN', `enterprise ${principal.uscc} may trace only its own data`, 'uscc');
+    }
+    if (!principal.uscc && !seesEverything(principal)) {
+        throw new Problem('FORBIDDEN', 'an enterprise\'s full trace is for the enterprise itself, auditors and reconciliation', 'authorization');
+    }
+}
+
 export function traceRoutes(services: Services): RouteSpec[] {
     return [
         {
@@ -73,16 +87,17 @@ export function traceRoutes(services: Services): RouteSpec[] {
             summary: 'Every document, verification and handoff concerning one enterprise, as a timeline per agency',
             responses: { 200: { description: 'The trace', schema: 'Trace' } },
             handler: async ({ principal, params }) => {
-                if (!isUscc(params.uscc ?? '')) {
-                    throw new Problem('INVALID_ARGUMENT', 'uscc check character does not match (GB 32100)', 'uscc');
-                }
-                if (principal.uscc && principal.uscc !== params.uscc) {
-                    throw new Problem('FORBIDDEN', `enterprise ${principal.uscc} may trace only its own data`, 'uscc');
-                }
-                if (!principal.uscc && !seesEverything(principal)) {
-                    throw new Problem('FORBIDDEN', 'an enterprise\'s full trace is for the enterprise itself, auditors and reconciliation', 'authorization');
-                }
+                requireOwnTrace(principal, params.uscc as string);
                 return { status: 200, body: await trace(services, principal, { uscc: params.uscc }) };
+            },
+        },
+        {
+            method: 'get', path: '/v1/enterprises/{uscc}/declarations', tag: 'Trace', params: { uscc: PARAMETERS.uscc }, query: { cursor: PARAMETERS.cursor, limit: PARAMETERS.limit },
+            summary: 'An enterprise\'s export declarations, newest first, a page at a time, each with where every handoff of its data stands',
+            responses: { 200: { description: 'A page of declarations', schema: 'DeclarationPage' } },
+            handler: async ({ principal, params, query }) => {
+                requireOwnTrace(principal, params.uscc as string);
+                return { status: 200, body: await declarationsOf(services.pool, { holder: params.uscc as string, cursor: query.cursor, limit: pageLimit(query.limit) }) };
             },
         },
     ];

@@ -103,6 +103,19 @@ describe('the gateway over HTTP: the exporter\'s story', function () {
         const whole = await as<{ handoffs: Handoff[] }>('exporter', 'GET', `/v1/enterprises/${EXPORTER_USCC}/trace`);
         expect(whole.body.handoffs).to.have.length(2);
         expect((await as('other', 'GET', `/v1/enterprises/${EXPORTER_USCC}/trace`)).status).to.equal(403);
+        // The enterprise's declarations a page at a time, each with where its data stands at each agency.
+        const second = '220120261100000002';
+        expect((await as('customs', 'POST', '/v1/documents', {
+            type: 'EXPORT_DECLARATION', number: second, holder: EXPORTER_USCC, validFrom: isoIn(-DAY), validTo: isoIn(365 * DAY), content: Buffer.from(second).toString('base64'),
+        })).status).to.equal(201);
+        const first = await as<{ items: { number: string; handoffs: { agency: string; status: string; overdue: boolean }[] }[]; nextCursor: string | null }>('exporter', 'GET', `/v1/enterprises/${EXPORTER_USCC}/declarations?limit=1`);
+        expect(first.body.items.map((item) => [item.number, item.handoffs.length])).to.deep.equal([[second, 0]]);
+        const next = await as<typeof first.body>('exporter', 'GET', `/v1/enterprises/${EXPORTER_USCC}/declarations?limit=1&cursor=${first.body.nextCursor as string}`);
+        expect(next.body.items.map((item) => item.number)).to.deep.equal([declaration]);
+        expect(next.body.items[0]?.handoffs.map((handoff) => [handoff.agency, handoff.status, handoff.overdue])).to.deep.equal([['ForexMSP', 'SENT', true], ['TaxMSP', 'ACCEPTED', false]]);
+        expect(next.body.nextCursor).to.equal(null);
+        expect((await as('other', 'GET', `/v1/enterprises/${EXPORTER_USCC}/declarations`)).status).to.equal(403);
+        expect((await as('tax', 'GET', `/v1/enterprises/${EXPORTER_USCC}/declarations`)).status).to.equal(403);
         expect((await as('other', 'GET', `/v1/trace?declaration=${declaration}`)).body).to.deep.include({ handoffs: [], verifications: [] });
     });
 
@@ -160,7 +173,7 @@ describe('the gateway over HTTP: the exporter\'s story', function () {
         const second = await as<{ items: Handoff[]; nextCursor: string | null }>('auditor', 'GET', `/v1/handoffs?limit=1&cursor=${first.body.nextCursor ?? ''}`);
         expect(second.body.items[0]?.messageId).to.not.equal(first.body.items[0]?.messageId);
         const documents = await as<{ items: DocumentRecord[] }>('exporter', 'GET', '/v1/documents');
-        expect(documents.body.items.map((document) => document.type).sort()).to.deep.equal(['EXPORT_DECLARATION', 'LICENCE']);
+        expect(documents.body.items.map((document) => document.type).sort()).to.deep.equal(['EXPORT_DECLARATION', 'EXPORT_DECLARATION', 'LICENCE']);
         expect((await as('exporter', 'GET', `/v1/documents?holder=${PERSONAS.other.uscc}`)).status).to.equal(403);
     });
 

@@ -162,7 +162,11 @@ interface CaseRecord { caseId: string; status: string; reason: string; parties: 
 export const casesPage: Page = async ({ api, session, words, parts, go }) => {
     const id = parts[0];
     if (!id) {
-        const [page, unread] = await Promise.all([api.get<{ items: CaseRecord[] }>('/v1/cases?limit=100'), api.get<UnreadThread[]>('/v1/threads/unread')]);
+        const cursor = new URLSearchParams(location.hash.split('?')[1] ?? '').get('cursor');
+        const [page, unread] = await Promise.all([
+            api.get<{ items: CaseRecord[]; nextCursor: string | null }>(`/v1/cases?limit=${PAGE_ROWS}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`),
+            api.get<UnreadThread[]>('/v1/threads/unread'),
+        ]);
         const unreadOf = (caseId: string): number => {
             const entry = unread.find((candidate) => candidate.thread === `case/${caseId}`);
             return entry ? entry.messageCount - entry.readThrough : 0;
@@ -171,14 +175,19 @@ export const casesPage: Page = async ({ api, session, words, parts, go }) => {
             table(['ID', words.t('status'), words.t('reason'), words.t('parties'), words.t('age'), words.t('unread')],
                 page.items.map((record) => [h('a', { href: `#/cases/${encodeURIComponent(record.caseId)}` }, record.caseId), words.code('status', record.status), words.code('reason', record.reason), record.parties.map((party) => words.party(party)).join(', '), since(record.openedAt, words.language),
                     unreadOf(record.caseId) > 0 ? h('span', { class: 'badge' }, unreadOf(record.caseId)) : '']),
-                words.t('nothing')));
+                words.t('nothing')),
+            h('nav', { class: 'pager', 'aria-label': words.t('pages') },
+                cursor ? h('a', { href: '#/cases' }, words.t('firstPage')) : null,
+                page.nextCursor ? h('a', { href: `#/cases?cursor=${encodeURIComponent(page.nextCursor)}`, rel: 'next' }, words.t('nextPage')) : null));
     }
     const record = await api.get<CaseRecord>(`/v1/cases/${encodeURIComponent(id)}`);
     const section = h('section', {}, h('h1', {}, `${words.t('cases')} · ${record.caseId}`),
         h('dl', {},
             h('dt', {}, words.t('status')), h('dd', {}, words.code('status', record.status)),
             h('dt', {}, words.t('reason')), h('dd', {}, words.code('reason', record.reason)),
-            h('dt', {}, words.t('caseSubject')), h('dd', {}, Object.values(record.subject).join(' · ')),
+            h('dt', {}, words.t('caseSubject')), h('dd', {}, record.subject.kind === 'HANDOFF'
+                ? `${words.t('handoff')} ${record.subject.messageId ?? ''} (${words.party(record.subject.sender ?? '')})`
+                : `${words.code('type', record.subject.type ?? '')} ${record.subject.number ?? ''}`),
             h('dt', {}, words.t('parties')), h('dd', {}, record.parties.map((party) => words.party(party)).join(', ')),
             h('dt', {}, words.t('outcome')), h('dd', {}, record.outcome ? `${record.outcome.code} (${words.party(record.outcome.by)}, ${words.time(record.outcome.at)})` : '—')),
         h('h2', {}, words.t('messages')),
@@ -265,6 +274,31 @@ async function threadSection(context: Pick<PageContext, 'api' | 'session' | 'wor
 
 interface TraceStep { at: string; step: string; status: string; sender: string; recipient: string; messageId: string; transactionId: string; blockNumber: number; receiptDeadline: string; overdue: boolean }
 
+interface DeclarationSummary { number: string; status: string; issuedAt: string; handoffs: { agency: string; messageId: string; status: string; sentAt: string; overdue: boolean }[] }
+
+/** Rows a page of a long list holds. */
+const PAGE_ROWS = 20;
+
+/**
+ * An enterprise's declarations, newest first, a page at a time: where its data stands at each
+ * agency, each declaration opening its own trace.
+ */
+async function declarationList(api: Api, words: Words, enterprise: string, cursor: string | undefined): Promise<HTMLElement> {
+    const page = await api.get<{ items: DeclarationSummary[]; nextCursor: string | null }>(
+        `/v1/enterprises/${enterprise}/declarations?limit=${PAGE_ROWS}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    const base = `#/trace?uscc=${enterprise}`;
+    return h('div', {},
+        h('h2', {}, words.t('declarations')),
+        table([words.t('declaration'), words.t('status'), words.t('issuedAt'), words.t('handoffs')], page.items.map((item) => [
+            h('a', { href: `#/trace?declaration=${item.number}` }, item.number), words.code('status', item.status), words.time(item.issuedAt),
+            h('span', {}, item.handoffs.map((handoff) => h('span', { class: `badge ${handoff.overdue ? 'warn' : ''}`, title: handoff.messageId },
+                `${words.party(handoff.agency)} ${words.code('status', handoff.status)}${handoff.overdue ? ` · ${words.t('overdue')}` : ''}`))),
+        ]), words.t('nothing')),
+        h('nav', { class: 'pager', 'aria-label': words.t('pages') },
+            cursor ? h('a', { href: base }, words.t('firstPage')) : null,
+            page.nextCursor ? h('a', { href: `${base}&cursor=${encodeURIComponent(page.nextCursor)}`, rel: 'next' }, words.t('nextPage')) : null));
+}
+
 export const tracePage: Page = async ({ api, session, words, go }) => {
     const query = new URLSearchParams(location.hash.split('?')[1] ?? '');
     const form = h('form', {
@@ -283,7 +317,11 @@ export const tracePage: Page = async ({ api, session, words, go }) => {
     const section = h('section', {}, h('h1', {}, words.t('trace')), form);
     const declaration = query.get('declaration');
     const enterprise = session.uscc ?? query.get('uscc');
-    const path = declaration ? `/v1/trace?declaration=${declaration}` : enterprise ? `/v1/enterprises/${enterprise}/trace` : undefined;
+    if (!declaration && enterprise) {
+        section.append(await declarationList(api, words, enterprise, query.get('cursor') ?? undefined));
+        return section;
+    }
+    const path = declaration ? `/v1/trace?declaration=${declaration}` : undefined;
     if (!path) {
         return section;
     }
