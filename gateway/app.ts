@@ -14,6 +14,7 @@ import { documentRoutes } from './routes/documents';
 import { exportRoutes } from './routes/exports';
 import { handoffRoutes } from './routes/handoffs';
 import { systemRoutes } from './routes/system';
+import { favouriteRoutes } from './routes/favourites';
 import { threadRoutes } from './routes/threads';
 import { traceRoutes } from './routes/trace';
 import { verificationRoutes } from './routes/verifications';
@@ -48,7 +49,7 @@ export function createApp(options: AppOptions): { app: Express; api: Api; metric
     const info = { title: 'Counterfoil', version: '0.1.0', description: 'Inter-agency document verification and reconciliation hub for cross-border trade' };
     api.add(
         ...systemRoutes(services, metrics, () => api.document(info)),
-        ...documentRoutes(services), ...verificationRoutes(services), ...handoffRoutes(services), ...caseRoutes(services), ...traceRoutes(services), ...overviewRoutes(services), ...exportRoutes(services), ...threadRoutes(services),
+        ...documentRoutes(services), ...verificationRoutes(services), ...handoffRoutes(services), ...caseRoutes(services), ...traceRoutes(services), ...overviewRoutes(services), ...exportRoutes(services), ...threadRoutes(services), ...favouriteRoutes(services),
     );
     options.extraRoutes?.(api, metrics);
     const limiter = new RateLimiter(options.rateLimitPerMinute);

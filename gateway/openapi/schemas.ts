@@ -187,6 +187,13 @@ export const SCHEMAS: Record<string, Schema> = {
     }, ['number', 'status', 'issuedAt', 'handoffs']),
     DeclarationPage: page('Declaration'),
 
+    Favourites: object({
+        items: array(object({
+            label: string({ minLength: 1, maxLength: 80 }),
+            target: string({ pattern: '^#/[a-z]+(/[^\\s]*)?(\\?[^\\s]*)?$', maxLength: 500, description: 'a console route with its filters, e.g. #/unconfirmed?recipient=TaxMSP&overdue=true' }),
+        }, ['label', 'target']), 30),
+    }, ['items']),
+
     AuditReplayRequest: object({
         toBlock: { type: 'integer', minimum: 0, maximum: 1_000_000_000_000 },
         asOf: string({ format: 'date-time', maxLength: 40 }),

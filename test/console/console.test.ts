@@ -378,6 +378,28 @@ describe('the web console, in Chromium, against the hub with its simulated agenc
         }
     });
 
+    it('lets the forex desk pin a filtered page to its favourites (收藏夹), which the hub keeps for its next sign-in', async () => {
+        const page = await signedInAs(/Forex receipts desk/);
+        await page.getByRole('button', { name: '中文' }).click();
+        await page.goto(`${url}/console/#/unconfirmed?recipient=ForexMSP&overdue=true`);
+        await page.getByRole('heading', { name: '未确认传递' }).waitFor();
+        await page.getByRole('button', { name: '☆ 收藏此页' }).click();
+        const favourites = page.getByRole('navigation', { name: '收藏夹' });
+        const pinned = favourites.getByRole('link', { name: '未确认传递 · 接收方: 外汇 · 逾期: ✓' });
+        await pinned.waitFor();
+        await page.close();
+
+        // Another browser, in English: the hub kept the favourite.
+        const again = await signedInAs(/Forex receipts desk/);
+        await again.getByRole('navigation', { name: 'Favourites' }).getByRole('link', { name: '未确认传递 · 接收方: 外汇 · 逾期: ✓' }).click();
+        await again.waitForFunction('location.hash === "#/unconfirmed?recipient=ForexMSP&overdue=true"');
+        expect(await again.locator('input[name="overdue"]').isChecked(), 'the filter comes back with the page').to.equal(true);
+        await keep(again, 'favourites');
+        await again.getByRole('button', { name: 'Remove 未确认传递 · 接收方: 外汇 · 逾期: ✓' }).click();
+        await again.getByRole('navigation', { name: 'Favourites' }).getByText('none yet').waitFor();
+        await again.close();
+    });
+
     it('lets the auditor replay the ledger with live progress, see it clean, and download the report', async function () {
         this.timeout(900_000);
         const page = await signedInAs(/Auditor/);

@@ -243,6 +243,18 @@ describe('the gateway over HTTP: the exporter\'s story', function () {
         expect(await snapshot()).to.deep.equal(before);
     });
 
+    it('keeps each principal\'s favourites (收藏夹), console routes only', async () => {
+        expect((await as<{ items: unknown[] }>('tax', 'GET', '/v1/favourites')).body).to.deep.equal({ items: [] });
+        const items = [{ label: '未确认传递 · 接收方: 税务', target: '#/unconfirmed?recipient=TaxMSP&overdue=true' }, { label: 'Cases', target: '#/cases' }];
+        expect((await as('tax', 'PUT', '/v1/favourites', { items })).status).to.equal(200);
+        expect((await as<{ items: unknown[] }>('tax', 'GET', '/v1/favourites')).body).to.deep.equal({ items });
+        expect((await as<{ items: unknown[] }>('forex', 'GET', '/v1/favourites')).body, 'each principal its own').to.deep.equal({ items: [] });
+        const foreign = await as('tax', 'PUT', '/v1/favourites', { items: [{ label: 'x', target: 'javascript:alert(1)' }] });
+        expect(foreign.status).to.equal(400);
+        expect(foreign.body).to.deep.include({ field: 'items[0].target' });
+        expect((await as('tax', 'PUT', '/v1/favourites', { items: Array.from({ length: 31 }, () => items[1]) })).status).to.equal(400);
+    });
+
     it('has exercised every documented route, each answer checked against the OpenAPI document', () => {
         // Push, proof, reconciliation, adapter, audit, export, import, thread and notification routes are exercised, and this checked, by their own suites.
         const documented = harness.gateway.api.all.filter((route) => !['Push', 'Proofs', 'Reconciliation', 'Adapters', 'Audit', 'Exports', 'Imports', 'Threads', 'Notifications'].includes(route.tag)).map((route) => `${route.method.toUpperCase()} ${route.path}`);

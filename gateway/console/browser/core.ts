@@ -72,6 +72,7 @@ const WORDS: Readonly<Record<string, readonly [string, string]>> = {
     topics: ['Tell me by e-mail when', '以下情况发邮件通知我'], save: ['Save', '保存'], unsubscribe: ['Stop all e-mail', '停止所有邮件'],
     mailsSent: ['Mails', '邮件记录'], attempts: ['Attempts', '尝试次数'], mailSubject: ['Subject', '主题'], when: ['When', '时间'],
     blocks: ['Blocks', '区块'], signatures: ['Signatures', '签名'], checkedFailed: ['checked / failed', '已校验 / 失败'], validInvalid: ['valid / invalid', '有效 / 无效'],
+    minAgeSeconds: ['Older than (s)', '超过（秒）'], favourites: ['Favourites', '收藏夹'], noFavourites: ['none yet', '暂无'], pin: ['Pin this page', '收藏此页'], unpin: ['Remove', '移除'],
     handoff: ['Handoff', '传递'], declarations: ['Declarations', '报关单'], issuedAt: ['Issued', '签发时间'], pages: ['Pages', '分页'], firstPage: ['First page', '首页'], nextPage: ['Next page', '下一页'],
     documentType: ['Type', '单证类型'], number: ['Number', '编号'], issuer: ['Issuer', '签发机构'],
     notificationsNote: ['Several notifications close together come as one mail. Mails are retried when the mail server does not take them.', '短时间内的多条通知合并为一封邮件发送；邮件服务器未接收时会自动重试。'],

@@ -84,6 +84,38 @@ function header(): HTMLElement {
         session ? h('button', { type: 'button', onclick: signOut }, words.t('signOut')) : null);
 }
 
+interface Favourite { label: string; target: string }
+
+/** What the current page shows, as a favourite's label: the page's name and its filters. */
+function currentLabel(): string {
+    const [route = '', search = ''] = location.hash.slice(2).split('?');
+    const [name = 'overview', ...rest] = route.split('/').map(decodeURIComponent);
+    const filters = [...new URLSearchParams(search).entries()].filter(([key]) => key !== 'cursor').map(([key, value]) => `${words.t(key)}: ${value === 'true' ? '✓' : words.party(value)}`);
+    return [words.t(name), ...rest, ...filters].join(' · ').slice(0, 80);
+}
+
+/** 收藏夹: the pages and filters the signed-in user pinned, kept by the hub for wherever it signs in. */
+async function favouritesBar(): Promise<HTMLElement | string> {
+    if (!session) {
+        return '';
+    }
+    const api = new Api(session);
+    const { items } = await api.get<{ items: Favourite[] }>('/v1/favourites').catch(() => ({ items: [] as Favourite[] }));
+    const save = async (next: Favourite[]): Promise<void> => {
+        await api.put('/v1/favourites', { items: next });
+        void render();
+    };
+    const here = location.hash || '#/overview';
+    const pinned = items.some((item) => item.target === here);
+    return h('nav', { class: 'favourites', 'aria-label': words.t('favourites') },
+        h('span', { class: 'label' }, `${words.t('favourites')}:`),
+        items.length === 0 ? h('span', { class: 'empty' }, words.t('noFavourites')) : null,
+        items.map((item, index) => h('span', { class: 'favourite' },
+            h('a', { href: item.target, 'aria-current': item.target === here ? 'page' : undefined }, item.label),
+            h('button', { type: 'button', class: 'link', 'aria-label': `${words.t('unpin')} ${item.label}`, onclick: () => void save(items.filter((_, other) => other !== index)) }, '×'))),
+        pinned || items.length >= 30 ? null : h('button', { type: 'button', class: 'pin', onclick: () => void save([...items, { label: currentLabel(), target: here }]) }, `☆ ${words.t('pin')}`));
+}
+
 /** A warning above every page while the ledger's stored history does not verify. */
 async function integrityBanner(): Promise<HTMLElement | string> {
     const answer = await fetch('/readyz').catch(() => undefined);
@@ -101,7 +133,7 @@ async function render(): Promise<void> {
     leave = new AbortController();
     document.documentElement.lang = words.language === 'zh' ? 'zh-CN' : 'en';
     const main = h('main', { id: 'main', tabindex: -1 });
-    root.replaceChildren(header(), await integrityBanner(), main);
+    root.replaceChildren(header(), await integrityBanner(), await favouritesBar(), main);
     if (!session) {
         main.append(await signInPage());
         return;

@@ -4,6 +4,7 @@ import { newestFirstIndexes } from './003_newest_first';
 import { webhookDelivery } from './004_webhook_delivery';
 import { overviewCounts } from './005_overview_counts';
 import { threads } from './006_threads';
+import { favourites } from './007_favourites';
 
 /** The gateway's query tables, migration by migration. */
-export const GATEWAY_MIGRATIONS = [gatewaySchema, unconfirmedIndex, newestFirstIndexes, webhookDelivery, overviewCounts, threads] as const;
+export const GATEWAY_MIGRATIONS = [gatewaySchema, unconfirmedIndex, newestFirstIndexes, webhookDelivery, overviewCounts, threads, favourites] as const;
