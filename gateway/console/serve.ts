@@ -53,5 +53,8 @@ export function mountConsole(app: Express, personas?: () => Promise<ConsolePerso
     }
     const font = createRequire(__filename).resolve('@expo-google-fonts/noto-sans-sc/400Regular/NotoSansSC_400Regular.ttf');
     app.get('/console/fonts/NotoSansSC.ttf', (_request, response) => response.setHeader('Cache-Control', 'public, max-age=86400').sendFile(font));
+    // Apache ECharts draws the console's charts: served from the npm package, never fetched from elsewhere.
+    const charts = createRequire(__filename).resolve('echarts/dist/echarts.min.js');
+    app.get('/console/vendor/echarts.min.js', (_request, response) => response.setHeader('Cache-Control', 'public, max-age=86400').type('text/javascript').sendFile(charts));
     app.use('/console', express.static(join(root, 'gateway', 'console', 'static'), files), express.static(join(root, 'dist', 'console'), files));
 }

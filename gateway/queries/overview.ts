@@ -16,6 +16,8 @@ export interface Overview {
     readonly pairs: PairOverview[];
     readonly totals: { readonly handoffs: number; readonly confirmed: number; readonly overdue: number };
     readonly perMinute: { readonly minute: string; readonly sent: number }[];
+    /** Handoffs still waiting past their deadline, by the hour the deadline passed (the last 24 hours). */
+    readonly overdueByHour: { readonly hour: string; readonly overdue: number }[];
     readonly openCases: number;
 }
 
@@ -35,7 +37,7 @@ const PAIR_FILTER = '($1::text IS NULL OR sender = $1::text OR recipient = $1::t
  */
 export async function overview(pool: Pool | PoolClient, party: string | null, asOf?: Date): Promise<Overview> {
     const at = asOf ?? null;
-    const [counts, waiting, current, lags, perMinute, openCases] = await Promise.all([
+    const [counts, waiting, current, lags, perMinute, openCases, byHour] = await Promise.all([
         pool.query<{ sender: string; recipient: string; status: string; count: string }>(
             `SELECT sender, recipient, status, count FROM overview_status_counts WHERE count > 0 AND ${PAIR_FILTER}`, [party]),
         pool.query<{ sender: string; recipient: string; count: string }>(
@@ -59,6 +61,10 @@ export async function overview(pool: Pool | PoolClient, party: string | null, as
             `SELECT minute AT TIME ZONE 'UTC' AS minute, sum(count) AS sent FROM overview_sent_minutes
               WHERE minute >= date_trunc('minute', (coalesce($2::timestamptz, now()) - interval '1 hour') AT TIME ZONE 'UTC') AND count > 0 AND ${PAIR_FILTER} GROUP BY 1 ORDER BY 1`, [party, at]),
         pool.query<{ count: string }>('SELECT count FROM overview_open_cases WHERE party = coalesce($1::text, \'*\')', [party]),
+        pool.query<{ hour: Date; overdue: string }>(
+            `SELECT hour AT TIME ZONE 'UTC' AS hour, sum(count) AS overdue FROM overview_waiting
+              WHERE hour >= date_trunc('hour', (coalesce($2::timestamptz, now()) - interval '23 hours') AT TIME ZONE 'UTC')
+                AND hour < date_trunc('hour', coalesce($2::timestamptz, now()) AT TIME ZONE 'UTC') AND count > 0 AND ${PAIR_FILTER} GROUP BY 1 ORDER BY 1`, [party, at]),
     ]);
     const key = (row: { sender: string; recipient: string }): string => `${row.sender}→${row.recipient}`;
     const overdue = new Map<string, number>();
@@ -88,6 +94,7 @@ export async function overview(pool: Pool | PoolClient, party: string | null, as
             overdue: pairs.reduce((sum, pair) => sum + pair.overdue, 0),
         },
         perMinute: perMinute.rows.map((row) => ({ minute: row.minute.toISOString(), sent: Number(row.sent) })),
+        overdueByHour: byHour.rows.map((row) => ({ hour: row.hour.toISOString(), overdue: Number(row.overdue) })),
         openCases: Number(openCases.rows[0]?.count ?? 0),
     };
 }

@@ -56,11 +56,15 @@ export function overviewRoutes(services: Services): RouteSpec[] {
         responses: {
             200: {
                 description: 'The overview', schema: {
-                    type: 'object', additionalProperties: false, required: ['pairs', 'totals', 'perMinute', 'openCases'],
+                    type: 'object', additionalProperties: false, required: ['pairs', 'totals', 'perMinute', 'overdueByHour', 'openCases'],
                     properties: {
                         pairs: { type: 'array', items: PAIR },
                         totals: { type: 'object', additionalProperties: false, required: ['handoffs', 'confirmed', 'overdue'], properties: { handoffs: { type: 'integer' }, confirmed: { type: 'integer' }, overdue: { type: 'integer' } } },
                         perMinute: { type: 'array', items: { type: 'object', additionalProperties: false, required: ['minute', 'sent'], properties: { minute: { type: 'string' }, sent: { type: 'integer' } } } },
+                        overdueByHour: {
+                            type: 'array', description: 'handoffs still waiting past their deadline, by the hour the deadline passed (the last full 23 hours)',
+                            items: { type: 'object', additionalProperties: false, required: ['hour', 'overdue'], properties: { hour: { type: 'string' }, overdue: { type: 'integer' } } },
+                        },
                         openCases: { type: 'integer' },
                     },
                 },

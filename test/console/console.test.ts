@@ -114,6 +114,10 @@ describe('the web console, in Chromium, against the hub with its simulated agenc
         await expect(await pairs.locator('tbody tr').count()).to.be.greaterThan(1);
         expect(await pairs.innerText()).to.match(/Commerce\s+Customs\s+\d+/);
         expect(await page.getByRole('img', { name: /Handoffs sent per minute/ }).count()).to.equal(1);
+        // ECharts draws each chart as SVG with its axes' names and the pairs by name.
+        await page.locator('figure.chart svg').nth(2).waitFor();
+        const charts = await page.locator('figure.chart').allInnerTexts();
+        expect(charts.join('\n')).to.include('handoffs / min').and.include('Customs → Tax').and.include('handoffs overdue');
         // Each lag sits under its recipient's heading: the value's text and the heading's text overlap across.
         const misplaced = await page.evaluate(`(() => {
             const box = (element) => { const range = document.createRange(); range.selectNodeContents(element); return range.getBoundingClientRect(); };
@@ -291,6 +295,9 @@ describe('the web console, in Chromium, against the hub with its simulated agenc
         await exporter.close();
 
         const tax = await signedInAs(/Tax refund desk/);
+        const taxToken = await tax.evaluate('sessionStorage.getItem("counterfoil.token")') as string;
+        const unread = async (): Promise<string[]> => ((await (await fetch(`${url}/v1/threads/unread`, { headers: { Authorization: `Bearer ${taxToken}` } })).json()) as { thread: string }[]).map((entry) => entry.thread);
+        expect(await unread(), 'unread by the tax desk before it looks').to.include(`document/EXPORT_DECLARATION/${number}`);
         await tax.getByRole('button', { name: '中文' }).click();
         await tax.goto(`${url}/console/#/trace?declaration=${number}`);
         await tax.getByRole('heading', { name: '关于此报关单的消息' }).waitFor();
@@ -302,6 +309,7 @@ describe('the web console, in Chromium, against the hub with its simulated agenc
         await message.getByRole('button', { name: '发票.pdf' }).click();
         expect((await download).suggestedFilename()).to.equal('发票.pdf');
         expect((await readFile(await (await download).path())).toString('latin1')).to.match(/^%PDF-1\.7/);
+        expect(await unread(), 'read once shown').to.not.include(`document/EXPORT_DECLARATION/${number}`);
         await keep(tax, 'thread-zh');
         await tax.close();
     });
@@ -358,15 +366,17 @@ describe('the web console, in Chromium, against the hub with its simulated agenc
             for (const language of ['en', 'zh']) {
                 if (language === 'zh') {
                     await page.getByRole('button', { name: '中文' }).click();
+                    await page.locator('main[data-language="zh"]:not([aria-busy])').waitFor();
                 }
                 for (const route of routes) {
                     await page.goto(`${url}/console/#/${route}`);
-                    await page.getByRole('heading', { level: 1 }).waitFor();
-                    await page.waitForFunction('!document.querySelector("main[aria-busy]")');
+                    // The page asked for, in the language asked for, rendered to its end.
+                    await page.locator(`main[data-route="#/${route}"][data-language="${language}"]:not([aria-busy])`).waitFor();
                     const text = await page.locator('body').innerText();
                     expect(text, `${route} in ${language}`).to.not.match(/Your role cannot see this page|当前身份无权查看此页面/);
                     if (language === 'zh') {
-                        expect(text.match(untranslated)?.[0], `${route} in Chinese shows English`).to.equal(undefined);
+                        const found = untranslated.exec(text);
+                        expect(found && text.slice(Math.max(0, found.index - 60), found.index + 60), `${route} in Chinese shows English`).to.equal(null);
                         expect(text.match(usDate)?.[0], `${route} in Chinese writes a date the US way`).to.equal(undefined);
                         // The signed-in role by its Chinese name (the user's own name stays as it is).
                         expect(await page.locator('header .who').innerText()).to.match(/经办人|审计员|企业/);
@@ -449,6 +459,9 @@ describe('the web console, in Chromium, against the hub with its simulated agenc
         await auditor.getByRole('link', { name: 'Trace' }).click();
         await auditor.getByLabel('USCC').fill(handoffs.items[0]?.subject as string);
         await auditor.getByRole('button', { name: 'Search' }).click();
+        // The enterprise's declarations, each opening its own timeline.
+        await auditor.getByRole('heading', { name: 'Declarations' }).waitFor();
+        await auditor.locator('table tbody tr a').first().click();
         await auditor.locator('.timeline h3', { hasText: 'Tax' }).waitFor();
         await auditor.close();
     });
@@ -457,7 +470,7 @@ describe('the web console, in Chromium, against the hub with its simulated agenc
         const page = await signedInAs(/Customs officer/);
         await page.getByRole('button', { name: '中文' }).click();
         await page.getByRole('heading', { name: '总览' }).waitFor();
-        expect(await page.getByRole('navigation').innerText()).to.include('未确认传递');
+        expect(await page.getByRole('navigation', { name: 'pages', exact: true }).innerText()).to.include('未确认传递');
         expect(await page.evaluate('document.documentElement.lang')).to.equal('zh-CN');
         // Tab from the top of the page reaches the skip link first.
         await page.reload();

@@ -136,9 +136,11 @@ describe('the overview, from the counts the query tables keep', () => {
     });
 
     /** The overview by the rules, over the rows. */
-    function expected(party: string | null): { pairs: Map<string, { byStatus: Record<string, number>; overdue: number; lags: number[] }>; perMinute: Map<string, number>; openCases: number } {
+    function expected(party: string | null): { pairs: Map<string, { byStatus: Record<string, number>; overdue: number; lags: number[] }>; perMinute: Map<string, number>; overdueByHour: Map<string, number>; openCases: number } {
         const pairs = new Map<string, { byStatus: Record<string, number>; overdue: number; lags: number[] }>();
         const perMinute = new Map<string, number>();
+        const overdueByHour = new Map<string, number>();
+        const thisHour = Math.floor(now.getTime() / HOUR) * HOUR;
         const windowStart = Math.floor((now.getTime() - HOUR) / MINUTE) * MINUTE;
         for (const row of rows.values()) {
             if (party !== null && row.sender !== party && row.recipient !== party) {
@@ -149,6 +151,12 @@ describe('the overview, from the counts the query tables keep', () => {
             entry.byStatus[row.status] = (entry.byStatus[row.status] ?? 0) + 1;
             const late = ((row.status === 'SENT' || row.status === 'MISMATCH') && row.receiptDeadline < now) || (row.status === 'RECEIVED' && row.acknowledgementDeadline < now);
             entry.overdue += late ? 1 : 0;
+            const waitedOn = row.status === 'SENT' || row.status === 'MISMATCH' ? row.receiptDeadline : row.status === 'RECEIVED' ? row.acknowledgementDeadline : undefined;
+            const hour = waitedOn ? Math.floor(waitedOn.getTime() / HOUR) * HOUR : undefined;
+            if (hour !== undefined && hour < thisHour && hour >= thisHour - 23 * HOUR) {
+                const label = new Date(hour).toISOString();
+                overdueByHour.set(label, (overdueByHour.get(label) ?? 0) + 1);
+            }
             if (row.receiptAt) {
                 entry.lags.push((row.receiptAt.getTime() - row.sentAt.getTime()) / 1000);
             }
@@ -160,7 +168,7 @@ describe('the overview, from the counts the query tables keep', () => {
             }
         }
         const openCases = [...cases.values()].filter((entry) => entry.status === 'OPEN' && (party === null || entry.parties.includes(party))).length;
-        return { pairs, perMinute, openCases };
+        return { pairs, perMinute, overdueByHour, openCases };
     }
 
     for (const party of [null, 'TaxMSP', 'CommerceMSP']) {
@@ -188,6 +196,7 @@ describe('the overview, from the counts the query tables keep', () => {
             expect(answer.totals.overdue).to.equal([...wanted.pairs.values()].reduce((sum, entry) => sum + entry.overdue, 0));
             expect(answer.totals.handoffs).to.equal([...wanted.pairs.values()].reduce((sum, entry) => sum + Object.values(entry.byStatus).reduce((total, count) => total + count, 0), 0));
             expect(new Map(answer.perMinute.map((entry) => [entry.minute, entry.sent]))).to.deep.equal(wanted.perMinute);
+            expect(new Map(answer.overdueByHour.map((entry) => [entry.hour, entry.overdue])), 'overdue by the hour the deadline passed').to.deep.equal(wanted.overdueByHour);
             expect(answer.openCases).to.equal(wanted.openCases);
         });
     }

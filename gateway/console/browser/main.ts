@@ -28,8 +28,7 @@ function signIn(token: string): void {
     sessionStorage.setItem('counterfoil.token', next.token);
     session = next;
     follow();
-    location.hash = next.uscc ? '#/trace' : '#/overview';
-    void render();
+    go(next.uscc ? '#/trace' : '#/overview');
 }
 
 function signOut(): void {
@@ -128,25 +127,38 @@ async function integrityBanner(): Promise<HTMLElement | string> {
         chain.problems.slice(0, 3).map((problem) => `#${problem.blockNumber}: ${problem.problem}`).join('; '));
 }
 
+/** Counts renders: a render that a later one has overtaken stops, so that it never shows (or acts for) a page the reader has left. */
+let renders = 0;
+
 async function render(): Promise<void> {
+    const generation = ++renders;
     leave.abort();
     leave = new AbortController();
+    const signal = leave.signal;
+    // The page is the one asked for now, not whatever the address says once the awaits below are over.
+    const [name = 'overview', ...parts] = location.hash.slice(2).split('?')[0]?.split('/').map(decodeURIComponent) ?? [];
     document.documentElement.lang = words.language === 'zh' ? 'zh-CN' : 'en';
-    const main = h('main', { id: 'main', tabindex: -1 });
-    root.replaceChildren(header(), await integrityBanner(), await favouritesBar(), main);
-    if (!session) {
-        main.append(await signInPage());
+    // What the page shows, for whoever waits for it (a reader's tools, the browser tests): the route and the language.
+    const main = h('main', { id: 'main', tabindex: -1, 'data-route': location.hash || '#/', 'data-language': words.language, 'aria-busy': 'true' });
+    const banner = await integrityBanner();
+    const favourites = await favouritesBar();
+    if (generation !== renders) {
         return;
     }
-    const [name = 'overview', ...parts] = location.hash.slice(2).split('?')[0]?.split('/').map(decodeURIComponent) ?? [];
+    root.replaceChildren(header(), banner, favourites, main);
+    if (!session) {
+        main.append(await signInPage());
+        main.removeAttribute('aria-busy');
+        return;
+    }
     const entry = PAGES.find((candidate) => candidate.name === name) ?? PAGES[0];
     if (!entry || !entry.allowed(session)) {
         main.append(h('p', { class: 'error' }, words.t('notAllowed')));
+        main.removeAttribute('aria-busy');
         return;
     }
-    main.setAttribute('aria-busy', 'true');
     try {
-        main.append(await entry.page({ api: new Api(session), session, words, parts, go, signal: leave.signal }));
+        main.append(await entry.page({ api: new Api(session), session, words, parts, go, signal }));
     } catch (error) {
         main.append(errorBox(error));
     }

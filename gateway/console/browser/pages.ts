@@ -15,7 +15,7 @@ export interface PageContext {
 export type Page = (context: PageContext) => Promise<HTMLElement>;
 
 interface Pair { sender: string; recipient: string; handoffs: number; byStatus: Record<string, number>; confirmed: number; confirmationRate: number; overdue: number; receiptSecondsMedian: number | null; receiptSecondsMax: number | null }
-interface Overview { pairs: Pair[]; totals: { handoffs: number; confirmed: number; overdue: number }; perMinute: { minute: string; sent: number }[]; openCases: number }
+interface Overview { pairs: Pair[]; totals: { handoffs: number; confirmed: number; overdue: number }; perMinute: { minute: string; sent: number }[]; overdueByHour: { hour: string; overdue: number }[]; openCases: number }
 interface Consensus { engine: 'embedded' | 'cometbft'; height: number; chainId?: string; node?: string; validators?: { name: string; height?: number; inStep: boolean }[] }
 interface Health { name: string; organisation: string; lastSuccessAt: string | null; lagSeconds: number | null; errors: number; consecutiveFailures: number; quarantined: number; parked: number; lastError: string | null }
 interface Discrepancy { class: string; sender: string; messageId: string; recipient: string; subject: string | null; status: string; sentAt: string; deadline: string; overdue: boolean; retransmissions: number; reason?: string }
@@ -25,32 +25,61 @@ function stat(label: string, value: string | number, tone = ''): HTMLElement {
     return h('div', { class: `stat ${tone}` }, h('span', { class: 'value' }, value), h('span', { class: 'label' }, label));
 }
 
-/** Bars of handoffs sent per minute, drawn as SVG. */
-function chart(points: Overview['perMinute'], label: string): HTMLElement {
-    const width = 640;
-    const height = 120;
-    const most = Math.max(1, ...points.map((point) => point.sent));
-    const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
-    svg.setAttribute('viewBox', `0 0 ${width} ${height}`);
-    svg.setAttribute('role', 'img');
-    svg.setAttribute('aria-label', label);
-    const bar = width / Math.max(points.length, 1);
-    points.forEach((point, index) => {
-        const rect = document.createElementNS('http://www.w3.org/2000/svg', 'rect');
-        const barHeight = (point.sent / most) * (height - 10);
-        rect.setAttribute('x', String(index * bar + 1));
-        rect.setAttribute('y', String(height - barHeight));
-        rect.setAttribute('width', String(Math.max(bar - 2, 1)));
-        rect.setAttribute('height', String(barHeight));
-        const title = document.createElementNS('http://www.w3.org/2000/svg', 'title');
-        title.textContent = `${new Date(point.minute).toLocaleTimeString()}: ${point.sent}`;
-        rect.append(title);
-        svg.append(rect);
+/** What the console uses of Apache ECharts, loaded by the page as a script of its own (`/console/vendor/echarts.min.js`). */
+declare const echarts: {
+    init(element: HTMLElement, theme: null, options: { renderer: 'svg'; locale: 'EN' | 'ZH'; width: number; height: number }): { setOption(option: unknown): void; dispose(): void };
+};
+
+const CHART_FONT = '"Counterfoil CJK", system-ui, sans-serif';
+
+/**
+ * A chart drawn by ECharts (SVG, so that its text is the page's and reads in the console's
+ * font), with its title as the figure's accessible name; disposed when the page is left.
+ */
+function chart(label: string, option: Record<string, unknown>, words: Words, signal: AbortSignal, height = 220): HTMLElement {
+    const box = h('div', { class: 'plot', role: 'img', 'aria-label': label });
+    const figure = h('figure', { class: 'chart' }, box, h('figcaption', {}, label));
+    // ECharts measures the element it draws in: it is drawn once the figure is in the page.
+    queueMicrotask(() => {
+        const drawn = echarts.init(box, null, { renderer: 'svg', locale: words.language === 'zh' ? 'ZH' : 'EN', width: 760, height });
+        drawn.setOption({ animation: false, textStyle: { fontFamily: CHART_FONT }, grid: { left: 48, right: 56, top: 32, bottom: 44, containLabel: true }, tooltip: { trigger: 'axis' }, ...option });
+        signal.addEventListener('abort', () => drawn.dispose(), { once: true });
     });
-    return h('figure', { class: 'chart' }, svg, h('figcaption', {}, label));
+    return figure;
 }
 
-export const overviewPage: Page = async ({ api, words }) => {
+/** Handoffs sent per minute over the last hour: time across, handoffs a minute up. */
+function perMinuteChart(points: Overview['perMinute'], words: Words, signal: AbortSignal): HTMLElement {
+    const now = Date.now();
+    return chart(words.t('perMinute'), {
+        xAxis: { type: 'time', name: words.t('time'), nameLocation: 'middle', nameGap: 28, min: now - 60 * 60_000, max: now, axisLabel: { hideOverlap: true } },
+        yAxis: { type: 'value', name: words.t('handoffsPerMinute'), minInterval: 1 },
+        series: [{ type: 'bar', name: words.t('handoffsPerMinute'), barMaxWidth: 10, data: points.map((point) => [point.minute, point.sent]) }],
+    }, words, signal);
+}
+
+/** The share of each agency pair's handoffs the recipient confirmed, in per cent. */
+function confirmationChart(pairs: readonly Pair[], words: Words, signal: AbortSignal): HTMLElement {
+    const names = pairs.map((pair) => `${words.party(pair.sender)} → ${words.party(pair.recipient)}`);
+    return chart(words.t('confirmationByPair'), {
+        tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' }, valueFormatter: (value: number) => `${value} %` },
+        xAxis: { type: 'value', name: words.t('confirmedShare'), nameLocation: 'middle', nameGap: 28, min: 0, max: 100, axisLabel: { formatter: '{value} %' } },
+        yAxis: { type: 'category', data: names, inverse: true },
+        series: [{ type: 'bar', name: words.t('confirmationRate'), data: pairs.map((pair) => Math.round(pair.confirmationRate * 1000) / 10), label: { show: true, position: 'right', formatter: '{c} %' } }],
+    }, words, signal, Math.max(140, 36 * pairs.length + 70));
+}
+
+/** Handoffs still waiting past their deadline, by the hour the deadline passed. */
+function overdueChart(points: Overview['overdueByHour'], words: Words, signal: AbortSignal): HTMLElement {
+    const hour = Math.floor(Date.now() / 3_600_000) * 3_600_000;
+    return chart(words.t('overdueByHour'), {
+        xAxis: { type: 'time', name: words.t('deadlineHour'), nameLocation: 'middle', nameGap: 28, min: hour - 24 * 3_600_000, max: hour, axisLabel: { hideOverlap: true } },
+        yAxis: { type: 'value', name: words.t('handoffsOverdue'), minInterval: 1 },
+        series: [{ type: 'bar', name: words.t('handoffsOverdue'), barMaxWidth: 16, itemStyle: { color: '#b3261e' }, data: points.map((point) => [point.hour, point.overdue]) }],
+    }, words, signal);
+}
+
+export const overviewPage: Page = async ({ api, words, signal }) => {
     const [overview, adapters, consensus] = await Promise.all([api.get<Overview>('/v1/overview'), api.get<Health[]>('/v1/adapters'), api.get<Consensus>('/v1/ledger')]);
     const rate = overview.totals.handoffs === 0 ? '—' : `${Math.round((overview.totals.confirmed / overview.totals.handoffs) * 1000) / 10} %`;
     const agencies = [...new Set(overview.pairs.flatMap((pair) => [pair.sender, pair.recipient]))].sort();
@@ -72,7 +101,8 @@ export const overviewPage: Page = async ({ api, words }) => {
                 Object.entries(pair.byStatus).map(([status, count]) => `${words.code('status', status)} ${count}`).join(' · '), `${Math.round(pair.confirmationRate * 1000) / 10} %`, pair.overdue]),
             words.t('nothing')),
         h('h2', {}, words.t('lag')), matrix,
-        chart(overview.perMinute, words.t('perMinute')),
+        h('h2', {}, words.t('charts')),
+        perMinuteChart(overview.perMinute, words, signal), confirmationChart(overview.pairs, words, signal), overdueChart(overview.overdueByHour, words, signal),
         h('h2', {}, words.t('ledger')),
         consensus.engine === 'embedded'
             ? h('p', {}, `${words.t('embeddedLedger')} · ${words.t('height')} ${consensus.height}`)
@@ -117,7 +147,10 @@ export const unconfirmedPage: Page = async ({ api, session, words, go }) => {
     h('button', { type: 'submit' }, words.t('filter')));
     const section = h('section', {}, h('h1', {}, words.t('unconfirmed')), form);
     try {
-        const page = await api.get<{ items: Discrepancy[] }>(`/v1/unconfirmed?${query.toString()}`);
+        const cursor = query.get('cursor');
+        query.delete('cursor');
+        const filters = query.toString();
+        const page = await api.get<{ items: Discrepancy[]; nextCursor: string | null }>(`/v1/unconfirmed?${filters}${filters ? '&' : ''}limit=${PAGE_ROWS}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
         const actions = (item: Discrepancy): HTMLElement => {
             const box = h('span', { class: 'actions' });
             if (item.status !== 'NOT_ON_LEDGER' && !session.uscc) {
@@ -150,7 +183,7 @@ export const unconfirmedPage: Page = async ({ api, session, words, go }) => {
         section.append(table([words.t('class'), words.t('sender'), words.t('recipient'), words.t('message'), words.t('subject'), words.t('age'), words.t('deadline'), ''],
             page.items.map((item) => [h('span', { class: `badge ${item.overdue ? 'warn' : ''}`, title: item.reason ?? '' }, words.code('class', item.class)), words.party(item.sender), words.party(item.recipient),
                 item.messageId, item.subject ?? '—', since(item.sentAt, words.language), item.overdue ? h('strong', { class: 'warn' }, words.t('overdue')) : until(item.deadline, words.language), actions(item)]),
-            words.t('nothing')));
+            words.t('nothing')), pager(words, `#/unconfirmed${filters ? `?${filters}` : ''}`, cursor, page.nextCursor));
     } catch (error) {
         section.append(errorBox(error));
     }
@@ -176,9 +209,7 @@ export const casesPage: Page = async ({ api, session, words, parts, go }) => {
                 page.items.map((record) => [h('a', { href: `#/cases/${encodeURIComponent(record.caseId)}` }, record.caseId), words.code('status', record.status), words.code('reason', record.reason), record.parties.map((party) => words.party(party)).join(', '), since(record.openedAt, words.language),
                     unreadOf(record.caseId) > 0 ? h('span', { class: 'badge' }, unreadOf(record.caseId)) : '']),
                 words.t('nothing')),
-            h('nav', { class: 'pager', 'aria-label': words.t('pages') },
-                cursor ? h('a', { href: '#/cases' }, words.t('firstPage')) : null,
-                page.nextCursor ? h('a', { href: `#/cases?cursor=${encodeURIComponent(page.nextCursor)}`, rel: 'next' }, words.t('nextPage')) : null));
+            pager(words, '#/cases', cursor, page.nextCursor));
     }
     const record = await api.get<CaseRecord>(`/v1/cases/${encodeURIComponent(id)}`);
     const section = h('section', {}, h('h1', {}, `${words.t('cases')} · ${record.caseId}`),
@@ -274,6 +305,14 @@ async function threadSection(context: Pick<PageContext, 'api' | 'session' | 'wor
 
 interface TraceStep { at: string; step: string; status: string; sender: string; recipient: string; messageId: string; transactionId: string; blockNumber: number; receiptDeadline: string; overdue: boolean }
 
+/** Links to the first page of a list and to the page after this one; `base` is the list's route with its filters. */
+function pager(words: Words, base: string, cursor: string | null | undefined, nextCursor: string | null): HTMLElement {
+    const joined = `${base}${base.includes('?') ? '&' : '?'}cursor=`;
+    return h('nav', { class: 'pager', 'aria-label': words.t('morePages') },
+        cursor ? h('a', { href: base }, words.t('firstPage')) : null,
+        nextCursor ? h('a', { href: `${joined}${encodeURIComponent(nextCursor)}`, rel: 'next' }, words.t('nextPage')) : null);
+}
+
 interface DeclarationSummary { number: string; status: string; issuedAt: string; handoffs: { agency: string; messageId: string; status: string; sentAt: string; overdue: boolean }[] }
 
 /** Rows a page of a long list holds. */
@@ -294,12 +333,42 @@ async function declarationList(api: Api, words: Words, enterprise: string, curso
             h('span', {}, item.handoffs.map((handoff) => h('span', { class: `badge ${handoff.overdue ? 'warn' : ''}`, title: handoff.messageId },
                 `${words.party(handoff.agency)} ${words.code('status', handoff.status)}${handoff.overdue ? ` · ${words.t('overdue')}` : ''}`))),
         ]), words.t('nothing')),
-        h('nav', { class: 'pager', 'aria-label': words.t('pages') },
-            cursor ? h('a', { href: base }, words.t('firstPage')) : null,
-            page.nextCursor ? h('a', { href: `${base}&cursor=${encodeURIComponent(page.nextCursor)}`, rel: 'next' }, words.t('nextPage')) : null));
+        pager(words, base, cursor, page.nextCursor));
 }
 
-export const tracePage: Page = async ({ api, session, words, go }) => {
+/**
+ * A declaration's handoffs drawn across agencies: a lane per receiving agency, each step of each
+ * handoff at its time, the steps of one handoff joined; a deadline still waited on shows as a mark.
+ */
+function timelineChart(agencies: readonly { agency: string; timeline: TraceStep[] }[], words: Words, signal: AbortSignal): HTMLElement {
+    const lanes = agencies.map((entry) => words.party(entry.agency));
+    const steps = agencies.flatMap((entry, lane) => entry.timeline.map((step) => ({ lane, step })));
+    const kinds = [...new Set(steps.map(({ step }) => step.step))];
+    const handoffs = [...new Set(steps.map(({ step }) => `${step.sender}/${step.messageId}`))];
+    return chart(words.t('timelineAcross'), {
+        tooltip: { trigger: 'item', formatter: (point: { data: { value: [string, number]; name: string } }) => `${point.data.name}<br>${words.time(point.data.value[0])}` },
+        legend: { top: 0, data: kinds.map((kind) => words.code('step', kind)) },
+        xAxis: { type: 'time', name: words.t('time'), nameLocation: 'middle', nameGap: 28, axisLabel: { hideOverlap: true } },
+        yAxis: { type: 'category', data: lanes, inverse: true },
+        series: [
+            ...handoffs.map((handoff) => ({
+                type: 'line', silent: true, symbol: 'none', lineStyle: { color: '#9aa5b1', width: 1 },
+                data: steps.filter(({ step }) => `${step.sender}/${step.messageId}` === handoff).map(({ lane, step }) => [step.at, lane]),
+            })),
+            ...kinds.map((kind) => ({
+                type: 'scatter', name: words.code('step', kind), symbolSize: 12,
+                data: steps.filter(({ step }) => step.step === kind).map(({ lane, step }) => ({ value: [step.at, lane], name: `${words.code('step', kind)} · ${step.messageId}` })),
+            })),
+            {
+                type: 'scatter', name: words.t('deadline'), symbol: 'triangle', symbolSize: 12, itemStyle: { color: '#b3261e' },
+                data: agencies.flatMap((entry, lane) => entry.timeline.filter((step) => step.status === 'SENT' && step.step === 'SENT')
+                    .map((step) => ({ value: [step.receiptDeadline, lane], name: `${words.t('deadline')} · ${step.messageId}${step.overdue ? ` · ${words.t('overdue')}` : ''}` }))),
+            },
+        ],
+    }, words, signal, Math.max(160, 60 * lanes.length + 90));
+}
+
+export const tracePage: Page = async ({ api, session, words, go, signal }) => {
     const query = new URLSearchParams(location.hash.split('?')[1] ?? '');
     const form = h('form', {
         class: 'filters',
@@ -332,6 +401,7 @@ export const tracePage: Page = async ({ api, session, words, go }) => {
             table([words.t('documentType'), words.t('number'), words.t('status'), words.t('issuer')],
                 trace.documents.map((document) => [words.code('type', document.type), document.number, words.code('status', document.status), words.party(document.issuer)]), words.t('nothing')),
             h('h2', {}, words.t('timeline')),
+            timelineChart(trace.agencies, words, signal),
             ...trace.agencies.map((entry) => h('div', { class: 'timeline' }, h('h3', {}, words.party(entry.agency)),
                 h('ol', {}, entry.timeline.map((step) => h('li', { class: step.overdue && step.status === 'SENT' ? 'warn' : '' },
                     h('strong', {}, words.code('step', step.step)), ` ${words.time(step.at)} · ${step.messageId} · `,
