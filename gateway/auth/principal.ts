@@ -39,6 +39,14 @@ export function principalProblem(claims: Readonly<Record<string, unknown>>): str
 }
 
 /** The party a principal acts as in the ledger's records: its agency, or its enterprise's USCC. */
+/**
+ * One principal as what it owns is kept under: its organisation, its enterprise's USCC if it has
+ * one, and its name (two enterprises' `exporter` users are two owners).
+ */
+export function ownerOf(principal: Principal): string {
+    return principal.uscc ? `${principal.org}/${principal.uscc}/${principal.subject}` : `${principal.org}/${principal.subject}`;
+}
+
 export function partyOf(principal: Principal): string {
     return principal.uscc ?? principal.org;
 }

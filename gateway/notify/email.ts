@@ -3,7 +3,7 @@ import { createTransport, type Transporter } from 'nodemailer';
 import type { Pool, PoolClient } from 'pg';
 import type { Logger } from 'pino';
 import { inTransaction, type Migration } from '../../network/postgres';
-import { type Principal, partyOf, seesEverything } from '../auth/principal';
+import { ownerOf, partyOf, seesEverything } from '../auth/principal';
 import type { Language } from '../exports/tables';
 import { Problem } from '../http/problem';
 import { ALL_AGENCIES } from '../indexer/audience';
@@ -83,9 +83,6 @@ export interface EmailOptions {
 
 const ADDRESS = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 
-function ownerOf(principal: Principal): string {
-    return principal.uscc ? `${principal.org}/${principal.uscc}/${principal.subject}` : `${principal.org}/${principal.subject}`;
-}
 
 interface Subscription {
     owner: string; party: string; sees_all: boolean; address: string; language: Language; topics: Topic[]; updated_at: Date;

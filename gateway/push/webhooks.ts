@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { RouteSpec } from '../openapi/api';
 import { Problem } from '../http/problem';
-import { partyOf, type Principal, seesEverything } from '../auth/principal';
+import { ownerOf, partyOf, type Principal, seesEverything } from '../auth/principal';
 import type { Services } from '../services';
 import { WebhookAddressPolicy } from './webhook-addresses';
 
@@ -13,14 +13,6 @@ export type WebhookSettings = Readonly<{
 }>;
 
 export const DEFAULT_WEBHOOK_SETTINGS: WebhookSettings = { addresses: new WebhookAddressPolicy(), maxPerPrincipal: 20 };
-
-/**
- * Whose subscription it is: the principal's organisation, enterprise (two enterprises may both
- * name a user `exporter`) and subject.
- */
-function ownerOf(principal: Principal): string {
-    return principal.uscc ? `${principal.org}/${principal.uscc}/${principal.subject}` : `${principal.org}/${principal.subject}`;
-}
 
 /** A subscriber's address: an absolute http(s) URL with a host, without credentials, at an address webhooks may reach. */
 async function deliveryUrl(text: string, addresses: WebhookAddressPolicy): Promise<URL> {

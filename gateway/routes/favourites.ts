@@ -1,12 +1,9 @@
-import type { Principal } from '../auth/principal';
+import { ownerOf } from '../auth/principal';
 import type { RouteSpec } from '../openapi/api';
 import type { Services } from '../services';
 
 export const MAX_FAVOURITES = 30;
 
-function ownerOf(principal: Principal): string {
-    return principal.uscc ? `${principal.org}/${principal.uscc}/${principal.subject}` : `${principal.org}/${principal.subject}`;
-}
 
 /** 收藏夹: each principal pins the console pages and filters it uses often, wherever it signs in. */
 export function favouriteRoutes(services: Services): RouteSpec[] {

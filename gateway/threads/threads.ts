@@ -5,7 +5,7 @@ import {
     type ThreadMessage, unstorableText,
 } from '@counterfoil/chaincode';
 import { EndorseError } from '../../network/ledger';
-import { type Principal, partyOf } from '../auth/principal';
+import { ownerOf, type Principal, partyOf } from '../auth/principal';
 import { Problem } from '../http/problem';
 import { evaluateAs, type Services, submitAs } from '../services';
 
@@ -83,7 +83,6 @@ export function sniff(bytes: Buffer): AttachmentType | undefined {
 }
 
 const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
-const readerOf = (principal: Principal): string => `${principal.subject}@${partyOf(principal)}`;
 
 export function threadName(thread: ThreadRef): string {
     return thread.kind === 'case' ? `case/${thread.caseId}` : `document/${thread.type}/${thread.number}`;
@@ -142,7 +141,7 @@ export class ThreadService {
         const digest = sha256(bytes);
         await this.services.pool.query('INSERT INTO attachments (sha256, media_type, size, bytes) VALUES ($1::text, $2::text, $3::int, $4::bytea) ON CONFLICT (sha256) DO NOTHING',
             [digest, mediaType, bytes.length, bytes]);
-        await this.services.pool.query('INSERT INTO attachment_uploads (sha256, uploader) VALUES ($1::text, $2::text) ON CONFLICT DO NOTHING', [digest, readerOf(principal)]);
+        await this.services.pool.query('INSERT INTO attachment_uploads (sha256, uploader) VALUES ($1::text, $2::text) ON CONFLICT DO NOTHING', [digest, ownerOf(principal)]);
         return { sha256: digest, size: bytes.length, mediaType };
     }
 
@@ -165,7 +164,7 @@ export class ThreadService {
         refs.forEach((ref, index) => checkText(ref.name, `attachments[${index}].name`, MAX_NAME));
         const { rows } = await this.services.pool.query<{ sha256: string; media_type: AttachmentType; size: number }>(
             `SELECT a.sha256, a.media_type, a.size FROM attachments a JOIN attachment_uploads u ON u.sha256 = a.sha256
-              WHERE a.sha256 = ANY($1::text[]) AND u.uploader = $2::text`, [refs.map((ref) => ref.sha256), readerOf(principal)]);
+              WHERE a.sha256 = ANY($1::text[]) AND u.uploader = $2::text`, [refs.map((ref) => ref.sha256), ownerOf(principal)]);
         const attachments: ThreadAttachment[] = refs.map((ref, index) => {
             const row = rows.find((candidate) => candidate.sha256 === ref.sha256);
             if (!row) {
@@ -227,7 +226,7 @@ export class ThreadService {
 
     private async readThrough(principal: Principal, thread: string): Promise<number> {
         const { rows: [row] } = await this.services.pool.query<{ read_through: number }>(
-            'SELECT read_through FROM thread_reads WHERE thread = $1::text AND reader = $2::text', [thread, readerOf(principal)]);
+            'SELECT read_through FROM thread_reads WHERE thread = $1::text AND reader = $2::text', [thread, ownerOf(principal)]);
         return row?.read_through ?? 0;
     }
 
@@ -242,7 +241,7 @@ export class ThreadService {
         const { rows: [row] } = await this.services.pool.query<{ read_through: number }>(
             `INSERT INTO thread_reads (thread, reader, read_through) VALUES ($1::text, $2::text, $3::int)
              ON CONFLICT (thread, reader) DO UPDATE SET read_through = GREATEST(thread_reads.read_through, EXCLUDED.read_through)
-             RETURNING read_through`, [threadName(thread), readerOf(principal), through]);
+             RETURNING read_through`, [threadName(thread), ownerOf(principal), through]);
         return row?.read_through ?? through;
     }
 
@@ -271,7 +270,7 @@ export class ThreadService {
              SELECT t.thread, t.message_count, COALESCE(r.read_through, 0) AS read_through
                FROM threads t LEFT JOIN thread_reads r ON r.thread = t.thread AND r.reader = $2::text
               WHERE t.message_count > COALESCE(r.read_through, 0)
-              ORDER BY t.thread LIMIT 500`, [partyOf(principal), readerOf(principal)]);
+              ORDER BY t.thread LIMIT 500`, [partyOf(principal), ownerOf(principal)]);
         return rows.map((row) => ({ thread: row.thread, messageCount: row.message_count, readThrough: row.read_through }));
     }
 }
