@@ -162,6 +162,11 @@ export class ThreadService {
             throw new Problem('INVALID_ARGUMENT', `attachments must have at most ${MAX_ATTACHMENTS} items`, 'attachments');
         }
         refs.forEach((ref, index) => checkText(ref.name, `attachments[${index}].name`, MAX_NAME));
+        // Who may write is the chaincode's to say; asking it first keeps what no one may write out of the hub's store.
+        const { parties } = await this.head(principal, thread);
+        if (principal.role === 'auditor' || principal.role === 'reconciler' || !parties.includes(partyOf(principal))) {
+            throw new Problem('FORBIDDEN', `${partyOf(principal)} is not a party to ${threadName(thread)} and may not write in it`, 'authorization');
+        }
         const { rows } = await this.services.pool.query<{ sha256: string; media_type: AttachmentType; size: number }>(
             `SELECT a.sha256, a.media_type, a.size FROM attachments a JOIN attachment_uploads u ON u.sha256 = a.sha256
               WHERE a.sha256 = ANY($1::text[]) AND u.uploader = $2::text`, [refs.map((ref) => ref.sha256), ownerOf(principal)]);

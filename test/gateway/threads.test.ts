@@ -144,7 +144,10 @@ describe('message threads with attachments, on cases and declarations', function
         const file = await as<string>('forex', 'GET', `${path}/${mine?.sequence ?? 0}/attachments/${scan.body.sha256}`);
         expect(file.status).to.equal(200);
         expect(file.headers.get('content-type')).to.equal('image/png');
-        expect((await as('other', 'POST', path, { body: { text: 'x' } })).status).to.equal(403);
+        expect((await as('other', 'POST', path, { body: { text: 'not a party, and not kept' } })).status).to.equal(403);
+        expect((await as('auditor', 'POST', path, { body: { text: 'an auditor, and not kept' } })).status).to.equal(403);
+        const kept = await harness.database.pool.query("SELECT 1 FROM message_bodies WHERE body LIKE '%not kept%'");
+        expect(kept.rowCount, 'what no one may write is not stored').to.equal(0);
         const onLedger = await harness.ledger.evaluate({
             identity: await harness.gateway.services.identities.identityFor({ subject: 'auditor', org: 'CustomsMSP', role: 'auditor' }),
             contract: 'threads', transaction: 'Messages', arguments: [JSON.stringify({ type: 'EXPORT_DECLARATION', number: declaration })],
