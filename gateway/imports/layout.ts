@@ -152,14 +152,16 @@ const FALSE = new Set(['false', 'no', 'n', '0', '否']);
 
 /** One cell read for its field, or the rule it breaks. */
 function readCell(slot: Slot, value: SheetValue, options: ReadOptions): { value: unknown } | { rule: string } {
-    if (slot.field === 'validFrom' || slot.field === 'validTo') {
-        return { value: instantText(value, slot.field, options.zone) };
+    // Summary and content members are text, whatever they are named: only the document's and the goods line's own fields are typed.
+    const field = slot.kind === 'document' || slot.kind === 'line' ? slot.field : undefined;
+    if (field === 'validFrom' || field === 'validTo') {
+        return { value: instantText(value, field, options.zone) };
     }
-    if (slot.field === 'quantity' || slot.field === 'useLimit') {
+    if (field === 'quantity' || field === 'useLimit') {
         const number = typeof value === 'number' ? value : /^\s*\d+\s*$/.test(String(value)) ? Number(value) : Number.NaN;
         return Number.isSafeInteger(number) ? { value: number } : { rule: 'must be a whole number' };
     }
-    if (slot.kind === 'document' && slot.field === 'bulk') {
+    if (field === 'bulk') {
         const word = String(value).trim().toLowerCase();
         return typeof value === 'boolean' ? { value } : TRUE.has(word) ? { value: true } : FALSE.has(word) ? { value: false } : { rule: 'must be true or false (是 or 否)' };
     }
@@ -171,7 +173,7 @@ function readCell(slot: Slot, value: SheetValue, options: ReadOptions): { value:
     if (text.length > MAX_CELL) {
         return { rule: `must be at most ${MAX_CELL} characters` };
     }
-    return { value: slot.field === 'type' || slot.field === 'direction' || slot.field === 'unit' ? text.toUpperCase() : text };
+    return { value: field === 'type' || field === 'direction' || field === 'unit' ? text.toUpperCase() : text };
 }
 
 const isEmpty = (value: SheetValue | undefined): boolean => value === null || value === undefined || (typeof value === 'string' && value.trim() === '');

@@ -53,4 +53,14 @@ describe('import files: CSV read in pieces, rows made into documents', () => {
         const [second] = assembler.end();
         expect(second?.request).to.deep.include({ validTo: '2026-03-04T23:59:59+08:00' });
     });
+
+    it('reads summary and content members as text, whatever they are named', () => {
+        const layout = ImportLayout.read(['type', 'number', 'holder', 'validFrom', 'validTo', 'summary.quantity', 'content.unit', 'content.bulk']);
+        const assembler = new DocumentAssembler(layout, { zone: '+08:00' });
+        assembler.add(2, ['ORIGIN_CERT', 'C1', 'H', '2026-01-02', '2026-03-04', 'about 20 tonnes', 'tne', 'maybe']);
+        const [document] = assembler.end();
+        expect(document?.problems).to.deep.equal([]);
+        expect(document?.request).to.deep.include({ summary: { quantity: 'about 20 tonnes' } });
+        expect(JSON.parse(document?.content ?? '{}')).to.deep.include({ content: { unit: 'tne', bulk: 'maybe' } });
+    });
 });
