@@ -14,6 +14,7 @@ import { type Principal, seesEverything } from '../auth/principal';
 import type { Cell, Language } from '../exports/tables';
 import type { RowQuery } from '../exports/export';
 import { Problem } from '../http/problem';
+import { Wakeup } from '../wakeup';
 import { decodeCursor, encodeCursor } from '../queries/cursor';
 import type { Services } from '../services';
 import { DocumentAssembler, type ImportedDocument, ImportLayout, type ImportProblem, locate } from './layout';
@@ -192,14 +193,6 @@ async function spool(body: Readable, path: string, maxBytes: number): Promise<{ 
     return { bytes, sha256: hash.digest('hex') };
 }
 
-const sleep = (ms: number, signal: { wake?: () => void }): Promise<void> => new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.wake = () => {
-        clearTimeout(timer);
-        resolve();
-    };
-});
-
 /**
  * Bulk imports of documents. An upload is spooled to a private temporary file, its heading row
  * checked at once, and its rows read in the background into `import_documents`, a document per
@@ -210,7 +203,7 @@ const sleep = (ms: number, signal: { wake?: () => void }): Promise<void> => new 
  */
 export class ImportService {
     private readonly reading = new Set<Promise<void>>();
-    private readonly signal: { wake?: () => void } = {};
+    private readonly wakeup = new Wakeup();
     private worker?: Promise<void>;
     private stopping = false;
 
@@ -231,7 +224,7 @@ export class ImportService {
 
     async stop(): Promise<void> {
         this.stopping = true;
-        this.signal.wake?.();
+        this.wakeup.wake();
         await Promise.all([...this.reading]);
         await this.worker;
     }
@@ -313,7 +306,7 @@ export class ImportService {
             batch.push(...assembler.end());
             await flush();
             await this.pool.query('UPDATE imports SET status = $2::text WHERE id = $1::text', [id, upload.mode === 'check' ? 'CHECKING' : 'SUBMITTING']);
-            this.signal.wake?.();
+            this.wakeup.wake();
         } catch (error) {
             const message = error instanceof SheetError
                 ? `${error.row === undefined ? '' : `row ${error.row}: `}${error.message}`
@@ -428,7 +421,7 @@ export class ImportService {
             // The ledger may have moved since the check: every document the file could make is looked at again.
             await client.query("UPDATE import_documents SET result = 'PENDING', problems = '[]', transaction_id = NULL WHERE import_id = $1::text AND request IS NOT NULL", [id]);
         });
-        this.signal.wake?.();
+        this.wakeup.wake();
         return this.get(principal, id);
     }
 
@@ -455,7 +448,7 @@ export class ImportService {
                 return { rows: [] as ImportRow[] };
             });
             if (!next) {
-                await sleep(backoffMs || 60_000, this.signal);
+                await this.wakeup.sleep(backoffMs || 60_000);
                 continue;
             }
             try {
@@ -464,7 +457,7 @@ export class ImportService {
             } catch (error) {
                 backoffMs = Math.min(30_000, Math.max(500, backoffMs * 2));
                 this.logger.warn({ err: error, import: next.id, retryInMs: backoffMs }, 'import paused: the ledger did not answer; it goes on where it stopped');
-                await sleep(backoffMs, this.signal);
+                await this.wakeup.sleep(backoffMs);
             }
         }
     }

@@ -8,6 +8,7 @@ import type { Language } from '../exports/tables';
 import { Problem } from '../http/problem';
 import { ALL_AGENCIES } from '../indexer/audience';
 import type { RouteSpec } from '../openapi/api';
+import { Wakeup } from '../wakeup';
 import { composeMail, type Details, type Topic, TOPICS } from './messages';
 
 export const emailSchema: Migration[] = [{
@@ -148,7 +149,7 @@ function sees(subscription: Subscription, audience: readonly string[]): boolean 
  */
 export class EmailNotifier {
     private stopped = false;
-    private wake?: () => void;
+    private readonly wakeup = new Wakeup();
     private done?: Promise<void>;
     private readonly transport?: Transporter;
     private publicUrl: string;
@@ -173,12 +174,12 @@ export class EmailNotifier {
     }
 
     nudge(): void {
-        this.wake?.();
+        this.wakeup.wake();
     }
 
     async stop(): Promise<void> {
         this.stopped = true;
-        this.wake?.();
+        this.wakeup.wake();
         await this.done;
         this.transport?.close();
     }
@@ -191,10 +192,7 @@ export class EmailNotifier {
                 this.logger.warn({ err: error }, 'e-mail notifications: a step failed; trying again');
             }
             if (!this.stopped) {
-                await new Promise<void>((resolve) => {
-                    const timer = setTimeout(resolve, this.options.idleMs ?? 1000);
-                    this.wake = () => { clearTimeout(timer); resolve(); };
-                });
+                await this.wakeup.sleep(this.options.idleMs ?? 1000);
             }
         }
     }

@@ -4,6 +4,7 @@ import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
+import { Wakeup } from '../wakeup';
 import { WebhookAddressPolicy } from './webhook-addresses';
 
 /** Deliveries claimed at a time, and in flight at once across all subscriptions. */
@@ -60,7 +61,7 @@ interface Attempt {
  */
 export class WebhookDispatcher {
     private stopped = false;
-    private wake?: () => void;
+    private readonly wakeup = new Wakeup();
     private readonly done: Promise<void>;
     private readonly inFlight = new Map<string, Promise<void>>();
     private readonly maxAttempts: number;
@@ -79,12 +80,12 @@ export class WebhookDispatcher {
     }
 
     nudge(): void {
-        this.wake?.();
+        this.wakeup.wake();
     }
 
     async stop(): Promise<void> {
         this.stopped = true;
-        this.wake?.();
+        this.wakeup.wake();
         await this.done;
         await Promise.all(this.inFlight.values());
     }
@@ -98,10 +99,7 @@ export class WebhookDispatcher {
                 this.logger.warn({ err: error }, 'claiming webhook deliveries failed');
             }
             if (claimed === 0 && !this.stopped) {
-                await new Promise<void>((resolve) => {
-                    const timer = setTimeout(resolve, this.idleMs);
-                    this.wake = () => { clearTimeout(timer); resolve(); };
-                });
+                await this.wakeup.sleep(this.idleMs);
             }
         }
     }
@@ -139,7 +137,7 @@ export class WebhookDispatcher {
                 }
             })().finally(() => {
                 this.inFlight.delete(webhook);
-                this.wake?.();
+                this.wakeup.wake();
             });
             this.inFlight.set(webhook, run);
         }
