@@ -163,7 +163,8 @@ export class ThreadService {
         }
         refs.forEach((ref, index) => checkText(ref.name, `attachments[${index}].name`, MAX_NAME));
         // Who may write is the chaincode's to say; asking it first keeps what no one may write out of the hub's store.
-        const { parties } = await this.head(principal, thread);
+        let head = await this.head(principal, thread);
+        const { parties } = head;
         if (principal.role === 'auditor' || principal.role === 'reconciler' || !parties.includes(partyOf(principal))) {
             throw new Problem('FORBIDDEN', `${partyOf(principal)} is not a party to ${threadName(thread)} and may not write in it`, 'authorization');
         }
@@ -183,8 +184,7 @@ export class ThreadService {
         await this.services.pool.query('INSERT INTO message_bodies (message_hash, body) VALUES ($1::text, $2::text) ON CONFLICT (message_hash) DO NOTHING', [messageHash, body]);
         const digests = attachments.length > 0 ? { attachments: attachments.map(({ sha256: digest, size, mediaType }) => ({ sha256: digest, size, mediaType })) } : {};
         for (let attempt = 1; ; attempt++) {
-            const { messageCount } = await this.head(principal, thread);
-            const sequence = messageCount + 1;
+            const sequence = head.messageCount + 1;
             try {
                 const { record } = thread.kind === 'case'
                     ? await submitAs<CaseMessage>(this.services, principal, 'cases', 'AddMessage', { caseId: thread.caseId, sequence, messageHash, ...digests })
@@ -197,6 +197,7 @@ export class ThreadService {
                 if (!(error instanceof EndorseError && error.code === 'CONFLICT' && error.field === 'sequence') || attempt >= SEQUENCE_TRIES) {
                     throw error;
                 }
+                head = await this.head(principal, thread);
             }
         }
     }
