@@ -1,4 +1,4 @@
-import type { CaseRecord, DocumentRecord, Handoff, VerificationRecord } from '@counterfoil/chaincode';
+import { type CaseRecord, caseSubjectParts, type DocumentRecord, type Handoff, type VerificationRecord } from '@counterfoil/chaincode';
 import { type Principal, seesEverything } from '../auth/principal';
 import { withExpiry } from '../queries/records';
 import type { Cell, Column } from './tables';
@@ -128,7 +128,7 @@ const cases: Dataset<{ record: CaseRecord }> = {
     values: byParty,
     cells: ({ record }) => [
         record.caseId, record.reason, record.status,
-        record.subject.kind === 'HANDOFF' ? `HANDOFF ${record.subject.sender}/${record.subject.messageId}` : `DOCUMENT ${record.subject.type}/${record.subject.number}`,
+        (([kind, ...names]) => `${kind} ${names.join('/')}`)(caseSubjectParts(record.subject)),
         record.parties.join(' '), record.openedBy, record.openedAt, record.messageCount,
         record.outcome?.code ?? null, record.outcome?.by ?? null, time(record.outcome?.at), record.updatedAt, record.transactionId,
     ],

@@ -120,7 +120,8 @@ export async function caseSummary(services: Services, signer: StatementSigner, p
     const messages = (await evaluateAs<{ records: CaseMessage[] }>(services, principal, 'cases', 'Messages', { caseId, pageSize: 200 })).records;
     const claims = await caseClaims(services, record, messages);
     const parties = await Promise.all(record.parties.map((party) => (/^[0-9A-Z]{18}$/.test(party) ? enterpriseName(services, party) : Promise.resolve(agency(party)))));
-    const subject = record.subject.kind === 'HANDOFF' ? `handoff ${record.subject.messageId} from ${record.subject.sender}` : `${record.subject.type} ${record.subject.number}`;
+    const subject = record.subject.kind === 'HANDOFF' ? `handoff ${record.subject.messageId} from ${record.subject.sender}`
+        : record.subject.kind === 'DOCUMENT' ? `${record.subject.type} ${record.subject.number}` : `foreign certificate ${record.subject.number} of ${record.subject.authorityId}`;
     const content: PdfContent = {
         title: '争议案件摘要 Case summary',
         subtitle: `Case ${caseId}: ${record.reason} on ${subject}`,

@@ -3,7 +3,7 @@ import * as x509 from '@peculiar/x509';
 import { createPrivateKey, type KeyObject, randomBytes, sign, verify, webcrypto, X509Certificate } from 'node:crypto';
 import { type EnrolledIdentity, type Enrolment, type EnrolmentRequest, LedgerError, type Sealer } from '../ledger';
 
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+x509.cryptoProvider.set(webcrypto as never);
 
 /** Where Fabric CA puts certificate attributes, and how the chaincode shim reads them. */
 export const FABRIC_ATTRIBUTES_OID = '1.2.3.4.5.6.7.8.1';
@@ -98,7 +98,7 @@ export class MembershipAuthority {
     async issueNode(name: string, hosts: readonly string[]): Promise<{ certificate: string; privateKey: string }> {
         return this.certify(`CN=${escapeName(name)}, OU=node, O=${this.mspId}`, [
             new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]),
-            new x509.SubjectAlternativeNameExtension(hosts.map((host) => (/^[\d.]+$|:/.test(host) ? { type: 'ip', value: host } : { type: 'dns', value: host }))),
+            new x509.SubjectAlternativeNameExtension(hosts.map((host) => ({ type: /^[\d.]+$|:/.test(host) ? 'ip' as const : 'dns' as const, value: host }))),
         ], { notAfter: new Date(Date.now() + 5 * 365 * DAY) });
     }
 

@@ -112,7 +112,7 @@ export class GatewayHarness {
             body = JSON.stringify(options.body);
             headers['Content-Type'] ??= 'application/json';
         }
-        const response = await fetch(`${this.url}${path}`, { method, headers, body });
+        const response = await fetch(`${this.url}${path}`, { method, headers, body: body as string | undefined });
         const text = await response.text();
         const type = response.headers.get('content-type') ?? '';
         const parsed = type.includes('json') && text ? JSON.parse(text) as T : text as unknown as T;

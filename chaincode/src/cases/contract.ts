@@ -13,6 +13,7 @@ import {
 } from '../common/vocabulary';
 import { getDocument } from '../documents/records';
 import { getHandoff } from '../handoffs/records';
+import type { Finding } from '../foreign/signers';
 import { type AttachmentDigest, placeMessage, readAttachments } from '../threads/attachments';
 
 export const CASE_REASONS = ['NOT_RECEIVED', 'CONTENT_MISMATCH', 'SIGNATURE_MISMATCH', 'DATA_ERROR', 'OTHER'] as const;
@@ -22,7 +23,9 @@ export type CaseStatus = (typeof CASE_STATUSES)[number];
 
 export type CaseSubject =
     | { readonly kind: 'HANDOFF'; readonly sender: string; readonly messageId: string }
-    | { readonly kind: 'DOCUMENT'; readonly type: DocumentType; readonly number: string };
+    | { readonly kind: 'DOCUMENT'; readonly type: DocumentType; readonly number: string }
+    /** Opened by the ledger itself when a foreign certificate's signature is not what customs has on file. */
+    | { readonly kind: 'FOREIGN_CERTIFICATE'; readonly authorityId: string; readonly number: string; readonly documentHash: string };
 
 export interface CaseRecord {
     readonly caseId: string;
@@ -34,6 +37,8 @@ export interface CaseRecord {
     readonly openedAt: string;
     /** SHA-256 of the opening statement; the statement itself stays off the ledger. */
     readonly statementHash?: string;
+    /** What was expected and what was found, when the ledger opened the case on its own finding. */
+    readonly findings?: Finding[];
     readonly status: CaseStatus;
     readonly messageCount: number;
     readonly outcome?: { readonly code: string; readonly by: string; readonly at: string; readonly transactionId: string; readonly noteHash?: string };
@@ -62,8 +67,22 @@ function caseKey(ctx: Context, caseId: string): string {
     return ctx.stub.createCompositeKey(CASE, [caseId]);
 }
 
-function subjectAttributes(subject: CaseSubject): string[] {
-    return subject.kind === 'HANDOFF' ? ['HANDOFF', subject.sender, subject.messageId] : ['DOCUMENT', subject.type, subject.number];
+/** A case subject as key parts: its kind, then what names it (sender and message id; type and number; authority and number). */
+export function subjectAttributes(subject: CaseSubject): string[] {
+    switch (subject.kind) {
+        case 'HANDOFF': return ['HANDOFF', subject.sender, subject.messageId];
+        case 'DOCUMENT': return ['DOCUMENT', subject.type, subject.number];
+        case 'FOREIGN_CERTIFICATE': return ['FOREIGN_CERTIFICATE', subject.authorityId, subject.number];
+    }
+}
+
+/** Writes a new case with its indexes, in the transaction that opens it (the caller emits the event). */
+export async function writeNewCase(ctx: Context, record: CaseRecord): Promise<void> {
+    await writeRecord(ctx, caseKey(ctx, record.caseId), record);
+    for (const party of record.parties) {
+        await writeIndex(ctx, BY_PARTY, [party, record.status, record.caseId]);
+    }
+    await writeIndex(ctx, BY_SUBJECT, [...subjectAttributes(record.subject), record.caseId]);
 }
 
 function canRead(caller: Caller, record: CaseRecord): boolean {
@@ -78,10 +97,13 @@ async function getCase(ctx: Context, caseId: string): Promise<CaseRecord> {
     return record;
 }
 
-function readSubject(fields: Fields): CaseSubject {
+/** What a party may open a case on, or list cases by; the ledger opens cases on foreign certificates itself. */
+type PartySubject = Exclude<CaseSubject, { kind: 'FOREIGN_CERTIFICATE' }>;
+
+function readSubject(fields: Fields): PartySubject {
     const subject = fields.object('subject');
     const kind = subject.oneOf('kind', ['HANDOFF', 'DOCUMENT'] as const);
-    const result: CaseSubject = kind === 'HANDOFF'
+    const result: PartySubject = kind === 'HANDOFF'
         ? { kind, sender: subject.oneOf('sender', AGENCIES), messageId: subject.string('messageId', CASE_ID) }
         : { kind, type: subject.oneOf('type', DOCUMENT_TYPES), number: subject.string('number', DOCUMENT_NUMBER_RULE) };
     subject.done();
@@ -147,9 +169,7 @@ export class CaseContract extends CounterfoilContract {
             }
             throw conflict('caseId', `case ${caseId} already exists with different particulars`);
         }
-        await writeRecord(ctx, caseKey(ctx, caseId), record);
-        await this.indexParties(ctx, record, undefined);
-        await writeIndex(ctx, BY_SUBJECT, [...subjectAttributes(subject), caseId]);
+        await writeNewCase(ctx, record);
         emit(ctx, 'CaseOpened', record);
         return record;
     }
@@ -303,11 +323,9 @@ export class CaseContract extends CounterfoilContract {
         return closed;
     }
 
-    private async indexParties(ctx: Context, record: CaseRecord, previous: CaseStatus | undefined): Promise<void> {
+    private async indexParties(ctx: Context, record: CaseRecord, previous: CaseStatus): Promise<void> {
         for (const party of record.parties) {
-            if (previous !== undefined) {
-                await deleteIndex(ctx, BY_PARTY, [party, previous, record.caseId]);
-            }
+            await deleteIndex(ctx, BY_PARTY, [party, previous, record.caseId]);
             await writeIndex(ctx, BY_PARTY, [party, record.status, record.caseId]);
         }
     }

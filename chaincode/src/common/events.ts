@@ -7,7 +7,7 @@ import { canonicalBytes } from './canonical';
  * other record the transaction changed rides along, so that readers of events alone can keep
  * every record current: a verification that draws down or releases a permit carries the permit
  * as it now stands in `permitDocument`; a case message carries its case (with its new message
- * count) in `caseRecord`.
+ * count) in `caseRecord`, and so does a foreign certificate whose verdict opened a case.
  */
 export const EVENT_NAMES = [
     'DocumentIssued',
@@ -29,6 +29,8 @@ export const EVENT_NAMES = [
     'CaseWithdrawn',
     'ThreadMessageAdded',
     'DeadlinePolicySet',
+    'AuthorityChanged',
+    'ForeignCertificateReceived',
 ] as const;
 export type EventName = (typeof EVENT_NAMES)[number];
 
