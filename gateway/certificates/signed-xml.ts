@@ -106,18 +106,18 @@ export function examineSignedCertificate(bytes: Buffer): Examined {
     const captured: Captured = {};
     const verifier = restrictedVerifier(signerCertificate, captured);
     let verifies = false;
-    let problem: string | undefined;
+    let failure: Error | undefined;
     try {
         verifier.loadSignature(signature);
         verifies = verifier.checkSignature(text);
-        if (!verifies) {
-            problem = captured.signedInfo === undefined
-                ? 'the certificate\'s content does not match the digest its signature covers: it was changed after it was signed'
-                : 'the signature value is not the signer certificate\'s signature over SignedInfo';
-        }
     } catch (error) {
-        problem = `the signature cannot be verified: ${(error as Error).message}`;
+        failure = error as Error;
     }
+    // The signature value is checked last, and only once every reference's digest matched.
+    const problem = verifies ? undefined
+        : captured.signedInfo !== undefined ? 'the signature value is not the signer certificate\'s signature over SignedInfo'
+            : failure ? `the signature cannot be verified: ${failure.message}`
+                : 'the certificate\'s content does not match the digest its signature covers: it was changed after it was signed';
     if (!verifies) {
         return { ...particulars, signerCertificate: signerCertificate.raw.toString('base64'), signature: { method, verifies, problem, ...captured } };
     }
@@ -222,7 +222,7 @@ function particularsOf(root: Element): CertificateParticulars {
  * SignedInfo and signature value it checked, for the chaincode to check again.
  */
 function restrictedVerifier(signer: X509Certificate, captured: Captured): SignedXml {
-    const verifier = new SignedXml({ publicCert: signer.toString(), getCertFromKeyInfo: () => null, idAttribute: 'Id' });
+    const verifier = new SignedXml({ publicCert: signer.toString(), getCertFromKeyInfo: () => null });
     const keep = <T>(table: Record<string, T>, allowed: readonly string[]): Record<string, T> =>
         Object.fromEntries(Object.entries(table).filter(([uri]) => allowed.includes(uri)));
     verifier.CanonicalizationAlgorithms = keep(verifier.CanonicalizationAlgorithms, [...CANONICALIZATIONS, ENVELOPED]);
@@ -236,11 +236,12 @@ function restrictedVerifier(signer: X509Certificate, captured: Captured): Signed
         return [uri, class {
             constructor() {
                 const inner = new Known();
+                const verifySignature = inner.verifySignature.bind(inner);
                 return Object.assign(inner, {
-                    verifySignature: (material: string, key: Parameters<typeof inner.verifySignature>[1], value: string): boolean => {
+                    verifySignature: (material: string, key: Parameters<typeof verifySignature>[1], value: string): boolean => {
                         captured.signedInfo = Buffer.from(material, 'utf8').toString('base64');
                         captured.value = value.replace(/\s+/g, '');
-                        return inner.verifySignature(material, key, value);
+                        return verifySignature(material, key, value);
                     },
                 });
             }
