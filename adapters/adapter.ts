@@ -218,6 +218,11 @@ export class Adapter {
             await this.ledger.verify(request);
             return;
         }
+        if (item.kind === 'foreign-certificate') {
+            // A signature that does not match is a verdict (and a case), not an error.
+            await this.ledger.receiveForeignCertificate(Buffer.from(item.xml, 'base64'));
+            return;
+        }
         let payloadHash = item.payloadHash;
         let size = item.size;
         if (this.config.mode === 'relay') {
@@ -475,7 +480,16 @@ function checkOutboxItem(raw: unknown, config: AdapterConfig): OutboxItem {
         }
         return item as OutboxItem;
     }
-    throw new MalformedRecord('kind must be document, handoff or verification');
+    if (item.kind === 'foreign-certificate') {
+        if (config.organisation !== 'CustomsMSP' && config.organisation !== 'InspectionMSP') {
+            throw new MalformedRecord('only customs and inspection receive foreign certificates');
+        }
+        if (typeof item.xml !== 'string' || item.xml.length === 0 || !BASE64.test(item.xml)) {
+            throw new MalformedRecord('xml must be the signed certificate in base64');
+        }
+        return item as OutboxItem;
+    }
+    throw new MalformedRecord('kind must be document, handoff, verification or foreign-certificate');
 }
 
 function checkInboxEvent(raw: unknown): InboxEvent {

@@ -2,7 +2,8 @@
  * What an agency system offers its adapter over HTTP (the `http-feed` transport):
  *
  *   GET  {system}/feed/outbox?after=<cursor>&limit=<n>  → { items: OutboxItem[], next: string }
- *        what the agency did: documents it issued, handoffs it sent, permits it verified (customs)
+ *        what the agency did: documents it issued, handoffs it sent, permits it verified (customs),
+ *        foreign certificates it received (customs, inspection)
  *   GET  {system}/feed/inbox?after=<cursor>&limit=<n>   → { items: InboxEvent[], next: string }
  *        what the agency received and what it decided about it, oldest first
  *   POST {system}/inbox  (a Delivery)                    → { stored: boolean, payloadHash?: string }
@@ -48,7 +49,14 @@ export interface VerificationItem {
     readonly port: string;
 }
 
-export type OutboxItem = DocumentItem | HandoffItem | VerificationItem;
+/** Customs and inspection only: a certificate a foreign authority signed, as received (its signature is checked on the way to the ledger). */
+export interface ForeignCertificateItem {
+    readonly kind: 'foreign-certificate';
+    /** The signed XML, base64, byte for byte as the authority sent it. */
+    readonly xml: string;
+}
+
+export type OutboxItem = DocumentItem | HandoffItem | VerificationItem | ForeignCertificateItem;
 
 export interface InboxEvent {
     readonly kind: 'RECEIVED' | 'DECIDED';

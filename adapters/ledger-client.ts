@@ -1,3 +1,5 @@
+import { receiveRequest } from '../gateway/certificates/receive';
+import { RefusedDocument } from '../gateway/certificates/signed-xml';
 import { type ConflictRetry, DEFAULT_CONFLICT_RETRY, LedgerError, type LedgerErrorCode, type Ledger, type SigningIdentity, submitRetryingConflicts } from '../network/ledger';
 
 /** The ledger writes an adapter makes; each is idempotent on the ledger. */
@@ -7,6 +9,8 @@ export interface LedgerClient {
     send(request: Readonly<Record<string, unknown>>): Promise<void>;
     recordReceipt(request: Readonly<{ sender: string; messageId: string; payloadHash: string }>): Promise<void>;
     acknowledge(request: Readonly<{ sender: string; messageId: string; decision: string; reasonCode?: string; text?: string }>): Promise<void>;
+    /** A foreign authority's signed certificate, as received: its signature is examined, and the verdict recorded. */
+    receiveForeignCertificate(xml: Buffer): Promise<void>;
     /** `sender` is the adapter's own agency: only a sender retransmits. */
     retransmit(request: Readonly<{ sender: string; messageId: string; attempt: number }>): Promise<void>;
 }
@@ -23,6 +27,18 @@ export function directLedgerClient(ledger: Ledger, identity: () => Promise<Signi
         recordReceipt: (request) => submit('handoffs', 'RecordReceipt', request),
         acknowledge: (request) => submit('handoffs', 'Acknowledge', request),
         retransmit: ({ messageId, attempt }) => submit('handoffs', 'Retransmit', { messageId, attempt }),
+        receiveForeignCertificate: async (xml) => {
+            let prepared: ReturnType<typeof receiveRequest>;
+            try {
+                prepared = receiveRequest(xml);
+            } catch (error) {
+                if (error instanceof RefusedDocument) {
+                    throw new LedgerError({ code: 'INVALID_ARGUMENT', field: error.field, message: `the signed certificate is refused: ${error.field} ${error.rule}` });
+                }
+                throw error;
+            }
+            await submit('foreign-certificates', 'Receive', prepared.request, prepared.transient);
+        },
     };
 }
 
@@ -36,13 +52,13 @@ const CODES: readonly LedgerErrorCode[] = ['INVALID_ARGUMENT', 'NOT_FOUND', 'FOR
  * passing trouble the same way in both cases.
  */
 export function httpLedgerClient(gatewayUrl: string, token: () => Promise<string>, timeoutMs = 30_000): LedgerClient {
-    const post = async (path: string, body: unknown): Promise<void> => {
+    const post = async (path: string, body: unknown, contentType = 'application/json'): Promise<void> => {
         let response: Response;
         for (let attempt = 1; ; attempt++) {
             try {
                 response = await fetch(`${gatewayUrl}${path}`, {
-                    method: 'POST', body: JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs),
-                    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${await token()}` },
+                    method: 'POST', body: Buffer.isBuffer(body) ? new Uint8Array(body) : JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs),
+                    headers: { 'Content-Type': contentType, Authorization: `Bearer ${await token()}` },
                 });
             } catch (error) {
                 throw new LedgerError({ code: 'UNAVAILABLE', message: `the gateway is unreachable: ${(error as Error).message}`, cause: error });
@@ -71,5 +87,6 @@ export function httpLedgerClient(gatewayUrl: string, token: () => Promise<string
         recordReceipt: ({ sender, messageId, payloadHash }) => post(handoff(sender, messageId, 'receipt'), { payloadHash }),
         acknowledge: ({ sender, messageId, ...decision }) => post(handoff(sender, messageId, 'acknowledgement'), decision),
         retransmit: ({ sender, messageId, attempt }) => post(handoff(sender, messageId, 'retransmissions'), { attempt }),
+        receiveForeignCertificate: (xml) => post('/v1/foreign-certificates', xml, 'application/xml'),
     };
 }

@@ -15,6 +15,7 @@ import { exportRoutes } from './routes/exports';
 import { handoffRoutes } from './routes/handoffs';
 import { systemRoutes } from './routes/system';
 import { favouriteRoutes } from './routes/favourites';
+import { foreignRoutes } from './routes/foreign';
 import { threadRoutes } from './routes/threads';
 import { traceRoutes } from './routes/trace';
 import { verificationRoutes } from './routes/verifications';
@@ -49,7 +50,7 @@ export function createApp(options: AppOptions): { app: Express; api: Api; metric
     const info = { title: 'Counterfoil', version: '0.1.0', description: 'Inter-agency document verification and reconciliation hub for cross-border trade' };
     api.add(
         ...systemRoutes(services, metrics, () => api.document(info)),
-        ...documentRoutes(services), ...verificationRoutes(services), ...handoffRoutes(services), ...caseRoutes(services), ...traceRoutes(services), ...overviewRoutes(services), ...exportRoutes(services), ...threadRoutes(services), ...favouriteRoutes(services),
+        ...documentRoutes(services), ...verificationRoutes(services), ...handoffRoutes(services), ...caseRoutes(services), ...traceRoutes(services), ...overviewRoutes(services), ...exportRoutes(services), ...threadRoutes(services), ...favouriteRoutes(services), ...foreignRoutes(services),
     );
     options.extraRoutes?.(api, metrics);
     const limiter = new RateLimiter(options.rateLimitPerMinute);
@@ -73,7 +74,7 @@ export function createApp(options: AppOptions): { app: Express; api: Api; metric
         next();
     });
     app.use(express.json({ limit: options.bodyLimitBytes, strict: true, type: ['application/json', 'application/*+json'], verify: refuseMalformedUtf8 }));
-    app.use(express.raw({ limit: options.bodyLimitBytes, type: 'application/pdf' }));
+    app.use(express.raw({ limit: options.bodyLimitBytes, type: ['application/pdf', 'application/xml', 'text/xml'] }));
     const authenticate = async (request: Request): Promise<Principal> => {
         const header = request.get('authorization');
         // The scheme is case-insensitive (RFC 9110, section 11.1).

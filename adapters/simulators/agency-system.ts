@@ -51,7 +51,8 @@ export class SimulatedAgencySystem {
      */
     send(item: OutboxItem, at = 0): void {
         this.outbox.push({ item, at });
-        const key = item.kind === 'handoff' ? item.messageId : item.kind === 'document' ? `${item.type}/${item.number}` : `${item.declarationNumber}/${item.permit.number}`;
+        const key = item.kind === 'handoff' ? item.messageId : item.kind === 'document' ? `${item.type}/${item.number}`
+            : item.kind === 'verification' ? `${item.declarationNumber}/${item.permit.number}` : item.xml;
         if (chance(this.seed, `duplicate:${key}`, this.faults.duplicatePercent)) {
             this.outbox.push({ item, at });
             this.listedTwice++;

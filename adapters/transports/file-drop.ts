@@ -34,7 +34,8 @@ class Unreadable extends Error {}
  * it is processed, or failed with a reason, or still waiting (counted in the adapter's health).
  * Files are read in name order, one file a page. JSON holds one record or an array of them; CSV
  * has a header row of field names (dotted for nested fields: document.type); XML holds
- * <records><record>…</record></records> with one element per field. Agency systems should write
+ * <records><record>…</record></records> with one element per field, or is one foreign
+ * authority's signed certificate (customs and inspection), read as one record and passed on whole. Agency systems should write
  * a file under a name starting with a dot and rename it when complete: dot-files are not read.
  *
  * The transport touches nothing outside its folder: a symbolic link, in place of a file or of one
@@ -214,6 +215,10 @@ export class FileDropTransport implements Transport {
                 if (/<!(DOCTYPE|ENTITY)/i.test(text)) {
                     throw new Unreadable('an XML file may not declare a document type or entities');
                 }
+                if (SIGNED_CERTIFICATE.test(text)) {
+                    // A foreign authority's signed certificate, passed on whole: its signature covers these very bytes.
+                    return [{ kind: 'foreign-certificate', xml: bytes.toString('base64') }];
+                }
                 let document: { records?: { record?: unknown[] } | '' };
                 try {
                     document = this.xml.parse(text, true) as typeof document;
@@ -230,6 +235,9 @@ export class FileDropTransport implements Transport {
         }
     }
 }
+
+/** An XML file whose root is a foreign certificate (`<Certificate xmlns="urn:counterfoil:foreign-certificate:1">`, any prefix). */
+const SIGNED_CERTIFICATE = /^\uFEFF?\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--[\s\S]*?-->\s*)*<(?:[A-Za-z_][\w.-]*:)?Certificate\s[^>]*urn:counterfoil:foreign-certificate:1/;
 
 function sha256(bytes: Uint8Array): string {
     return createHash('sha256').update(bytes).digest('hex');

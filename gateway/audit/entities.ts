@@ -175,7 +175,8 @@ export interface IndexDivergence {
 }
 
 /**
- * Compares the gateway's query tables (documents, verifications, handoffs, cases, case and document messages)
+ * Compares the gateway's query tables (documents, verifications, handoffs, cases, case and document messages,
+ * foreign authorities and certificates)
  * with the records in the replayed state, row by row: each row's record must equal the ledger's,
  * and every record must have its row. (EXPIRED is never stored: it is read as the stored status.)
  */
@@ -229,6 +230,9 @@ export async function indexDivergences(pool: Pool, state: ReplayedState, pageSiz
     await compare('document_messages', ['type', 'number', 'sequence'],
         ([type = '', number = '', sequence = '']) => state.value<ThreadMessage>(OBJECT_TYPES.threadMessage, [type, number, sequence]),
         state.keys(OBJECT_TYPES.threadMessage), undefined, (row) => [String(row.type), String(row.number), String(row.sequence).padStart(6, '0')]);
+    await compare('foreign_authorities', ['authority_id'], ([authorityId = '']) => state.value(OBJECT_TYPES.authority, [authorityId]), state.keys(OBJECT_TYPES.authority));
+    await compare('foreign_certificates', ['authority_id', 'number', 'document_hash'], (key) => state.value(OBJECT_TYPES.foreignCertificate, key),
+        state.keys(OBJECT_TYPES.foreignCertificate));
     return divergences;
 }
 

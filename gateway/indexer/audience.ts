@@ -6,7 +6,7 @@ export const ALL_AGENCIES = '*agencies';
 
 /**
  * Who may see an event, mirroring who may read the record in the chaincode: documents and
- * verifications every agency and the enterprise concerned; handoffs their two agencies and the
+ * verifications, and foreign certificates, every agency and the enterprise concerned; handoffs their two agencies and the
  * subject enterprise; cases their parties. Auditors and reconciliation see everything.
  */
 export function audienceOf(name: string, payload: unknown): string[] {
@@ -28,6 +28,9 @@ export function audienceOf(name: string, payload: unknown): string[] {
     }
     if (name.startsWith('Case')) {
         return [...(payload as CaseRecord).parties];
+    }
+    if (name === 'ForeignCertificateReceived') {
+        return [ALL_AGENCIES, (payload as { holder: string }).holder];
     }
     return [ALL_AGENCIES];
 }

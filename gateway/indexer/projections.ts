@@ -1,4 +1,6 @@
-import { AGENCIES, type CaseMessage, type CaseRecord, type DocumentRecord, type Handoff, type ThreadMessage, type VerificationRecord } from '@counterfoil/chaincode';
+import {
+    AGENCIES, type AuthorityRecord, type CaseMessage, type CaseRecord, type DocumentRecord, type ForeignCertificateRecord, type Handoff, type ThreadMessage, type VerificationRecord,
+} from '@counterfoil/chaincode';
 import type { Pool } from 'pg';
 import type { Statement } from '../../network/postgres/statement';
 import type { LedgerEvent } from '../../network/ledger';
@@ -39,6 +41,8 @@ export class ProjectionBatch {
     private readonly cases = new Rows();
     private readonly caseMessages = new Rows();
     private readonly documentMessages = new Rows();
+    private readonly authorities = new Rows();
+    private readonly foreignCertificates = new Rows();
     private readonly events: { event: LedgerEvent; payload: unknown; audience: string[] }[] = [];
 
     get size(): number {
@@ -80,6 +84,17 @@ export class ProjectionBatch {
             }
         } else if (event.name.startsWith('Case')) {
             this.caseRecord(event, payload as CaseRecord);
+        } else if (event.name === 'AuthorityChanged') {
+            const record = payload as AuthorityRecord;
+            this.authorities.set([record.authorityId], [record.authorityId, record.contact, JSON.stringify(record), event.transactionId, block]);
+        } else if (event.name === 'ForeignCertificateReceived') {
+            const { caseRecord, ...record } = payload as ForeignCertificateRecord & { caseRecord?: CaseRecord };
+            this.foreignCertificates.set([record.authorityId, record.number, record.documentHash], [
+                record.authorityId, record.number, record.documentHash, record.holder, record.verdict, record.receivedAt, JSON.stringify(record), event.transactionId, block,
+            ]);
+            if (caseRecord) {
+                this.caseRecord(event, caseRecord);
+            }
         }
     }
 
@@ -104,7 +119,7 @@ export class ProjectionBatch {
             if (entry.event.name.startsWith('Case') && entry.event.name !== 'CaseMessageAdded') {
                 const record = entry.payload as CaseRecord;
                 batchParties.set(record.caseId, record.parties);
-            } else if (entry.event.name === 'CaseMessageAdded' && (entry.payload as { caseRecord?: CaseRecord }).caseRecord) {
+            } else if ((entry.event.name === 'CaseMessageAdded' || entry.event.name === 'ForeignCertificateReceived') && (entry.payload as { caseRecord?: CaseRecord }).caseRecord) {
                 const record = (entry.payload as { caseRecord: CaseRecord }).caseRecord;
                 batchParties.set(record.caseId, record.parties);
             }
@@ -177,6 +192,20 @@ export class ProjectionBatch {
                    FROM ${statement.unnest(this.documentMessages.columns(7), ['text', 'text', 'integer', 'jsonb', 'jsonb', 'text', 'bigint'])}
                      AS m (type, number, sequence, parties, record, transaction_id, block_number)
                  ON CONFLICT (type, number, sequence) DO NOTHING`);
+        }
+        if (this.authorities.size > 0) {
+            statement.part(
+                `INSERT INTO foreign_authorities (authority_id, contact, record, transaction_id, block_number)
+                 SELECT * FROM ${statement.unnest(this.authorities.columns(5), ['text', 'text', 'jsonb', 'text', 'bigint'])}
+                 ON CONFLICT (authority_id) DO UPDATE SET contact = EXCLUDED.contact, record = EXCLUDED.record, transaction_id = EXCLUDED.transaction_id,
+                    block_number = EXCLUDED.block_number
+                 WHERE foreign_authorities.block_number <= EXCLUDED.block_number`);
+        }
+        if (this.foreignCertificates.size > 0) {
+            statement.part(
+                `INSERT INTO foreign_certificates (authority_id, number, document_hash, holder, verdict, received_at, record, transaction_id, block_number)
+                 SELECT * FROM ${statement.unnest(this.foreignCertificates.columns(9), ['text', 'text', 'text', 'text', 'text', 'timestamptz', 'jsonb', 'text', 'bigint'])}
+                 ON CONFLICT (authority_id, number, document_hash) DO NOTHING`);
         }
         this.writeEvents(statement);
     }

@@ -9,7 +9,7 @@ import { Problem } from '../http/problem';
 import { ALL_AGENCIES } from '../indexer/audience';
 import type { RouteSpec } from '../openapi/api';
 import { Wakeup } from '../wakeup';
-import { composeMail, type Details, type Topic, TOPICS } from './messages';
+import { authorityMail, composeMail, type Details, type Topic, TOPICS } from './messages';
 
 export const emailSchema: Migration[] = [{
     id: 1,
@@ -94,8 +94,13 @@ interface LoggedEvent {
 }
 
 /** The notification an event makes, and who it is not news to (its author). */
-export function notificationOf(name: string, payload: unknown): { details: Details; author?: string } | undefined {
+export function notificationOf(name: string, payload: unknown): { details: Details; author?: string; audience?: string[] } | undefined {
     switch (name) {
+        case 'ForeignCertificateReceived': {
+            // A verdict that opened a case tells the case's parties, as the case's opening would.
+            const record = (payload as { caseRecord?: CaseRecord }).caseRecord;
+            return record ? { ...notificationOf('CaseOpened', record), audience: record.parties } as { details: Details; author?: string; audience: string[] } : undefined;
+        }
         case 'CaseOpened': {
             const record = payload as CaseRecord;
             return { details: { topic: 'CASE_OPENED', caseId: record.caseId, reason: record.reason, openedBy: record.openedBy }, author: record.openedBy };
@@ -222,12 +227,13 @@ export class EmailNotifier {
             const { rows: events } = await client.query<LoggedEvent>(
                 'SELECT sequence, name, payload, audience FROM ledger_events WHERE sequence > $1::bigint ORDER BY sequence LIMIT 500', [checkpoint?.event_sequence ?? '0']);
             for (const event of events) {
+                await this.tellAuthority(client, event);
                 const made = notificationOf(event.name, event.payload);
                 if (!made) {
                     continue;
                 }
                 for (const subscription of subscriptions) {
-                    if (subscription.topics.includes(made.details.topic) && subscription.party !== made.author && sees(subscription, event.audience)) {
+                    if (subscription.topics.includes(made.details.topic) && subscription.party !== made.author && sees(subscription, made.audience ?? event.audience)) {
                         await this.notify(client, subscription.owner, `event/${event.sequence}`, made.details);
                     }
                 }
@@ -238,6 +244,28 @@ export class EmailNotifier {
             }
             return events.length === 500;
         });
+    }
+
+    /**
+     * A foreign authority is a party to the cases on its certificates but has no console: it is
+     * told at its contact address on file, in a mail of its own, when such a case opens and closes.
+     */
+    private async tellAuthority(client: PoolClient, event: LoggedEvent): Promise<void> {
+        const caseRecord = event.name === 'ForeignCertificateReceived' ? (event.payload as { caseRecord?: CaseRecord }).caseRecord
+            : event.name === 'CaseResolved' || event.name === 'CaseWithdrawn' ? event.payload as CaseRecord : undefined;
+        if (caseRecord?.subject.kind !== 'FOREIGN_CERTIFICATE') {
+            return;
+        }
+        const { rows: [authority] } = await client.query<{ contact: string; name: string }>(
+            "SELECT contact, record ->> 'name' AS name FROM foreign_authorities WHERE authority_id = $1::text", [caseRecord.subject.authorityId]);
+        if (!authority) {
+            return;
+        }
+        const mail = authorityMail(caseRecord, authority.name);
+        await client.query(
+            `INSERT INTO email_deliveries (owner, address, subject, body_text, body_html, notifications, status, next_attempt_at, created_at)
+             VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, 1, 'PENDING', $6::timestamptz, $6::timestamptz)`,
+            [`authority:${caseRecord.subject.authorityId}`, authority.contact, mail.subject, mail.text, mail.html, this.now()]);
     }
 
     /** Handoffs whose receipt or decision deadline passed since the last look (by the notifier's clock). */

@@ -1,3 +1,4 @@
+import type { CaseRecord } from '@counterfoil/chaincode';
 import type { Language } from '../exports/tables';
 
 /**
@@ -100,6 +101,36 @@ export function describe(details: Details, language: Language): { title: string;
                 page: '#/trace',
             };
     }
+}
+
+/**
+ * The mail a foreign issuing authority gets about a case on one of its certificates, at the
+ * contact address on file. It cannot sign in to the console, so the mail carries the case itself:
+ * what was expected and what was found, and how to answer. English, with the case in Chinese too.
+ */
+export function authorityMail(caseRecord: CaseRecord, authorityName: string): { subject: string; text: string; html: string } {
+    const subject = caseRecord.subject as Extract<CaseRecord['subject'], { kind: 'FOREIGN_CERTIFICATE' }>;
+    const receiver = party(caseRecord.openedBy, 'en');
+    const closed = caseRecord.outcome
+        ? `The case was closed ${caseRecord.status === 'RESOLVED' ? `as ${caseRecord.outcome.code} by ${party(caseRecord.outcome.by, 'en')}` : 'by its opener'} on ${mailTime(caseRecord.outcome.at, 'en')}.`
+        : undefined;
+    const lines = [
+        `To ${authorityName}:`,
+        '',
+        closed ?? `China ${receiver} received your certificate ${subject.number}, and its signature does not match what is on file for ${subject.authorityId}.`,
+        `Case ${caseRecord.caseId}; the certificate as received has SHA-256 ${subject.documentHash}.`,
+        ...(closed ? [] : [
+            '',
+            ...(caseRecord.findings ?? []).flatMap((finding) => [`${finding.code}`, `  expected: ${finding.expected}`, `  found:    ${finding.found}`]),
+            '',
+            `Please reply to ${receiver} quoting case ${caseRecord.caseId}: confirm the certificate and its signing certificate, or issue a corrected one.`,
+        ]),
+        '',
+        closed ? `案件 ${caseRecord.caseId} 已结案。` : `${party(caseRecord.openedBy, 'zh')}收到的证书 ${subject.number} 签名与备案不符，已立案 ${caseRecord.caseId}。`,
+    ];
+    const title = closed ? `Case ${caseRecord.caseId} on certificate ${subject.number} is closed` : `Certificate ${subject.number}: the signature does not match what China ${receiver} has on file`;
+    const text = lines.join('\n');
+    return { subject: `[Counterfoil] ${title}`, text, html: `<!doctype html><html lang="en"><body><pre>${escapeHtml(text)}</pre></body></html>` };
 }
 
 const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`);

@@ -1,5 +1,7 @@
 /** JSON Schemas (2020-12, as OpenAPI 3.1 uses them) of the API's requests and records. */
-import { AGENCIES, ATTACHMENT_TYPES, DOCUMENT_TYPES, ENTERPRISES_MSP, EVENT_NAMES, MAX_ATTACHMENT_BYTES, PERMIT_TYPES, REASON_CODES } from '@counterfoil/chaincode';
+import {
+    AGENCIES, ATTACHMENT_TYPES, DOCUMENT_TYPES, ENTERPRISES_MSP, EVENT_NAMES, FOREIGN_CERTIFICATE_KINDS, MAX_ATTACHMENT_BYTES, PERMIT_TYPES, REASON_CODES, SIGNATURE_METHODS,
+} from '@counterfoil/chaincode';
 
 type Schema = Record<string, unknown>;
 const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
@@ -30,6 +32,12 @@ const terms = {
     content: string({ contentEncoding: 'base64', pattern: '^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$', minLength: 4, maxLength: 1_398_104, description: 'the confidential document, base64; stored in a private data collection, never in a block' }),
 };
 const attachmentDigest = object({ sha256, size: integer(1, MAX_ATTACHMENT_BYTES), mediaType: string({ enum: [...ATTACHMENT_TYPES] }) }, ['sha256', 'size', 'mediaType']);
+const authorityId = string({ pattern: '^[A-Z]{2}-[A-Z0-9]{1,16}(?:-[A-Z0-9]{1,16}){0,2}$', maxLength: 40, description: 'ISO 3166 country code, a hyphen and the authority\'s short name, e.g. AU-DAFF' });
+const email = string({ format: 'email', maxLength: 254 });
+const finding = object({
+    code: string({ enum: ['SIGNATURE_INVALID', 'SIGNER_NOT_ON_FILE', 'SIGNER_NOT_VALID_AT_SIGNING', 'SIGNER_RETIRED', 'SIGNED_IN_FUTURE'] }), expected: string(), found: string(),
+}, ['code', 'expected', 'found']);
+const signerIdentity = { fingerprint: sha256, subject: string(), issuer: string(), serialNumber: string(), notBefore: timestamp, notAfter: timestamp };
 const page = (items: string): Schema => object({ items: array(ref(items)), nextCursor: nullable(string()) }, ['items', 'nextCursor']);
 
 export const SCHEMAS: Record<string, Schema> = {
@@ -108,7 +116,7 @@ export const SCHEMAS: Record<string, Schema> = {
         caseId: identifier, subject: { type: 'object' }, reason: string(), parties: array(string()), openedBy: string(), openedAt: timestamp,
         statementHash: sha256, status: string({ enum: ['OPEN', 'RESOLVED', 'WITHDRAWN'] }), messageCount: { type: 'integer' },
         outcome: object({ code: string(), by: string(), at: timestamp, transactionId: string(), noteHash: sha256 }, ['code', 'by', 'at', 'transactionId']),
-        updatedAt: timestamp, transactionId: string(),
+        findings: array(finding), updatedAt: timestamp, transactionId: string(),
     }, ['caseId', 'subject', 'reason', 'parties', 'openedBy', 'openedAt', 'status', 'messageCount', 'updatedAt', 'transactionId']),
     CaseMessage: object({ caseId: identifier, sequence: { type: 'integer' }, author: string(), messageHash: sha256, attachments: array(attachmentDigest), at: timestamp, transactionId: string() }, ['caseId', 'sequence', 'author', 'messageHash', 'at', 'transactionId']),
     AttachmentDigest: attachmentDigest,
@@ -128,6 +136,28 @@ export const SCHEMAS: Record<string, Schema> = {
     }, ['thread', 'parties', 'messageCount', 'complete', 'readThrough', 'messages']),
     UnreadThread: object({ thread: string(), messageCount: integer(1, 100_000), readThrough: integer(0, 100_000) }, ['thread', 'messageCount', 'readThrough']),
     CasePage: page('Case'),
+
+    RegisterAuthority: object({ authorityId, country: string({ pattern: '^[A-Z]{2}$' }), name: string({ minLength: 1, maxLength: 200 }), contact: email }, ['authorityId', 'country', 'name', 'contact']),
+    UpdateAuthority: object({ expectedVersion: integer(1, 999_998), name: string({ minLength: 1, maxLength: 200 }), contact: email }, ['expectedVersion']),
+    AddSigner: object({
+        certificate: string({ minLength: 1, maxLength: 30_000, description: 'the signing certificate, PEM or DER in base64' }), validFrom: timestamp, validTo: timestamp,
+    }, ['certificate']),
+    RetireSigner: object({ retiredAt: timestamp, reason: code }, ['reason']),
+    Authority: object({
+        authorityId, country: string(), name: string(), contact: string(), version: { type: 'integer' }, change: string(), updatedAt: timestamp, updatedBy: string(), transactionId: string(),
+        signers: array(object({
+            ...signerIdentity, validFrom: timestamp, validTo: timestamp, certificate: string({ contentEncoding: 'base64' }), addedAt: timestamp, addedBy: string(),
+            retiredAt: timestamp, retiredReason: string(),
+        }, ['fingerprint', 'subject', 'issuer', 'serialNumber', 'notBefore', 'notAfter', 'validFrom', 'validTo', 'certificate', 'addedAt', 'addedBy'])),
+    }, ['authorityId', 'country', 'name', 'contact', 'signers', 'version', 'change', 'updatedAt', 'updatedBy', 'transactionId']),
+    ForeignCertificate: object({
+        authorityId, kind: string({ enum: [...FOREIGN_CERTIFICATE_KINDS] }), number: documentNumber, holder: uscc, signedAt: timestamp, documentHash: sha256,
+        signer: object(signerIdentity, Object.keys(signerIdentity)),
+        signature: object({ method: string({ enum: Object.keys(SIGNATURE_METHODS) }), signedInfoHash: sha256, verifies: { type: 'boolean' }, problem: string() }, ['method', 'verifies']),
+        verdict: string({ enum: ['VERIFIED', 'MISMATCH'] }), findings: array(finding), caseId: identifier, collection: string(),
+        receivedBy: agency, receivedAt: timestamp, transactionId: string(),
+    }, ['authorityId', 'kind', 'number', 'holder', 'signedAt', 'documentHash', 'signer', 'signature', 'verdict', 'findings', 'collection', 'receivedBy', 'receivedAt', 'transactionId']),
+    ForeignCertificatePage: page('ForeignCertificate'),
 
     DeadlinePolicy: object({
         documentType: string({ enum: [...DOCUMENT_TYPES, '*'] }), sender: string({ enum: [...AGENCIES, '*'] }), recipient: string({ enum: [...AGENCIES, '*'] }),

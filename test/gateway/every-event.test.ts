@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { EVENT_NAMES } from '@counterfoil/chaincode';
 import { auditLedger } from '../../gateway/audit/report';
 import { declarationNumber, DAY, isoIn, permitRequest, STEEL } from '../conformance/fixtures';
+import { certificateXml, makeSigner, signXml } from '../support/foreign-certificates';
 import { GatewayHarness } from './harness';
 import { EXPORTER_USCC, type Persona } from './personas';
 
@@ -73,6 +74,15 @@ describe('every event the chaincode emits', function () {
         await as('exporter', 'POST', '/v1/cases', { caseId: 'EVERY-CASE-3', subject, reason: 'OTHER' });
         await as('exporter', 'POST', '/v1/cases/EVERY-CASE-3/withdrawal', {});
         await as('customsAdmin', 'POST', '/v1/deadline-policies', { documentType: 'LICENCE', sender: 'CommerceMSP', recipient: 'CustomsMSP', receiptSeconds: 3600, acknowledgementSeconds: 7200 });
+        const signer = await makeSigner('CN=Certificates of Origin, O=Department of Foreign Trade, C=TH');
+        await as('customsAdmin', 'POST', '/v1/authorities', { authorityId: 'TH-DFT', country: 'TH', name: 'Department of Foreign Trade', contact: 'eform-d@dft.example.th' });
+        await as('customsAdmin', 'POST', '/v1/authorities/TH-DFT/signers', { certificate: signer.pem });
+        // Received twice over: once as signed, once altered after signing (a verdict that opens a case).
+        const origin = signXml(certificateXml({ kind: 'ORIGIN', number: 'TH-D-2026-1', authorityId: 'TH-DFT', issuedAt: isoIn(-60_000), consignee: EXPORTER_USCC }), signer);
+        for (const xml of [origin, origin.replace('Wheat', 'Rice')]) {
+            const received = await harness.request('POST', '/v1/foreign-certificates', { token: tokens.get('customs'), rawBody: xml, headers: { 'Content-Type': 'application/xml' } });
+            expect(received.status, received.text).to.equal(201);
+        }
 
         await harness.gateway.services.indexer.caughtUp((await harness.ledger.info()).height - 1n);
         const logged = await harness.database.pool.query<{ name: string }>('SELECT DISTINCT name FROM ledger_events');

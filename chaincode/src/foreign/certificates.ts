@@ -36,7 +36,7 @@ export interface ForeignCertificateRecord {
     /** SHA-256 of the signed XML as received. */
     readonly documentHash: string;
     readonly signer: SignerIdentity;
-    readonly signature: { readonly method: SignatureMethod; readonly signedInfoHash: string; readonly verifies: boolean; readonly problem?: string };
+    readonly signature: { readonly method: SignatureMethod; readonly signedInfoHash?: string; readonly verifies: boolean; readonly problem?: string };
     readonly verdict: 'VERIFIED' | 'MISMATCH';
     readonly findings: Finding[];
     readonly caseId?: string;
@@ -87,17 +87,21 @@ export class ForeignCertificateContract extends CounterfoilContract {
         const { certificate, identity } = readCertificate(fields, 'signerCertificate');
         const signature = fields.object('signature');
         const method = signature.oneOf('method', Object.keys(SIGNATURE_METHODS) as SignatureMethod[]);
-        const signedInfo = readBase64(signature, 'signedInfo', MAX_SIGNED_INFO_CHARACTERS);
-        const value = readBase64(signature, 'value', 2048);
         const verifies = signature.boolean('verifies');
         if (verifies && signature.has('problem')) {
             throw invalidArgument('signature.problem', 'is only for a signature that does not verify');
         }
         const problem = verifies ? (signature.optionalString('problem'), undefined) : signature.string('problem', { maxLength: 500 });
+        // A signature that verifies comes with what it was verified over; one whose references
+        // failed never got as far as its SignedInfo.
+        const optional = (name: string, maxCharacters: number): Buffer | undefined =>
+            (verifies || signature.has(name) ? readBase64(signature, name, maxCharacters) : (signature.optionalString(name), undefined));
+        const signedInfo = optional('signedInfo', MAX_SIGNED_INFO_CHARACTERS);
+        const value = optional('value', 2048);
         signature.done();
         fields.done();
         const { content, contentHash: documentHash } = readContent(ctx);
-        if (verifies && !signedInfoVerifies(certificate, method, signedInfo, value)) {
+        if (verifies && !signedInfoVerifies(certificate, method, signedInfo as Buffer, value as Buffer)) {
             throw invalidArgument('signature.value', 'is not the signer certificate\'s signature over signature.signedInfo, so the signature cannot be recorded as verifying');
         }
         const authority = await getAuthority(ctx, authorityId);
@@ -110,7 +114,7 @@ export class ForeignCertificateContract extends CounterfoilContract {
         const caseId = verdict === 'MISMATCH' ? `sig:${authorityId}:${documentHash.slice(0, 32)}` : undefined;
         const record: ForeignCertificateRecord = {
             authorityId, kind, number, holder, signedAt, documentHash, signer: identity,
-            signature: { method, signedInfoHash: sha256Hex(signedInfo), verifies, ...(problem === undefined ? {} : { problem }) },
+            signature: { method, ...(signedInfo ? { signedInfoHash: sha256Hex(signedInfo) } : {}), verifies, ...(problem === undefined ? {} : { problem }) },
             verdict, findings, ...(caseId ? { caseId } : {}), collection: COLLECTION,
             receivedBy: agency.mspId, receivedAt: now, transactionId: ctx.stub.getTxID(),
         };

@@ -1,0 +1,131 @@
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import type { AuthorityRecord, CaseRecord, ForeignCertificateRecord } from '@counterfoil/chaincode';
+import { parseAdapterConfig } from '../../adapters';
+import { certificateXml, makeSigner, signXml, type TestSigner } from '../support/foreign-certificates';
+import { Inbox } from '../support/smtp';
+import { until } from '../support/until';
+import { type Answer, GatewayHarness } from './harness';
+import { EXPORTER_USCC, OTHER_USCC, type Persona } from './personas';
+
+describe('foreign e-certificates through the API and the file-drop adapter', function () {
+    this.timeout(120_000);
+    const inbox = new Inbox();
+    const contact = 'exportcerts@agriculture.example.au';
+    let harness: GatewayHarness;
+    let tokens = new Map<Persona, string>();
+    let root: string;
+    let signer: TestSigner;
+    let stranger: TestSigner;
+    let sequence = 0;
+
+    async function as<T = unknown>(persona: Persona, method: string, path: string, body?: unknown): Promise<Answer<T>> {
+        return harness.request<T>(method, path, { token: tokens.get(persona), body });
+    }
+
+    function signed(by: TestSigner, consignee = EXPORTER_USCC): { number: string; xml: string } {
+        const number = `AU-PC-${Date.now()}-${++sequence}`;
+        return { number, xml: signXml(certificateXml({ number, authorityId: 'AU-DAFF', issuedAt: new Date(Date.now() - 3_600_000).toISOString(), consignee }), by) };
+    }
+
+    function receive(persona: Persona, xml: string): Promise<Answer<ForeignCertificateRecord>> {
+        return harness.request<ForeignCertificateRecord>('POST', '/v1/foreign-certificates', { token: tokens.get(persona), rawBody: xml, headers: { 'Content-Type': 'application/xml' } });
+    }
+
+    before(async () => {
+        [signer, stranger] = await Promise.all([makeSigner('CN=Plant Export Certification, O=DAFF, C=AU'), makeSigner('CN=Someone Else, C=AU')]);
+        root = await mkdtemp(join(tmpdir(), 'counterfoil-foreign-'));
+        const smtpUrl = await inbox.start();
+        harness = await GatewayHarness.start({
+            email: { smtpUrl, idleMs: 25, digestMs: 0 },
+            adapters: parseAdapterConfig({ adapters: [{ name: 'customs-certificates', organisation: 'CustomsMSP', transport: 'file-drop', folder: root, schedule: '0 0 1 1 *', mode: 'relay', sends: [], receives: [] }] }),
+        });
+        tokens = await harness.personaTokens();
+    });
+
+    after(async () => {
+        await harness?.stop();
+        await inbox.stop();
+        await rm(root, { recursive: true, force: true });
+    });
+
+    it('lets customs\' administrators put an authority and its signing certificate (PEM) on file, and everyone read the registry', async () => {
+        const authority = { authorityId: 'AU-DAFF', country: 'AU', name: 'Department of Agriculture, Fisheries and Forestry', contact };
+        expect((await as('customs', 'POST', '/v1/authorities', authority)).status, 'an operator').to.equal(403);
+        const registered = await as<AuthorityRecord>('customsAdmin', 'POST', '/v1/authorities', authority);
+        expect(registered.status, registered.text).to.equal(201);
+        const added = await as<AuthorityRecord>('customsAdmin', 'POST', '/v1/authorities/AU-DAFF/signers', { certificate: signer.pem });
+        expect(added.status, added.text).to.equal(201);
+        expect(added.body.signers).to.have.length(1);
+        const listed = await as<AuthorityRecord[]>('exporter', 'GET', '/v1/authorities');
+        expect(listed.body.map((entry) => entry.authorityId)).to.deep.equal(['AU-DAFF']);
+        const history = await as<AuthorityRecord[]>('tax', 'GET', '/v1/authorities/AU-DAFF/history');
+        expect(history.body.map((entry) => entry.change)).to.deep.equal(['REGISTERED', 'SIGNER_ADDED']);
+    });
+
+    it('records a certificate whose signature and signer check out as VERIFIED, for customs, the consignee and no other enterprise', async () => {
+        const { number, xml } = signed(signer);
+        const received = await receive('customs', xml);
+        expect(received.status, received.text).to.equal(201);
+        expect(received.body).to.include({ verdict: 'VERIFIED', number, holder: EXPORTER_USCC });
+        const page = await as<{ items: ForeignCertificateRecord[] }>('exporter', 'GET', '/v1/foreign-certificates');
+        expect(page.body.items.map((item) => item.number)).to.include(number);
+        expect((await as<{ items: unknown[] }>('other', 'GET', '/v1/foreign-certificates')).body.items).to.deep.equal([]);
+        expect((await as('other', 'GET', `/v1/foreign-certificates/AU-DAFF/${number}`)).status).to.equal(403);
+        expect((await receive('exporter', xml)).status, 'an enterprise does not receive certificates').to.equal(403);
+    });
+
+    it('opens a SIGNATURE_MISMATCH case for a signer not on file, and tells the authority by e-mail what was expected and what was found', async () => {
+        const { number, xml } = signed(stranger, OTHER_USCC);
+        const received = await receive('customs', xml);
+        expect(received.status, received.text).to.equal(201);
+        expect(received.body.verdict).to.equal('MISMATCH');
+        const opened = await as<CaseRecord>('other', 'GET', `/v1/cases/${encodeURIComponent(received.body.caseId as string)}`);
+        expect(opened.status, opened.text).to.equal(200);
+        expect(opened.body.parties).to.deep.equal(['AU-DAFF', 'CustomsMSP', OTHER_USCC].sort());
+        expect(opened.body.findings?.[0]?.code).to.equal('SIGNER_NOT_ON_FILE');
+        await until(() => inbox.to(contact).length === 1, 'the mail to the authority');
+        const mail = inbox.to(contact)[0];
+        expect(mail?.subject).to.contain(number);
+        expect(mail?.text).to.contain('SIGNER_NOT_ON_FILE').and.contain(received.body.caseId as string).and.contain('expected:').and.contain('found:');
+        expect((await as('customs', 'POST', `/v1/cases/${encodeURIComponent(received.body.caseId as string)}/resolution`, { resolutionCode: 'REISSUE_REQUESTED' })).status).to.equal(200);
+        await until(() => inbox.to(contact).length === 2, 'the mail telling the authority the case is closed');
+        expect(inbox.to(contact)[1]?.text).to.contain('REISSUE_REQUESTED');
+    });
+
+    it('refuses signature wrapping, external entities and foreign references with the rule broken, recording nothing', async () => {
+        const { xml } = signed(signer);
+        const height = (await harness.ledger.info()).height;
+        const entity = await receive('customs', xml.replace('<?xml version="1.0" encoding="UTF-8"?>', '<?xml version="1.0"?><!DOCTYPE c [<!ENTITY x SYSTEM "file:///etc/passwd">]>'));
+        expect(entity.status).to.equal(400);
+        expect(entity.body).to.deep.include({ code: 'INVALID_ARGUMENT', field: 'body' });
+        const elsewhere = await receive('customs', xml.replace('URI=""', 'URI="https://evil.example/cert.xml"'));
+        expect(elsewhere.body).to.deep.include({ field: 'SignedInfo.Reference.URI' });
+        const signature = /<ds:Signature[\s\S]*<\/ds:Signature>/.exec(xml)?.[0] as string;
+        const wrapped = certificateXml({ number: 'FORGED-1', authorityId: 'AU-DAFF', issuedAt: new Date().toISOString(), consignee: OTHER_USCC })
+            .replace('</Certificate>', `<Annex>${xml.replace(/^<\?xml[^>]*>\n?/, '')}</Annex></Certificate>`);
+        const refused = await receive('customs', wrapped);
+        expect(refused.status).to.equal(400);
+        expect(refused.body).to.deep.include({ field: 'Signature' });
+        expect(signature).to.contain('SignatureValue');
+        expect((await harness.ledger.info()).height, 'nothing was written').to.equal(height);
+    });
+
+    it('takes signed certificates dropped in the customs adapter\'s folder, and sets aside a wrapped one with its reason', async () => {
+        const { number, xml } = signed(signer);
+        await mkdir(join(root, 'outbox'), { recursive: true });
+        await writeFile(join(root, 'outbox', '001-certificate.xml'), xml);
+        await writeFile(join(root, 'outbox', '002-wrapped.xml'), xml.replace('</Certificate>', `${/<ds:Signature[\s\S]*<\/ds:Signature>/.exec(xml)?.[0] as string}</Certificate>`));
+        const report = await harness.adapters.adapters.get('customs-certificates')?.run();
+        expect(report).to.include({ recorded: 1, quarantined: 1 });
+        await harness.gateway.services.indexer.caughtUp((await harness.ledger.info()).height - 1n);
+        const received = await as<ForeignCertificateRecord[]>('customs', 'GET', `/v1/foreign-certificates/AU-DAFF/${number}`);
+        expect(received.body[0]?.verdict).to.equal('VERIFIED');
+        expect(await readdir(join(root, 'processed'))).to.include.members(['outbox-001-certificate.xml', 'outbox-002-wrapped.xml']);
+        const { rows } = await harness.database.pool.query<{ reason: string }>("SELECT reason FROM adapter_quarantine WHERE adapter = 'customs-certificates'");
+        expect(rows.map((row) => row.reason).join()).to.contain('exactly one ds:Signature');
+        expect(await readFile(join(root, 'processed', 'outbox-001-certificate.xml'), 'utf8')).to.equal(xml);
+    });
+});
