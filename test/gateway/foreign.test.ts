@@ -7,7 +7,7 @@ import { parseAdapterConfig } from '../../adapters';
 import { certificateXml, makeSigner, signXml, type TestSigner } from '../support/foreign-certificates';
 import { Inbox } from '../support/smtp';
 import { until } from '../support/until';
-import { type Answer, GatewayHarness } from './harness';
+import { type Answer, exercised, GatewayHarness } from './harness';
 import { EXPORTER_USCC, OTHER_USCC, type Persona } from './personas';
 
 describe('foreign e-certificates through the API and the file-drop adapter', function () {
@@ -127,5 +127,24 @@ describe('foreign e-certificates through the API and the file-drop adapter', fun
         const { rows } = await harness.database.pool.query<{ reason: string }>("SELECT reason FROM adapter_quarantine WHERE adapter = 'customs-certificates'");
         expect(rows.map((row) => row.reason).join()).to.contain('exactly one ds:Signature');
         expect(await readFile(join(root, 'processed', 'outbox-001-certificate.xml'), 'utf8')).to.equal(xml);
+    });
+
+    it('changes an authority\'s contact at the version read, retires a signer with its reason, and has exercised every route of its own', async () => {
+        const changed = await as<AuthorityRecord>('customsAdmin', 'POST', '/v1/authorities/AU-DAFF/changes', { expectedVersion: 2, contact: 'ephyto@agriculture.example.au' });
+        expect(changed.status, changed.text).to.equal(200);
+        expect((await as('customsAdmin', 'POST', '/v1/authorities/AU-DAFF/changes', { expectedVersion: 2, contact: 'x@agriculture.example.au' })).status, 'a stale version').to.equal(409);
+        const fingerprint = changed.body.signers[0]?.fingerprint as string;
+        const retired = await as<AuthorityRecord>('customsAdmin', 'POST', `/v1/authorities/AU-DAFF/signers/${fingerprint}/retirement`, { reason: 'KEY_COMPROMISED' });
+        expect(retired.status, retired.text).to.equal(200);
+        expect(retired.body.signers[0]).to.include({ retiredReason: 'KEY_COMPROMISED' });
+        // Signed an hour ago, before the retirement: still on file and valid then.
+        const { xml } = signed(signer);
+        expect((await receive('inspection', xml)).body.verdict).to.equal('VERIFIED');
+        const read = await as<AuthorityRecord>('exporter', 'GET', '/v1/authorities/AU-DAFF');
+        expect(read.body).to.include({ version: 4, contact: 'ephyto@agriculture.example.au' });
+        expect((await as('customsAdmin', 'GET', '/v1/authorities/NZ-MPI')).status).to.equal(404);
+        const seen = new Set([...exercised].map((entry) => entry.split(' ').slice(0, 2).join(' ')));
+        const own = harness.gateway.api.all.filter((route) => route.tag === 'Foreign certificates').map((route) => `${route.method.toUpperCase()} ${route.path}`);
+        expect(own.filter((route) => !seen.has(route))).to.deep.equal([]);
     });
 });
