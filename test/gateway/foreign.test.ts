@@ -3,14 +3,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import type { AuthorityRecord, CaseRecord, ForeignCertificateRecord } from '@counterfoil/chaincode';
-import { parseAdapterConfig } from '../../adapters';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { httpLedgerClient, parseAdapterConfig } from '../../adapters';
+import { LedgerError } from '../../network/ledger';
 import { certificateXml, makeSigner, signXml, type TestSigner } from '../support/foreign-certificates';
 import { Inbox } from '../support/smtp';
 import { until } from '../support/until';
 import { type Answer, exercised, GatewayHarness } from './harness';
 import { EXPORTER_USCC, OTHER_USCC, type Persona } from './personas';
 
-describe('foreign e-certificates through the API and the file-drop adapter', function () {
+describe('foreign e-certificates through the API and the file-drop and HTTP-feed adapters', function () {
     this.timeout(120_000);
     const inbox = new Inbox();
     const contact = 'exportcerts@agriculture.example.au';
@@ -20,6 +23,13 @@ describe('foreign e-certificates through the API and the file-drop adapter', fun
     let signer: TestSigner;
     let stranger: TestSigner;
     let sequence = 0;
+    /** An agency system's HTTP feed: its outbox lists what is put here. */
+    const feed: unknown[] = [];
+    const system: Server = createServer((request, response) => {
+        const items = request.url?.startsWith('/feed/outbox') && new URL(request.url, 'http://x').searchParams.get('after') === '' ? feed : [];
+        response.setHeader('Content-Type', 'application/json');
+        response.end(JSON.stringify({ items, next: items.length > 0 ? 'end' : new URL(request.url ?? '/', 'http://x').searchParams.get('after') ?? '' }));
+    });
 
     async function as<T = unknown>(persona: Persona, method: string, path: string, body?: unknown): Promise<Answer<T>> {
         return harness.request<T>(method, path, { token: tokens.get(persona), body });
@@ -38,9 +48,14 @@ describe('foreign e-certificates through the API and the file-drop adapter', fun
         [signer, stranger] = await Promise.all([makeSigner('CN=Plant Export Certification, O=DAFF, C=AU'), makeSigner('CN=Someone Else, C=AU')]);
         root = await mkdtemp(join(tmpdir(), 'counterfoil-foreign-'));
         const smtpUrl = await inbox.start();
+        await new Promise<void>((resolve) => system.listen(0, '127.0.0.1', resolve));
+        const never = '0 0 1 1 *';
         harness = await GatewayHarness.start({
             email: { smtpUrl, idleMs: 25, digestMs: 0 },
-            adapters: parseAdapterConfig({ adapters: [{ name: 'customs-certificates', organisation: 'CustomsMSP', transport: 'file-drop', folder: root, schedule: '0 0 1 1 *', mode: 'relay', sends: [], receives: [] }] }),
+            adapters: parseAdapterConfig({ adapters: [
+                { name: 'customs-certificates', organisation: 'CustomsMSP', transport: 'file-drop', folder: root, schedule: never, mode: 'relay', sends: [], receives: [] },
+                { name: 'inspection-feed', organisation: 'InspectionMSP', transport: 'http-feed', system: `http://127.0.0.1:${(system.address() as AddressInfo).port}`, schedule: never, mode: 'relay', sends: [], receives: [] },
+            ] }),
         });
         tokens = await harness.personaTokens();
     });
@@ -48,6 +63,7 @@ describe('foreign e-certificates through the API and the file-drop adapter', fun
     after(async () => {
         await harness?.stop();
         await inbox.stop();
+        await new Promise((resolve) => system.close(resolve));
         await rm(root, { recursive: true, force: true });
     });
 
@@ -127,6 +143,21 @@ describe('foreign e-certificates through the API and the file-drop adapter', fun
         const { rows } = await harness.database.pool.query<{ reason: string }>("SELECT reason FROM adapter_quarantine WHERE adapter = 'customs-certificates'");
         expect(rows.map((row) => row.reason).join()).to.contain('exactly one ds:Signature');
         expect(await readFile(join(root, 'processed', 'outbox-001-certificate.xml'), 'utf8')).to.equal(xml);
+    });
+
+    it('takes signed certificates from an agency system\'s HTTP feed, and from an adapter that reaches the hub through the gateway', async () => {
+        const fromFeed = signed(signer);
+        feed.push({ kind: 'foreign-certificate', xml: Buffer.from(fromFeed.xml).toString('base64') });
+        expect(await harness.adapters.adapters.get('inspection-feed')?.run()).to.include({ recorded: 1, quarantined: 0 });
+        const recorded = await as<ForeignCertificateRecord[]>('inspection', 'GET', `/v1/foreign-certificates/AU-DAFF/${fromFeed.number}`);
+        expect(recorded.body[0]).to.include({ verdict: 'VERIFIED', receivedBy: 'InspectionMSP' });
+        const client = httpLedgerClient(harness.url, async () => tokens.get('customs') as string);
+        const overGateway = signed(signer);
+        await client.receiveForeignCertificate(Buffer.from(overGateway.xml));
+        expect((await as<ForeignCertificateRecord[]>('customs', 'GET', `/v1/foreign-certificates/AU-DAFF/${overGateway.number}`)).body[0]?.verdict).to.equal('VERIFIED');
+        const refusal = await client.receiveForeignCertificate(Buffer.from(overGateway.xml.replace('URI=""', 'URI="#elsewhere"'))).then(() => undefined, (error: unknown) => error);
+        expect(refusal).to.be.instanceOf(LedgerError);
+        expect(refusal).to.include({ code: 'INVALID_ARGUMENT', field: 'SignedInfo.Reference.URI' });
     });
 
     it('changes an authority\'s contact at the version read, retires a signer with its reason, and has exercised every route of its own', async () => {
