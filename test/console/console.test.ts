@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import * as ExcelJS from 'exceljs';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { certificateXml, makeSigner, signXml } from '../support/foreign-certificates';
 import { freePort } from '../support/postgres';
 import { Inbox } from '../support/smtp';
 import { until } from '../support/until';
@@ -348,14 +349,54 @@ describe('the web console, in Chromium, against the hub with its simulated agenc
         await page.close();
     });
 
+    it('lets the hub administrator keep the registry of foreign authorities, and customs receive a certificate whose signer is not on file, with a case saying why', async () => {
+        const [signer, stranger] = await Promise.all([makeSigner('CN=Plant Export Certification, O=DAFF, C=AU'), makeSigner('CN=Unknown signer, C=AU')]);
+        const admin = await signedInAs(/Hub administrator/);
+        await admin.getByRole('link', { name: 'Foreign certificates' }).click();
+        await admin.getByRole('heading', { name: 'Register an authority' }).waitFor();
+        const fields = { authorityId: 'AU-DAFF', country: 'AU', name: 'Department of Agriculture, Fisheries and Forestry', contact: 'exportcerts@agriculture.example.au' };
+        for (const [name, value] of Object.entries(fields)) {
+            await admin.locator(`input[name="${name}"]`).fill(value);
+        }
+        await admin.getByRole('button', { name: 'Register', exact: true }).click();
+        const authority = admin.locator('article[data-authority="AU-DAFF"]');
+        await authority.locator('textarea[name="certificate"]').fill(signer.pem);
+        await authority.getByRole('button', { name: 'Put on file' }).click();
+        await authority.locator('td', { hasText: 'CN=Plant Export Certification' }).waitFor();
+        await keep(admin, 'foreign-registry');
+        await admin.close();
+
+        const personas = await (await fetch(`${url}/console/personas.json`)).json() as { label: string; token: string }[];
+        const exporterToken = personas.find((persona) => persona.label.startsWith('Exporter'))?.token as string;
+        const consignee = (JSON.parse(Buffer.from(exporterToken.split('.')[1] as string, 'base64url').toString()) as { uscc: string }).uscc;
+        const number = `AU-PC-${Date.now()}`;
+        const xml = signXml(certificateXml({ number, authorityId: 'AU-DAFF', issuedAt: new Date(Date.now() - 3_600_000).toISOString(), consignee }), stranger);
+        const officer = await signedInAs(/Customs officer/);
+        await officer.getByRole('button', { name: '中文' }).click();
+        await officer.getByRole('link', { name: '境外证书' }).click();
+        await officer.getByRole('heading', { name: '接收已签名证书' }).waitFor();
+        await officer.locator('input[name="file"]').setInputFiles({ name: `${number}.xml`, mimeType: 'application/xml', buffer: Buffer.from(xml) });
+        await officer.getByRole('button', { name: '上传' }).click();
+        const row = officer.locator('table tbody tr', { hasText: number });
+        await row.getByText('签名不符').waitFor();
+        await row.getByRole('link', { name: '签名证书未备案' }).click();
+        const findings = officer.locator('dl.findings');
+        await findings.waitFor();
+        expect(await findings.innerText()).to.include('应为').and.include('实为').and.include('CN=Unknown signer');
+        expect(await officer.locator('main').innerText(), 'the consignee and the authority are parties').to.include(consignee).and.include('AU-DAFF');
+        await keep(officer, 'foreign-case-zh');
+        await officer.close();
+        await waitFor(async () => inbox.to(fields.contact).some((mail) => mail.subject?.includes(number) === true), 'the mail to the foreign authority');
+    });
+
     it('shows every page in English and all of it in Chinese: agencies, statuses, roles, reasons and dates included', async () => {
         /** The ledger's codes and the English that must not show through on a Chinese page (an id such as EXP-…-TaxMSP aside). */
         const untranslated = /(?<![-\w])(CustomsMSP|CommerceMSP|TaxMSP|ForexMSP|InspectionMSP|ACCEPTED|REJECTED|RECEIVED|SENT|OPEN|RESOLVED|WITHDRAWN|ACTIVE|EXHAUSTED|NOT_RECEIVED|DATA_ERROR|NOT_DELIVERED|NOT_ACKNOWLEDGED|Customs|Commerce|Forex|Inspection|Status|Sender|Recipient|Overdue)(?![-\w])/;
         const usDate = /\b\d{1,2}\/\d{1,2}\/\d{4}\b/;
         const visits: [RegExp, string[]][] = [
-            [/Customs officer/, ['overview', 'unconfirmed', 'cases', 'trace', 'verify', 'import', 'export', 'notifications']],
-            [/Exporter/, ['unconfirmed', 'cases', 'trace', 'export', 'notifications']],
-            [/Auditor/, ['overview', 'cases', 'audit', 'import', 'export']],
+            [/Customs officer/, ['overview', 'unconfirmed', 'cases', 'trace', 'verify', 'import', 'export', 'notifications', 'foreign']],
+            [/Exporter/, ['unconfirmed', 'cases', 'trace', 'export', 'notifications', 'foreign']],
+            [/Auditor/, ['overview', 'cases', 'audit', 'import', 'export', 'foreign']],
         ];
         for (const [persona, names] of visits) {
             const page = await signedInAs(persona);

@@ -84,6 +84,14 @@ const WORDS: Readonly<Record<string, readonly [string, string]>> = {
     DOCUMENT_REVOKED: ['a document is revoked', '单证被撤销'],
     mailPENDING: ['waiting', '待发送'], mailSENT: ['sent', '已发送'], mailDEAD: ['given up', '已放弃'],
     signedInAs: ['Signed in as', '当前身份'], notAllowed: ['Your role cannot see this page.', '当前身份无权查看此页面。'],
+    foreign: ['Foreign certificates', '境外证书'], authorities: ['Foreign issuing authorities', '境外签证机构'], authority: ['Authority', '签证机构'],
+    foreignNote: ['Certificates of origin and phytosanitary certificates signed by foreign authorities (XML-DSig). Each signature is checked against the signing certificates on file; one that does not match opens a case with the consignee and the authority, which is told by e-mail.',
+        '境外机构签发的原产地证书和植物检疫证书（XML 数字签名）。每个签名均与备案的签名证书比对；不符时与收货企业及该机构立案，并以电子邮件通知该机构。'],
+    receiveCertificate: ['Receive a signed certificate', '接收已签名证书'], signedXml: ['Signed XML file', '已签名的 XML 文件'], receivedCertificates: ['Certificates received', '已接收证书'],
+    kind: ['Kind', '证书种类'], findings: ['Findings', '比对结果'], expected: ['Expected', '应为'], found: ['Found', '实为'], country: ['Country', '国家或地区'],
+    contact: ['Contact', '联系邮箱'], version: ['version', '版本'], signer: ['Signing certificate', '签名证书'], acceptedFrom: ['Accepted from', '认可起始'],
+    acceptedTo: ['Accepted until', '认可截止'], retired: ['Retired', '停用'], retire: ['Retire', '停用'], signingCertificate: ['Signing certificate (PEM)', '签名证书（PEM）'],
+    addSigner: ['Put on file', '备案'], registerAuthority: ['Register an authority', '登记签证机构'], name: ['Name', '名称'], register: ['Register', '登记'],
 };
 
 /** The ledger's codes as each language says them: agencies, statuses, reasons, roles, document types, steps. */
@@ -114,7 +122,16 @@ const CODES: Readonly<Record<string, Readonly<Record<string, readonly [string, s
     },
     role: { operator: ['operator', '经办人'], admin: ['administrator', '管理员'], auditor: ['auditor', '审计员'], reconciler: ['reconciliation', '对账'], enterprise: ['enterprise', '企业'] },
     type: { LICENCE: ['licence', '许可证'], ORIGIN_CERT: ['certificate of origin', '原产地证书'], INSPECTION_CERT: ['inspection certificate', '检验检疫证书'], EXPORT_DECLARATION: ['export declaration', '出口报关单'] },
-    verdict: { VALID: ['valid', '核验通过'], INVALID: ['refused', '核验不通过'], CLEAN: ['clean', '无异常'], PROBLEMS: ['problems found', '发现问题'] },
+    verdict: {
+        VALID: ['valid', '核验通过'], INVALID: ['refused', '核验不通过'], CLEAN: ['clean', '无异常'], PROBLEMS: ['problems found', '发现问题'],
+        VERIFIED: ['verified', '签名相符'], MISMATCH: ['signature mismatch', '签名不符'],
+    },
+    kind: { ORIGIN: ['certificate of origin', '原产地证书'], PHYTOSANITARY: ['phytosanitary certificate', '植物检疫证书'] },
+    finding: {
+        SIGNATURE_INVALID: ['signature does not verify', '签名验证失败'], SIGNER_NOT_ON_FILE: ['signer not on file', '签名证书未备案'],
+        SIGNER_NOT_VALID_AT_SIGNING: ['signer not valid when it signed', '签名时签名证书不在认可期内'], SIGNER_RETIRED: ['signer retired', '签名证书已停用'],
+        SIGNED_IN_FUTURE: ['signed in the future', '签名时间晚于接收时间'],
+    },
 };
 
 export class Words {

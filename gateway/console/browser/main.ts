@@ -1,4 +1,5 @@
 import { Api, errorBox, h, type Language, type Session, sessionOf, Words } from './core.js';
+import { foreignPage } from './foreign.js';
 import { auditPage, casesPage, exportPage, importPage, notificationsPage, overviewPage, type Page, tracePage, unconfirmedPage, verifyPage } from './pages.js';
 
 /** Pages, and who may open each (by role; customs for permit verification). */
@@ -11,6 +12,7 @@ const PAGES: readonly { readonly name: string; readonly page: Page; readonly all
     { name: 'audit', page: auditPage, allowed: (session) => session.role === 'auditor', live: false },
     { name: 'import', page: importPage, allowed: (session) => !session.uscc, live: false },
     { name: 'export', page: exportPage, allowed: () => true, live: false },
+    { name: 'foreign', page: foreignPage, allowed: () => true, live: false },
     { name: 'notifications', page: notificationsPage, allowed: () => true, live: false },
 ];
 

@@ -190,7 +190,10 @@ export const unconfirmedPage: Page = async ({ api, session, words, go }) => {
     return section;
 };
 
-interface CaseRecord { caseId: string; status: string; reason: string; parties: string[]; openedBy: string; openedAt: string; subject: Record<string, string>; outcome?: { code: string; by: string; at: string } }
+interface CaseRecord {
+    caseId: string; status: string; reason: string; parties: string[]; openedBy: string; openedAt: string; subject: Record<string, string>; outcome?: { code: string; by: string; at: string };
+    findings?: { code: string; expected: string; found: string }[];
+}
 
 export const casesPage: Page = async ({ api, session, words, parts, go }) => {
     const id = parts[0];
@@ -218,7 +221,10 @@ export const casesPage: Page = async ({ api, session, words, parts, go }) => {
             h('dt', {}, words.t('reason')), h('dd', {}, words.code('reason', record.reason)),
             h('dt', {}, words.t('caseSubject')), h('dd', {}, record.subject.kind === 'HANDOFF'
                 ? `${words.t('handoff')} ${record.subject.messageId ?? ''} (${words.party(record.subject.sender ?? '')})`
-                : `${words.code('type', record.subject.type ?? '')} ${record.subject.number ?? ''}`),
+                : record.subject.kind === 'FOREIGN_CERTIFICATE'
+                    ? h('a', { href: '#/foreign' }, `${words.t('foreign')} ${record.subject.number ?? ''} (${record.subject.authorityId ?? ''})`)
+                    : `${words.code('type', record.subject.type ?? '')} ${record.subject.number ?? ''}`),
+            ...(record.findings ? [h('dt', {}, words.t('findings')), h('dd', {}, findingsList(record.findings, words))] : []),
             h('dt', {}, words.t('parties')), h('dd', {}, record.parties.map((party) => words.party(party)).join(', ')),
             h('dt', {}, words.t('outcome')), h('dd', {}, record.outcome ? `${record.outcome.code} (${words.party(record.outcome.by)}, ${words.time(record.outcome.at)})` : '—')),
         h('h2', {}, words.t('messages')),
@@ -303,10 +309,18 @@ async function threadSection(context: Pick<PageContext, 'api' | 'session' | 'wor
 }
 
 
+/** A case's or a verdict's findings: what was expected, what was found. */
+export function findingsList(findings: readonly { code: string; expected: string; found: string }[], words: Words): HTMLElement {
+    return h('dl', { class: 'findings' }, findings.flatMap((finding) => [
+        h('dt', {}, words.code('finding', finding.code)),
+        h('dd', {}, h('div', {}, `${words.t('expected')}: ${finding.expected}`), h('div', {}, `${words.t('found')}: ${finding.found}`)),
+    ]));
+}
+
 interface TraceStep { at: string; step: string; status: string; sender: string; recipient: string; messageId: string; transactionId: string; blockNumber: number; receiptDeadline: string; overdue: boolean }
 
 /** Links to the first page of a list and to the page after this one; `base` is the list's route with its filters. */
-function pager(words: Words, base: string, cursor: string | null | undefined, nextCursor: string | null): HTMLElement {
+export function pager(words: Words, base: string, cursor: string | null | undefined, nextCursor: string | null): HTMLElement {
     const joined = `${base}${base.includes('?') ? '&' : '?'}cursor=`;
     return h('nav', { class: 'pager', 'aria-label': words.t('morePages') },
         cursor ? h('a', { href: base }, words.t('firstPage')) : null,
