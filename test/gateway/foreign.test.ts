@@ -94,6 +94,9 @@ describe('foreign e-certificates through the API and the file-drop and HTTP-feed
     });
 
     it('opens a SIGNATURE_MISMATCH case for a signer not on file, and tells the authority by e-mail what was expected and what was found', async () => {
+        // The consignee asked to hear of cases; tax, not a party, asked too.
+        expect((await as('other', 'PUT', '/v1/notifications/email', { address: 'imports@consignee.example.cn', language: 'en', topics: ['CASE_OPENED'] })).status).to.equal(200);
+        expect((await as('tax', 'PUT', '/v1/notifications/email', { address: 'refunds@tax.example.gov.cn', language: 'en', topics: ['CASE_OPENED'] })).status).to.equal(200);
         const { number, xml } = signed(stranger, OTHER_USCC);
         const received = await receive('customs', xml);
         expect(received.status, received.text).to.equal(201);
@@ -102,7 +105,9 @@ describe('foreign e-certificates through the API and the file-drop and HTTP-feed
         expect(opened.status, opened.text).to.equal(200);
         expect(opened.body.parties).to.deep.equal(['AU-DAFF', 'CustomsMSP', OTHER_USCC].sort());
         expect(opened.body.findings?.[0]?.code).to.equal('SIGNER_NOT_ON_FILE');
-        await until(() => inbox.to(contact).length === 1, 'the mail to the authority');
+        await until(() => inbox.to(contact).length === 1 && inbox.to('imports@consignee.example.cn').length === 1, 'the mails to the authority and the consignee');
+        expect(inbox.to('imports@consignee.example.cn')[0]?.subject).to.contain(received.body.caseId as string);
+        expect(inbox.to('refunds@tax.example.gov.cn'), 'tax is not a party to the case').to.deep.equal([]);
         const mail = inbox.to(contact)[0];
         expect(mail?.subject).to.contain(number);
         expect(mail?.text).to.contain('SIGNER_NOT_ON_FILE').and.contain(received.body.caseId as string).and.contain('expected:').and.contain('found:');
