@@ -37,7 +37,7 @@ export type { DeadlinePolicy, Deadlines } from './policies/deadlines';
 export { type ThreadMessage, threadParties } from './threads/contract';
 export { ATTACHMENT_TYPES, type AttachmentDigest, type AttachmentType, MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS } from './threads/attachments';
 export { DEFAULT_DEADLINES } from './policies/deadlines';
-export { AUTHORITY_ID_RULE, type AuthorityRecord } from './foreign/authorities';
+export { AUTHORITY_ID_RULE, type AuthorityRecord, EMAIL_ADDRESS } from './foreign/authorities';
 export { FOREIGN_CERTIFICATE_KINDS, type ForeignCertificateKind, type ForeignCertificateRecord } from './foreign/certificates';
 export { type Finding, SIGNATURE_METHODS, type SignatureMethod, type SignerIdentity, type SignerRecord } from './foreign/signers';
 

@@ -1,4 +1,4 @@
-import { AGENCIES, type CaseMessage, type CaseRecord, type DocumentRecord, type Handoff, type ThreadMessage, unstorableText } from '@counterfoil/chaincode';
+import { AGENCIES, type CaseMessage, type CaseRecord, type DocumentRecord, EMAIL_ADDRESS, type Handoff, type ThreadMessage, unstorableText } from '@counterfoil/chaincode';
 import { createTransport, type Transporter } from 'nodemailer';
 import type { Pool, PoolClient } from 'pg';
 import type { Logger } from 'pino';
@@ -81,8 +81,6 @@ export interface EmailOptions {
     /** How long an idle notifier sleeps before looking again (default 1 s). */
     readonly idleMs?: number;
 }
-
-const ADDRESS = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 
 
 interface Subscription {
@@ -362,7 +360,7 @@ export function emailRoutes(pool: Pool, notifier: EmailNotifier): RouteSpec[] {
                 if (!notifier.configured) {
                     throw new Problem('FAILED_PRECONDITION', 'this hub sends no e-mail: its administrator sets SMTP_URL first', 'address');
                 }
-                if (!ADDRESS.test(request.address) || request.address.length > 254 || unstorableText(request.address)) {
+                if (!EMAIL_ADDRESS.test(request.address) || request.address.length > 254 || unstorableText(request.address)) {
                     throw new Problem('INVALID_ARGUMENT', 'address must be an e-mail address (local part @ domain)', 'address');
                 }
                 const { rows: [row] } = await pool.query<Subscription>(

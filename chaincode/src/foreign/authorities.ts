@@ -38,10 +38,9 @@ export const AUTHORITY_ID_RULE = {
     pattern: /^[A-Z]{2}-[A-Z0-9]{1,16}(?:-[A-Z0-9]{1,16}){0,2}$/, maxLength: 40,
     patternRule: 'must be the ISO 3166 country code, a hyphen and 1 to 16 capitals or digits (up to two more hyphenated parts), e.g. AU-DAFF',
 };
-const CONTACT_RULE = {
-    pattern: /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/,
-    patternRule: 'must be an e-mail address', maxLength: 254,
-};
+/** An e-mail address as the hub sends to it: a plain local part, @, a domain name (no display name, no line breaks). */
+export const EMAIL_ADDRESS = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
+const CONTACT_RULE = { pattern: EMAIL_ADDRESS, patternRule: 'must be an e-mail address', maxLength: 254 };
 const NAME_RULE = { maxLength: 200 };
 
 function authorityKey(ctx: Context, authorityId: string): string {
