@@ -1,4 +1,4 @@
-import { receiveRequest } from '../gateway/certificates/receive';
+import { inCertificateTerms, receiveRequest } from '../gateway/certificates/receive';
 import { RefusedDocument } from '../gateway/certificates/signed-xml';
 import { type ConflictRetry, DEFAULT_CONFLICT_RETRY, LedgerError, type LedgerErrorCode, type Ledger, type SigningIdentity, submitRetryingConflicts } from '../network/ledger';
 
@@ -37,7 +37,7 @@ export function directLedgerClient(ledger: Ledger, identity: () => Promise<Signi
                 }
                 throw error;
             }
-            await submit('foreign-certificates', 'Receive', prepared.request, prepared.transient);
+            await submit('foreign-certificates', 'Receive', prepared.request, prepared.transient).catch((error: unknown) => Promise.reject(inCertificateTerms(error)));
         },
     };
 }

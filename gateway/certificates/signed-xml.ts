@@ -209,7 +209,8 @@ function signerOf(signature: Element): X509Certificate {
     }
 }
 
-const PARTICULARS = { authorityId: 'Authority', kind: 'Kind', number: 'Number', holder: 'Consignee', signedAt: 'IssuedAt' } as const;
+/** Which element of the certificate each particular is read from. */
+export const PARTICULARS = { authorityId: 'Authority', kind: 'Kind', number: 'Number', holder: 'Consignee', signedAt: 'IssuedAt' } as const;
 
 function particularsOf(root: Element): CertificateParticulars {
     const read = (name: string): string => (only(root, CERTIFICATE_NAMESPACE, name, 'Certificate').textContent ?? '').trim();

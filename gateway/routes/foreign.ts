@@ -1,6 +1,6 @@
 import type { AuthorityRecord, ForeignCertificateRecord } from '@counterfoil/chaincode';
 import { partyOf } from '../auth/principal';
-import { certificateDer, receiveRequest } from '../certificates/receive';
+import { certificateDer, inCertificateTerms, receiveRequest } from '../certificates/receive';
 import { RefusedDocument } from '../certificates/signed-xml';
 import { Problem } from '../http/problem';
 import type { RouteSpec } from '../openapi/api';
@@ -76,7 +76,8 @@ export function foreignRoutes(services: Services): RouteSpec[] {
                     }
                     throw error;
                 }
-                const { record } = await submitAs<ForeignCertificateRecord>(services, principal, 'foreign-certificates', 'Receive', prepared.request, prepared.transient);
+                const { record } = await submitAs<ForeignCertificateRecord>(services, principal, 'foreign-certificates', 'Receive', prepared.request, prepared.transient)
+                    .catch((error: unknown) => Promise.reject(inCertificateTerms(error)));
                 return { status: 201, body: record };
             },
         },

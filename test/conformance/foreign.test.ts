@@ -103,7 +103,7 @@ onEveryBackend('foreign authorities and certificates', (world) => {
         expect(invalid.findings[0]?.found).to.contain('does not match the digest');
     });
 
-    it('refuses a signature claimed to verify that the signer\'s key did not make, and receipts from anyone but customs and inspection', async () => {
+    it('refuses a signature claimed to verify that the signer\'s key did not make, receipts from anyone but customs and inspection, and a party choosing a ledger case id', async () => {
         const { request, content } = receipt(current);
         const forged = { ...request, signature: { ...signatureOver(stranger, 'x'), signedInfo: (request.signature as { signedInfo: string }).signedInfo } };
         await world.unchanged(() => expectRefusal(world.customs.submit('foreign-certificates', 'Receive', forged, content), 'INVALID_ARGUMENT', 'signature.value'));
@@ -113,5 +113,8 @@ onEveryBackend('foreign authorities and certificates', (world) => {
         await world.unchanged(() => expectRefusal(world.customs.submit('foreign-certificates', 'Receive', { ...request, authorityId: 'NZ-MPI' }, content), 'NOT_FOUND', 'authorityId'));
         await world.unchanged(() => expectRefusal(world.customs.submit('foreign-certificates', 'Receive', request), 'INVALID_ARGUMENT', 'transient.content'));
         await world.unchanged(() => expectRefusal(world.customs.submit('foreign-certificates', 'Receive', { ...request, signature: { ...(request.signature as object), problem: 'x' } }, content), 'INVALID_ARGUMENT', 'signature.problem'));
+        // No party may take the id of a case the ledger would open itself.
+        const handoffCase = { caseId: `sig:AU-DAFF:${sha256('x').slice(0, 32)}`, subject: { kind: 'DOCUMENT', type: 'LICENCE', number: 'LIC-1' }, reason: 'OTHER' };
+        await world.unchanged(() => expectRefusal(world.customs.submit('cases', 'Open', handoffCase), 'INVALID_ARGUMENT', 'caseId'));
     });
 });

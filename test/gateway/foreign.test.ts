@@ -134,6 +134,10 @@ describe('foreign e-certificates through the API and the file-drop and HTTP-feed
         expect(refused.status).to.equal(400);
         expect(refused.body).to.deep.include({ field: 'Signature' });
         expect(signature).to.contain('SignatureValue');
+        const badConsignee = signXml(certificateXml({ number: 'AU-PC-BAD-1', authorityId: 'AU-DAFF', issuedAt: new Date().toISOString(), consignee: '91310000MA1FL3XQ4X' }), signer);
+        const named = await receive('customs', badConsignee);
+        expect(named.status).to.equal(400);
+        expect(named.body, 'the element the bad value came from').to.deep.include({ code: 'INVALID_ARGUMENT', field: 'Certificate.Consignee' });
         expect((await harness.ledger.info()).height, 'nothing was written').to.equal(height);
     });
 

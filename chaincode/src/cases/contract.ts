@@ -62,6 +62,8 @@ export const CASE_MESSAGE = 'case-message';
 const BY_PARTY = 'case~party-status';
 const BY_SUBJECT = 'case~subject';
 const CASE_ID = IDENTIFIER_RULE;
+/** The ids of the cases the ledger opens itself (on a foreign certificate's verdict) start so; no party may choose one. */
+export const LEDGER_CASE_PREFIX = 'sig:';
 
 function caseKey(ctx: Context, caseId: string): string {
     return ctx.stub.createCompositeKey(CASE, [caseId]);
@@ -127,6 +129,9 @@ export class CaseContract extends CounterfoilContract {
         requireWriter(caller);
         const fields = Fields.parse(request);
         const caseId = fields.string('caseId', CASE_ID);
+        if (caseId.startsWith(LEDGER_CASE_PREFIX)) {
+            throw invalidArgument('caseId', `must not start with ${LEDGER_CASE_PREFIX}: such ids are the ledger's own, for the cases it opens on foreign certificates`);
+        }
         const subject = readSubject(fields);
         const reason = fields.oneOf('reason', CASE_REASONS);
         const statementHash = fields.optionalHash('statementHash');

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Context, Info, Transaction } from 'fabric-contract-api';
-import { type CaseRecord, writeNewCase } from '../cases/contract';
+import { type CaseRecord, LEDGER_CASE_PREFIX, writeNewCase } from '../cases/contract';
 import { callerOf, type Caller, partyOf, requireAgency, requireWriter } from '../common/caller';
 import { CounterfoilContract } from '../common/contract';
 import { conflict, forbidden, invalidArgument, notFound } from '../common/errors';
@@ -111,7 +111,7 @@ export class ForeignCertificateContract extends CounterfoilContract {
             ...judgeSigner(authorityId, authority.signers, identity, signedAt, now),
         ];
         const verdict = findings.length === 0 ? 'VERIFIED' : 'MISMATCH';
-        const caseId = verdict === 'MISMATCH' ? `sig:${authorityId}:${documentHash.slice(0, 32)}` : undefined;
+        const caseId = verdict === 'MISMATCH' ? `${LEDGER_CASE_PREFIX}${authorityId}:${documentHash.slice(0, 32)}` : undefined;
         const record: ForeignCertificateRecord = {
             authorityId, kind, number, holder, signedAt, documentHash, signer: identity,
             signature: { method, ...(signedInfo ? { signedInfoHash: sha256Hex(signedInfo) } : {}), verifies, ...(problem === undefined ? {} : { problem }) },
