@@ -35,8 +35,9 @@ class Unreadable extends Error {}
  * Files are read in name order, one file a page. JSON holds one record or an array of them; CSV
  * has a header row of field names (dotted for nested fields: document.type); XML holds
  * <records><record>…</record></records> with one element per field, or is one foreign
- * authority's signed certificate (customs and inspection), read as one record and passed on whole. Agency systems should write
- * a file under a name starting with a dot and rename it when complete: dot-files are not read.
+ * authority's signed certificate (customs and inspection), read as one record and passed on
+ * whole. Agency systems should write a file under a name starting with a dot and rename it when
+ * complete: dot-files are not read.
  *
  * The transport touches nothing outside its folder: a symbolic link, in place of a file or of one
  * of the sub-folders, is never followed.

@@ -5,9 +5,10 @@ import type { Principal } from '../auth/principal';
 export const ALL_AGENCIES = '*agencies';
 
 /**
- * Who may see an event, mirroring who may read the record in the chaincode: documents and
- * verifications, and foreign certificates, every agency and the enterprise concerned; handoffs their two agencies and the
- * subject enterprise; cases their parties. Auditors and reconciliation see everything.
+ * Who may see an event, mirroring who may read the record in the chaincode: documents,
+ * verifications and foreign certificates every agency and the enterprise concerned; handoffs
+ * their two agencies and the subject enterprise; cases their parties. Auditors and
+ * reconciliation see everything.
  */
 export function audienceOf(name: string, payload: unknown): string[] {
     if (name.startsWith('Document')) {
