@@ -1,5 +1,4 @@
-import { inCertificateTerms, receiveRequest } from '../gateway/certificates/receive';
-import { RefusedDocument } from '../gateway/certificates/signed-xml';
+import { receiveSignedCertificate } from '../gateway/certificates/receive';
 import { type ConflictRetry, DEFAULT_CONFLICT_RETRY, LedgerError, type LedgerErrorCode, type Ledger, type SigningIdentity, submitRetryingConflicts } from '../network/ledger';
 
 /** The ledger writes an adapter makes; each is idempotent on the ledger. */
@@ -27,18 +26,7 @@ export function directLedgerClient(ledger: Ledger, identity: () => Promise<Signi
         recordReceipt: (request) => submit('handoffs', 'RecordReceipt', request),
         acknowledge: (request) => submit('handoffs', 'Acknowledge', request),
         retransmit: ({ messageId, attempt }) => submit('handoffs', 'Retransmit', { messageId, attempt }),
-        receiveForeignCertificate: async (xml) => {
-            let prepared: ReturnType<typeof receiveRequest>;
-            try {
-                prepared = receiveRequest(xml);
-            } catch (error) {
-                if (error instanceof RefusedDocument) {
-                    throw new LedgerError({ code: 'INVALID_ARGUMENT', field: error.field, message: `the signed certificate is refused: ${error.field} ${error.rule}` });
-                }
-                throw error;
-            }
-            await submit('foreign-certificates', 'Receive', prepared.request, prepared.transient).catch((error: unknown) => Promise.reject(inCertificateTerms(error)));
-        },
+        receiveForeignCertificate: (xml) => receiveSignedCertificate(xml, (request, transient) => submit('foreign-certificates', 'Receive', request, transient)),
     };
 }
 

@@ -1,14 +1,24 @@
 import { LedgerError } from '../../network/ledger';
-import { examineSignedCertificate, PARTICULARS } from './signed-xml';
+import { examineSignedCertificate, PARTICULARS, RefusedDocument } from './signed-xml';
 
 /**
- * What the ledger's `foreign-certificates.Receive` is sent for a signed certificate as received:
- * the verdict's inputs in the request, the signed XML itself as the transient `content` (it goes
- * only to the certificate collection's members). Throws RefusedDocument for XML it will not read.
+ * Receives a signed certificate: examines it, then has `submit` send the ledger's
+ * `foreign-certificates.Receive` its verdict's inputs, with the signed XML itself as the transient
+ * `content` (it goes only to the certificate collection's members). XML it will not read is
+ * refused as INVALID_ARGUMENT naming the part and the rule; a particular the ledger refuses is
+ * named by the certificate's element.
  */
-export function receiveRequest(xml: Buffer): { request: Record<string, unknown>; transient: Record<string, Uint8Array> } {
-    const { signerCertificate, signature, ...particulars } = examineSignedCertificate(xml);
-    return { request: { ...particulars, signerCertificate, signature }, transient: { content: xml } };
+export async function receiveSignedCertificate<T>(xml: Buffer, submit: (request: Record<string, unknown>, transient: Record<string, Uint8Array>) => Promise<T>): Promise<T> {
+    let examined: ReturnType<typeof examineSignedCertificate>;
+    try {
+        examined = examineSignedCertificate(xml);
+    } catch (error) {
+        if (error instanceof RefusedDocument) {
+            throw new LedgerError({ code: 'INVALID_ARGUMENT', field: error.field, message: `the signed certificate is refused: ${error.field} ${error.rule}` });
+        }
+        throw error;
+    }
+    return submit({ ...examined }, { content: xml }).catch((error: unknown) => Promise.reject(inCertificateTerms(error)));
 }
 
 /** A certificate given as PEM or as base64 DER, as DER in base64 (what the ledger takes). */
@@ -21,7 +31,7 @@ export function certificateDer(text: string): string {
  * A refusal of what the certificate says (a consignee that is no USCC, a number the ledger cannot
  * take) names the element of the certificate it came from, not the ledger request's field.
  */
-export function inCertificateTerms(error: unknown): unknown {
+function inCertificateTerms(error: unknown): unknown {
     if (!(error instanceof LedgerError) || error.code !== 'INVALID_ARGUMENT' || error.field === undefined || !(error.field in PARTICULARS)) {
         return error;
     }

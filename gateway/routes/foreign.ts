@@ -1,7 +1,6 @@
 import type { AuthorityRecord, ForeignCertificateRecord } from '@counterfoil/chaincode';
 import { partyOf } from '../auth/principal';
-import { certificateDer, inCertificateTerms, receiveRequest } from '../certificates/receive';
-import { RefusedDocument } from '../certificates/signed-xml';
+import { certificateDer, receiveSignedCertificate } from '../certificates/receive';
 import { Problem } from '../http/problem';
 import type { RouteSpec } from '../openapi/api';
 import { decodeCursor, encodeCursor, pageLimit } from '../queries/cursor';
@@ -67,17 +66,8 @@ export function foreignRoutes(services: Services): RouteSpec[] {
             summary: 'Receive a signed certificate from a foreign authority (customs, inspection): its signature and signer are checked and the verdict recorded; a mismatch opens a SIGNATURE_MISMATCH case',
             responses: { 201: { description: 'The verdict (the first one, for a certificate received before)', schema: 'ForeignCertificate' } },
             handler: async ({ principal, body }) => {
-                let prepared: ReturnType<typeof receiveRequest>;
-                try {
-                    prepared = receiveRequest(body as Buffer);
-                } catch (error) {
-                    if (error instanceof RefusedDocument) {
-                        throw new Problem('INVALID_ARGUMENT', `the signed certificate is refused: ${error.field} ${error.rule}`, error.field);
-                    }
-                    throw error;
-                }
-                const { record } = await submitAs<ForeignCertificateRecord>(services, principal, 'foreign-certificates', 'Receive', prepared.request, prepared.transient)
-                    .catch((error: unknown) => Promise.reject(inCertificateTerms(error)));
+                const { record } = await receiveSignedCertificate(body as Buffer, (request, transient) =>
+                    submitAs<ForeignCertificateRecord>(services, principal, 'foreign-certificates', 'Receive', request, transient));
                 return { status: 201, body: record };
             },
         },

@@ -53,6 +53,11 @@ function recordKey(ctx: Context, authorityId: string, number: string, documentHa
     return ctx.stub.createCompositeKey(FOREIGN_CERTIFICATE, [authorityId, number, documentHash]);
 }
 
+/** The receipt an index entry names by its authority, number and document hash. */
+function readReceipt(ctx: Context, [authorityId, number, documentHash]: (string | undefined)[]): Promise<ForeignCertificateRecord | undefined> {
+    return readRecord<ForeignCertificateRecord>(ctx, recordKey(ctx, authorityId ?? '', number ?? '', documentHash ?? ''));
+}
+
 /** The canonical SignedInfo is small; 16 KiB of base64 is far more than any has. */
 const MAX_SIGNED_INFO_CHARACTERS = 16_384;
 
@@ -151,8 +156,7 @@ export class ForeignCertificateContract extends CounterfoilContract {
         const authorityId = fields.string('authorityId', AUTHORITY_ID_RULE);
         const number = fields.string('number', DOCUMENT_NUMBER_RULE);
         fields.done();
-        const page = await pageOfIndex(ctx, FOREIGN_CERTIFICATE, [authorityId, number], { pageSize: 200, bookmark: '' }, ([id, n, hash]) =>
-            readRecord<ForeignCertificateRecord>(ctx, recordKey(ctx, id ?? '', n ?? '', hash ?? '')));
+        const page = await pageOfIndex(ctx, FOREIGN_CERTIFICATE, [authorityId, number], { pageSize: 200, bookmark: '' }, (key) => readReceipt(ctx, key));
         if (page.records.length === 0) {
             throw notFound('number', `no certificate ${number} of ${authorityId} has been received`);
         }
@@ -179,9 +183,9 @@ export class ForeignCertificateContract extends CounterfoilContract {
             throw forbidden(holder === undefined ? 'authorityId' : 'holder', `enterprise ${caller.uscc} may list only the certificates it holds`);
         }
         if (holder !== undefined) {
-            return pageOfIndex(ctx, BY_HOLDER, [holder], page, ([, id, n, hash]) => readRecord<ForeignCertificateRecord>(ctx, recordKey(ctx, id ?? '', n ?? '', hash ?? '')));
+            return pageOfIndex(ctx, BY_HOLDER, [holder], page, ([, ...key]) => readReceipt(ctx, key));
         }
-        return pageOfIndex(ctx, FOREIGN_CERTIFICATE, [authorityId as string], page, ([id, n, hash]) => readRecord<ForeignCertificateRecord>(ctx, recordKey(ctx, id ?? '', n ?? '', hash ?? '')));
+        return pageOfIndex(ctx, FOREIGN_CERTIFICATE, [authorityId as string], page, (key) => readReceipt(ctx, key));
     }
 }
 
